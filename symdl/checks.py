@@ -1,0 +1,112 @@
+"""Check builders shared by the models: explicit proofs, complex-step witnesses, oracles.
+
+Each builder returns a :class:`~symdl.verify.CheckSpec`.  What a check compares
+against is independent of what it checks: SymPy's explicit ``Matrix.jacobian``
+for a proof, the complex-step derivative of the *forward* map for a numeric
+witness, and PyTorch code in :mod:`symdl.oracles` for an oracle.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import sympy as sp
+
+from . import backends
+from .calculus import explicit_jacobian, instantiate, substitute_definitions
+from .functions import collapse_derivatives, expand_primes
+from .reference import Input, evaluate_expression
+from .verify import CheckSpec, compare_trials, random_values
+
+#: Sizes of the numeric and oracle trials: (n, m) pairs, more than one size each time.
+TRIAL_SIZES = ((2, 3), (5, 2))
+TRIALS_PER_SIZE = 3
+
+
+def _zero_entry(z) -> bool:
+    z = sp.expand(z)
+    if z == 0:
+        return True
+    return sp.simplify(z.rewrite(sp.exp)) == 0
+
+
+def explicit_proof(derived, forward, wrt, definitions: Mapping, dims: Sequence[sp.Symbol],
+                   sizes=(1, 2, 3), timeout: float = 60.0, description: str = "") -> CheckSpec:
+    """The derived Jacobian equals SymPy's ``Matrix.jacobian`` at each size, entry by entry."""
+
+    def run():
+        for k in sizes:
+            at = {d: k for d in dims}
+            want = expand_primes(collapse_derivatives(explicit_jacobian(forward, wrt, at, definitions)))
+            got = expand_primes(instantiate(substitute_definitions(derived, definitions), at))
+            if got.shape != want.shape:
+                return False, f"shape {got.shape} against {want.shape} at size {k}", None
+            for i in range(got.rows):
+                for j in range(got.cols):
+                    if not _zero_entry(got[i, j] - want[i, j]):
+                        return None, f"SymPy could not show entry ({i}, {j}) equal at size {k}", None
+        return True, f"equal to SymPy's Matrix.jacobian entry by entry at sizes {', '.join(map(str, sizes))}", None
+
+    return CheckSpec("symbolic", description or "explicit Jacobian", run, timeout=timeout)
+
+
+def complex_step_jacobian(forward: Callable[[dict], np.ndarray], values: dict, wrt: str) -> np.ndarray:
+    """Numerator-layout Jacobian of ``forward`` by the complex step (exact to rounding)."""
+    x = np.asarray(values[wrt], dtype=np.float64).reshape(-1)
+    h = 1e-30
+    cols = []
+    for j in range(x.size):
+        xj = x.astype(np.complex128)
+        xj[j] += 1j * h
+        cols.append(np.imag(np.asarray(forward({**values, wrt: xj}))).reshape(-1) / h)
+    return np.stack(cols, axis=1)
+
+
+def complex_step_check(derived, forward, definitions: Mapping, inputs: Sequence[Input], functions: Mapping,
+                       wrt: str, dims: Sequence[sp.Symbol], function_values: Sequence[tuple[str, dict]] = (("", {}),),
+                       seed: int = 0, description: str = "") -> CheckSpec:
+    """The derived closed form against the complex-step derivative of the forward map."""
+
+    derived = substitute_definitions(derived, definitions)
+    forward = substitute_definitions(forward, definitions)
+
+    def run():
+        ops = backends.ops("numpy")
+        rng = np.random.default_rng(seed)
+        trials = []
+        for label, fns in function_values:
+            for size in TRIAL_SIZES:
+                at = dict(zip(dims, size))
+                for _ in range(TRIALS_PER_SIZE):
+                    vals = {**random_values(inputs, at, rng), **fns}
+                    got = evaluate_expression(derived, inputs, functions, vals, ops, "numpy", "derived")
+                    want = complex_step_jacobian(
+                        lambda v: evaluate_expression(forward, inputs, functions, v, ops, "numpy", "forward"),
+                        vals, wrt)
+                    where = ", ".join(f"{d} = {s}" for d, s in at.items())
+                    trials.append((f"{where}{', ' + label if label else ''}", got, want))
+        return compare_trials(trials)
+
+    return CheckSpec("numeric", description or "complex-step derivative of the forward map", run)
+
+
+def oracle_check(ref_eval: Callable[[dict], np.ndarray], oracle: Callable[[dict], np.ndarray],
+                 inputs: Sequence[Input], dims: Sequence[sp.Symbol], description: str,
+                 function_values: Sequence[tuple[str, dict]] = (("", {}),), seed: int = 1) -> CheckSpec:
+    """The reference evaluated by symdl against an independent torch computation."""
+
+    def run():
+        rng = np.random.default_rng(seed)
+        trials = []
+        for label, fns in function_values:
+            for size in TRIAL_SIZES:
+                at = dict(zip(dims, size))
+                for _ in range(TRIALS_PER_SIZE):
+                    vals = random_values(inputs, at, rng)
+                    where = ", ".join(f"{d} = {s}" for d, s in at.items())
+                    trials.append((f"{where}{', ' + label if label else ''}",
+                                   ref_eval({**vals, **fns}), oracle({**vals, "_function": label})))
+        return compare_trials(trials)
+
+    return CheckSpec("oracle", description, run)

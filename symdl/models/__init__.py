@@ -1,0 +1,1 @@
+"""One module per seed topic.  Each defines ``references()``; the registry finds them."""

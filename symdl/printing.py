@@ -1,0 +1,156 @@
+r"""Printing SymPy in the course's notation, and only names that are safe in TeX.
+
+``latex(expr)`` writes ``\operatorname{diag}(v)``, ``u \odot v``, ``\sigma'(a_t)``
+and ``\tanh(c_{t-1})`` where SymPy would write ``DiagMatrix``, ``\circ`` and
+``(d \mapsto \tanh(d))_\circ``.  Symbol names go through :func:`safe_name`
+first: ``latex(Symbol(r"\input{/etc/passwd}"))`` would emit that name raw, so
+a name that is not a plain subscripted identifier is printed as escaped text.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.matrices.expressions.diagonal import DiagMatrix
+from sympy.printing.latex import LatexPrinter
+
+#: TeX commands a symbol name may contain: Greek letters and accents, nothing that reads or writes.
+SAFE_COMMANDS = frozenset(
+    """alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi
+    pi rho sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi
+    Omega tilde hat bar mathbf boldsymbol mathcal mathrm nabla ell partial prime top""".split()
+)
+_NAME = re.compile(r"^[A-Za-z0-9_{}()+\-,' \\^|]*$")
+_COMMAND = re.compile(r"\\([A-Za-z]+)")
+
+_TEXT_ESCAPES = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
+    "%": r"\%", "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}",
+}
+
+
+def escape_text(value) -> str:
+    """Escape any value for LaTeX text mode: every special character made literal.
+
+    Control characters are dropped; TeX would otherwise read them as its own.
+    """
+    s = str(value)
+    out = []
+    for ch in s:
+        if ch in _TEXT_ESCAPES:
+            out.append(_TEXT_ESCAPES[ch])
+        elif ord(ch) < 32 and ch not in "\n\t":
+            continue
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def is_safe_name(name: str) -> bool:
+    """Whether a symbol name is a plain identifier with only whitelisted TeX commands."""
+    if not _NAME.match(name) or name.count("{") != name.count("}"):
+        return False
+    return all(cmd in SAFE_COMMANDS for cmd in _COMMAND.findall(name))
+
+
+def safe_name(name: str) -> str:
+    """The name itself when it is safe, else the name as escaped upright text."""
+    return name if is_safe_name(name) else r"\texttt{%s}" % escape_text(name)
+
+
+class CoursePrinter(LatexPrinter):
+    """SymPy's LaTeX printer, speaking the notation of REFERENCES.md."""
+
+    printmethod = "_latex"
+
+    def __init__(self, settings=None):
+        super().__init__(settings)
+        self._bound: dict = {}
+
+    def _print_Symbol(self, expr, style="plain"):
+        return safe_name(expr.name)
+
+    _print_Dummy = None  # set below: a bound dummy prints as the argument it stands for
+
+    def _print_MatrixSymbol(self, expr):
+        return safe_name(expr.name)
+
+    def _print_DiagMatrix(self, expr):
+        return r"\operatorname{diag}\left(%s\right)" % self._print(expr.args[0])
+
+    def _print_HadamardProduct(self, expr):
+        return r" \odot ".join(self.parenthesize(a, 60) for a in expr.args)
+
+    def _print_ElementwiseApplyFunction(self, expr):
+        lam = expr.function
+        if not isinstance(lam, sp.Lambda):
+            return r"%s\left(%s\right)" % (self._print(lam), self._print(expr.expr))
+        d = lam.variables[0]
+        self._bound[d] = expr.expr
+        try:
+            return self._print(lam.expr)
+        finally:
+            del self._bound[d]
+
+    def _print_MatAdd(self, expr):
+        out = []
+        for i, term in enumerate(expr.args):
+            s = self._print(term)
+            if i and not s.startswith("-"):
+                out.append("+")
+            out.append(s)
+        return " ".join(out)
+
+    def _print_MatMul(self, expr):
+        coeff, mats = expr.as_coeff_mmul()
+        parts = [self.parenthesize(a, 50) for a in mats.args]
+        body = " ".join(parts)
+        if coeff == -1:
+            return "-" + body
+        if coeff != 1:
+            return self._print(coeff) + " " + body
+        return body
+
+    def _print_OneMatrix(self, expr):
+        return "1" if expr.cols == 1 else r"\mathbf{1}"
+
+    def _print_Identity(self, expr):
+        return "I"
+
+    def _print_ZeroMatrix(self, expr):
+        return "0"
+
+    def _print_Transpose(self, expr):
+        return r"%s^\top" % self.parenthesize(expr.arg, 1000)
+
+    def _print_Function(self, expr, exp=None):
+        name = expr.func.__name__
+        if isinstance(expr.func, sp.core.function.UndefinedFunction):
+            head = safe_name(_greek(name))
+            args = ", ".join(self._print(a) for a in expr.args)
+            if exp is not None:
+                head = "%s^{%s}" % (head, exp)
+            return r"%s\left(%s\right)" % (head, args)
+        return super()._print_Function(expr, exp)
+
+
+def _print_dummy(self, expr, style="plain"):
+    if expr in self._bound:
+        return self._print(self._bound[expr])
+    return safe_name(expr.name)
+
+
+CoursePrinter._print_Dummy = _print_dummy
+
+_GREEK = {"sigma": r"\sigma", "sigma'": r"\sigma'", "phi": r"\phi", "psi": r"\psi"}
+
+
+def _greek(name: str) -> str:
+    return _GREEK.get(name, name)
+
+
+def latex(expr, **settings) -> str:
+    """``expr`` in the course's LaTeX notation."""
+    return CoursePrinter(settings).doprint(expr)

@@ -1,0 +1,64 @@
+"""The registry of references, built on first use from the modules in :mod:`symdl.models`.
+
+Each model module defines ``references()``, returning its :class:`Reference`
+objects.  Deriving them takes SymPy work, so nothing is built at import time.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from difflib import get_close_matches
+
+from .reference import Reference
+
+#: The seed's order; modules not listed here follow alphabetically.
+ORDER = ("rnn", "lstm", "optim", "ebm", "contrastive", "latent")
+
+_REFS: dict[str, Reference] | None = None
+
+
+class UnknownNameError(LookupError):
+    """A name that is not known; the message lists the known ones."""
+
+    def __init__(self, kind: str, name: str, known):
+        known = list(known)
+        close = get_close_matches(name, known, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        super().__init__(f"unknown {kind} {name!r}.{hint} Known: {', '.join(known)}")
+        self.name, self.known = name, known
+
+    def __str__(self):
+        return self.args[0]
+
+
+def model_modules() -> list[str]:
+    from . import models
+
+    found = [m.name for m in pkgutil.iter_modules(models.__path__) if not m.name.startswith("_")]
+    return [m for m in ORDER if m in found] + sorted(m for m in found if m not in ORDER)
+
+
+def _build() -> dict[str, Reference]:
+    out: dict[str, Reference] = {}
+    for mod in model_modules():
+        module = importlib.import_module(f"symdl.models.{mod}")
+        for r in module.references():
+            out[r.name] = r
+    return out
+
+
+def refs() -> list[Reference]:
+    """Every reference, in the seed's order."""
+    global _REFS
+    if _REFS is None:
+        _REFS = _build()
+    return list(_REFS.values())
+
+
+def ref(name: str) -> Reference:
+    """The reference called ``name`` (``"lstm.cell_jacobian"``)."""
+    table = {r.name: r for r in refs()}
+    if name not in table:
+        raise UnknownNameError("reference", name, table)
+    return table[name]
