@@ -110,3 +110,50 @@ def oracle_check(ref_eval: Callable[[dict], np.ndarray], oracle: Callable[[dict]
         return compare_trials(trials)
 
     return CheckSpec("oracle", description, run)
+
+
+def symbolic_equal(a, b, description: str = "SymPy simplifies the difference to 0", timeout: float = 60.0,
+                   simplifier: Callable | None = None) -> CheckSpec:
+    """``a - b`` simplifies to zero (scalars, or explicit matrices entry by entry).
+
+    No proof is not a refutation: when SymPy cannot reduce the difference the
+    check is reported as not made.
+    """
+
+    def run():
+        diff = sp.Matrix(a) - sp.Matrix(b) if isinstance(a, sp.MatrixBase) else a - b
+        entries = list(diff) if isinstance(diff, sp.MatrixBase) else [diff]
+        simp = simplifier or (lambda z: sp.simplify(sp.expand(z)))
+        for z in entries:
+            if sp.expand(z) != 0 and simp(z) != 0:
+                return None, "SymPy could not reduce the difference to 0", None
+        return True, "the difference simplifies to 0", None
+
+    return CheckSpec("symbolic", description, run, timeout=timeout)
+
+
+def numeric_equal(a, b, inputs: Sequence[Input], functions: Mapping = None, dims: Sequence[sp.Symbol] = (),
+                  sizes: Sequence[tuple] = TRIAL_SIZES, function_values: Sequence[tuple[str, dict]] = (("", {}),),
+                  definitions: Mapping = None, seed: int = 2, rtol: float | None = None,
+                  description: str = "equal at random points in float64") -> CheckSpec:
+    """``a`` and ``b`` (SymPy, in the inputs' symbols) agree at random points at several sizes."""
+    functions = functions or {}
+    a = substitute_definitions(a, definitions or {})
+    b = substitute_definitions(b, definitions or {})
+
+    def run():
+        ops = backends.ops("numpy")
+        rng = np.random.default_rng(seed)
+        trials = []
+        for label, fns in function_values:
+            for size in (sizes if dims else ((),)):
+                at = dict(zip(dims, size))
+                for _ in range(TRIALS_PER_SIZE):
+                    vals = {**random_values(inputs, at, rng), **fns}
+                    got = evaluate_expression(a, inputs, functions, vals, ops, "numpy", "left side")
+                    want = evaluate_expression(b, inputs, functions, vals, ops, "numpy", "right side")
+                    where = ", ".join(f"{d} = {s}" for d, s in at.items()) or "scalars"
+                    trials.append((f"{where}{', ' + label if label else ''}", got, want))
+        return compare_trials(trials, **({"rtol": rtol} if rtol else {}))
+
+    return CheckSpec("numeric", description, run)
