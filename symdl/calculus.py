@@ -226,7 +226,7 @@ def tidy(e: sp.MatrixExpr) -> sp.MatrixExpr:
 def substitute_definitions(e: sp.Basic, definitions: Definitions) -> sp.Basic:
     """Replace every defined name by its definition, repeatedly, until none is left."""
     for _ in range(len(definitions) + 1):
-        names = [s for s in e.atoms(sp.MatrixSymbol) if s in definitions]
+        names = [s for s in e.atoms(sp.Symbol, sp.MatrixSymbol) if s in definitions]
         if not names:
             return e
         e = e.xreplace({s: definitions[s] for s in names})

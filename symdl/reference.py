@@ -162,6 +162,10 @@ def bind(name: str, inputs: Sequence[Input], values: Mapping, ops) -> tuple[list
         x = ops.asarray(values[inp.name])
         want = inp.shape
         got = _shape_of(x)
+        if not want:  # a scalar input reads elementwise: a number or an array of any shape
+            _check_domain(name, inp, x)
+            arrays.append(x)
+            continue
         if len(want) == 2 and want[1] == 1 and len(got) == 1:
             x = x.reshape(-1, 1)
             got = _shape_of(x)
