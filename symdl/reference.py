@@ -37,6 +37,7 @@ DOMAINS = {
     "unit": Domain("unit", "in [0, 1)", lambda x: 0 <= x < 1),
     "probability": Domain("probability", "in (0, 1)", lambda x: 0 < x < 1),
     "count": Domain("count", "an integer >= 0", lambda x: float(x).is_integer() and x >= 0),
+    "step": Domain("step", "an integer >= 1", lambda x: float(x).is_integer() and x >= 1),
 }
 
 
