@@ -28,6 +28,7 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 from .functions import derivative_of
 
 Definitions = Mapping[sp.MatrixSymbol, sp.MatrixExpr]
+_ARG = sp.Dummy("d")
 
 
 class NotDifferentiable(ValueError):
@@ -56,9 +57,11 @@ def add(*terms: sp.MatrixExpr) -> sp.MatrixExpr:
 
 
 def elementwise(func, v: sp.MatrixExpr) -> ElementwiseApplyFunction:
-    """``func`` applied to every entry of ``v`` (``func`` a SymPy function class)."""
-    d = sp.Dummy("d")
-    return ElementwiseApplyFunction(sp.Lambda(d, func(d)), v)
+    """``func`` applied to every entry of ``v`` (``func`` a SymPy function class).
+
+    One shared bound variable, so that equal applications are equal expressions.
+    """
+    return ElementwiseApplyFunction(sp.Lambda(_ARG, func(_ARG)), v)
 
 
 def applied_function(node: ElementwiseApplyFunction):

@@ -31,7 +31,7 @@ MATH_COMMANDS = SAFE_COMMANDS | frozenset(
     begin end aligned cases pmatrix bmatrix matrix substack limits displaystyle forall exists equiv
     Rightarrow Leftarrow iff implies circ star ast nabla top intercal hat tilde bar dot ddot prime quad
     leftarrow rightarrow uparrow downarrow emph textbf mathit mathsf E P subseteq subset cup cap setminus
-    lfloor rfloor lceil rceil pm mp not neg land lor ll gg cos sin varepsilon""".split()
+    lfloor rfloor lceil rceil pm mp not neg land lor ll gg cos sin varepsilon sup inf det tr""".split()
 )
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)")
 _ENVIRONMENTS = frozenset({"aligned", "cases", "pmatrix", "bmatrix", "matrix"})

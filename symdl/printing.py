@@ -154,3 +154,44 @@ def _greek(name: str) -> str:
 def latex(expr, **settings) -> str:
     """``expr`` in the course's LaTeX notation."""
     return CoursePrinter(settings).doprint(expr)
+
+
+def display(lhs: str, expr, width: int = 95) -> tuple[str, list[str]]:
+    """``lhs = expr`` for a displayed equation, and the ``where`` lines it needs.
+
+    A long sum is split one term a line (``aligned``); a block matrix is shown
+    with named blocks ``J_{ij}``, each defined on its own line.
+    """
+    if isinstance(expr, sp.BlockMatrix):
+        rows, cols = expr.blocks.shape
+        names = [[f"J_{{{i + 1}{j + 1}}}" for j in range(cols)] for i in range(rows)]
+        body = r"\begin{bmatrix} " + r" \\ ".join(" & ".join(r) for r in names) + r" \end{bmatrix}"
+        where, earlier = [], {}
+        for i in range(rows):
+            for j in range(cols):
+                block = expr.blocks[i, j]
+                # a block that contains an earlier one is written with that block's name
+                shown = block.xreplace(earlier) if earlier else block
+                where.append(split_sum(names[i][j], shown, width, align=True))
+                if not isinstance(block, (sp.ZeroMatrix, sp.Identity, sp.MatrixSymbol)):
+                    earlier[block] = sp.MatrixSymbol(names[i][j], *block.shape)
+        return (f"{lhs} = {body}" if lhs else body), where
+    return split_sum(lhs, expr, width), []
+
+
+def split_sum(lhs: str, expr, width: int = 95, align: bool = False) -> str:
+    body = latex(expr)
+    terms = list(expr.args) if isinstance(expr, (sp.MatAdd, sp.Add)) else [expr]
+    eq = " &= " if align else " = "
+    if len(_visible(body)) <= width or len(terms) == 1:
+        return f"{lhs}{eq}{body}" if lhs else body
+    parts = [latex(t) for t in terms]
+    head = f"{lhs} &= {parts[0]}" if lhs else f"&{parts[0]}"
+    lines = [head] + [r"&\quad " + ("" if p.startswith("-") else "+ ") + p for p in parts[1:]]
+    text = r" \\ ".join(lines)
+    return text if align else r"\begin{aligned} " + text + r" \end{aligned}"
+
+
+def _visible(s: str) -> str:
+    """Roughly the characters a reader sees: commands and \\left/\\right dropped."""
+    return re.sub(r"\\(left|right|operatorname|odot|frac)|[{}]", "", s)
