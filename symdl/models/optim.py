@@ -17,6 +17,7 @@ from itertools import combinations
 
 import numpy as np
 import sympy as sp
+from sympy.logic.boolalg import BooleanFunction
 
 from .. import oracles_optim
 from ..backends import ops as backend_ops
@@ -67,13 +68,14 @@ class batch_gradient_sum(sp.Function):
         return r"\sum_{j \in %s} \nabla \ell_j(\theta_k)" % printer._print(self.args[0])
 
 
-class running_min(sp.Function):
-    r""":math:`\min(L_1, \ldots, L_{k})`, the best validation loss up to epoch ``k``."""
+class nonmono_condition(BooleanFunction):
+    r"""``e > NONMONO`` and :math:`L_e > \min(L_1, \ldots, L_{e - NONMONO})`, printed in that order."""
 
-    nargs = 1
+    nargs = 3
 
     def _latex(self, printer, exp=None):
-        return r"\min(L_1, \ldots, L_{%s})" % printer._print(self.args[0])
+        e, L_e, k = (printer._print(a) for a in self.args)
+        return r"%s > %s \text{ and } %s > \min(L_1, \ldots, L_{%s - %s})" % (e, k, L_e, e, k)
 
 
 # -- evaluation ----------------------------------------------------------------------------
@@ -99,7 +101,13 @@ def validate(ref: Reference, values) -> None:
                 raise EvaluationError(f"{ref.name}: Invalid {label}: {v!r}{where}; {inp.name} must be {dom.text}")
 
 
+def _arrays(values) -> dict:
+    """Lists and tuples as float64 arrays (the backends take arrays, tensors and numbers)."""
+    return {k: np.asarray(v, dtype=np.float64) if isinstance(v, (list, tuple)) else v for k, v in values.items()}
+
+
 def _evaluate_plain(ref: Reference, values, backend: str):
+    values = _arrays(values)
     check_keys(ref.name, ref.inputs, {}, values)
     validate(ref, values)
     return evaluate_expression(ref.expanded(), ref.inputs, {}, values, backend_ops(backend), backend, ref.name)
@@ -107,6 +115,7 @@ def _evaluate_plain(ref: Reference, values, backend: str):
 
 def _evaluate_mean_gradient(ref: Reference, values, backend: str):
     """GD (all N samples) and SGD (the 1-based indices in ``B``)."""
+    values = _arrays(values)
     check_keys(ref.name, ref.inputs, {}, values)
     validate(ref, values)
     ops = backend_ops(backend)
@@ -137,8 +146,9 @@ def _evaluate_torch_sgd(ref: Reference, values, backend: str):
     first = r"b_{t-1}" not in values and _flat(values.get("t", [0])) == [1.0]
     if first:
         values = {**values, r"b_{t-1}": 0.0}
-    check_keys(ref.name, ref.inputs, {}, values)
+    values = _arrays(values)
     validate(ref, values)
+    check_keys(ref.name, ref.inputs, {}, values)
     steps = _flat(values["t"])
     if len(steps) != 1:
         raise EvaluationError(f"{ref.name}: t must be one number (the step count), got {len(steps)} values")
@@ -473,8 +483,7 @@ def adam_forms(ref: Reference) -> tuple:
 
 def _nonmono() -> Reference:
     e, L_e, nonmono, decay = sp.Symbol("e", integer=True, positive=True), S("L_e"), S("NONMONO"), S(r"LR\_DECAY")
-    cond = sp.And(e > nonmono, L_e > running_min(e - nonmono))
-    expr = sp.Piecewise((gamma / decay, cond), (gamma, True))
+    expr = sp.Piecewise((gamma / decay, nonmono_condition(e, L_e, nonmono)), (gamma, True))
     inputs = (Input(gamma, "positive", "learning rate before the update"),
               Input(S("L"), meaning="validation losses L_1..L_e, one per epoch so far"),
               Input(nonmono, "count", "epochs of patience"), Input(decay, "positive", "divisor of the rate"))
