@@ -1,0 +1,139 @@
+r"""Reading a person's LaTeX into SymPy, in one reference's symbols.
+
+``read(text, ref)`` parses ``text`` with the grammar of :mod:`symdl.reader.grammar`
+(the notation of REFERENCES.md) and builds a SymPy expression whose symbols
+are ``ref``'s own: its inputs, its defined names (``f_t``, ``h_{t-1}``), its
+abstract functions (``\sigma`` in rnn) and its aliases (``g_t``).  A whole
+equation ``LHS = RHS`` is accepted when its left side names the reference's
+quantity.
+
+Nothing here calls ``eval``, ``exec``, ``sympify`` or ``parse_expr``: the
+parse tree is turned into SymPy objects node by node.  A problem is a
+:class:`ReadError` with the character offset, the reason and what was
+expected there; an unknown symbol lists the symbols the reference knows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .build import Builder, Derivative, ReadError
+from .grammar import parser
+from .names import NameTable, canon, table_for
+
+__all__ = ["read", "Reading", "ReadError", "lhs_key"]
+
+#: What the parser's terminals look like to a person, for "expected ..." messages.
+TERMINALS = {
+    "NAME": "a name", "SINGLE": "a letter or digit", "NUMBER": "a number", "GREEK": "a Greek letter",
+    "FUNC": "a function such as \\tanh", "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'",
+    "LBRACE": "'{'", "RBRACE": "'}'", "EQUALS": "'='", "PLUS": "'+'", "MINUS": "'-'", "SLASH": "'/'",
+    "ODOT": "\\odot", "CDOT": "\\cdot", "COMMA": "','", "FRAC": "\\frac", "SQRT": "\\sqrt",
+    "BOLD": "\\boldsymbol", "ACCENT": "\\tilde or \\hat", "OPNAME": "\\operatorname{...}",
+    "PARTIAL": "\\partial", "NABLA": "\\nabla", "BIGOP": "\\sum, \\int, \\min ...", "TOP": "\\top",
+    "PRIME": "a prime '", "CIRCUMFLEX": "'^'", "UNDERSCORE": "'_'", "RNORM": "\\rVert", "END": "\\end{...}",
+    "MID": "\\mid", "$END": "the end of the input",
+}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What was read: the expression (right-hand side) and the left side's key, if any."""
+
+    expr: object
+    lhs: str | None
+    text: str
+
+
+def _describe(expected) -> str:
+    names = [TERMINALS.get(t, t) for t in sorted(expected) if not t.startswith("__")]
+    if len(set(expected) & OPERANDS) >= 3:
+        names = ["an operand (a name, a number, '(' or a command)"] + [
+            TERMINALS.get(t, t) for t in sorted(expected) if t not in OPERANDS and t not in COMMAND_TERMINALS]
+    return ", ".join(dict.fromkeys(names))
+
+
+OPERANDS = {"NAME", "NUMBER", "GREEK", "FUNC", "LPAR", "LSQB", "LBRACE", "FRAC", "SQRT", "BOLD", "ACCENT",
+            "OPNAME", "PARTIAL", "NABLA", "BIGOP", "CAL", "INFTY", "LNORM", "LBAR", "BEGIN"}
+COMMAND_TERMINALS = {"PLUS", "MINUS"}
+
+
+def parse(text: str):
+    """The parse tree of ``text``, or a :class:`ReadError` saying where and what was expected."""
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
+    try:
+        return parser().parse(text)
+    except UnexpectedCharacters as exc:
+        pos = exc.pos_in_stream
+        ch = text[pos] if pos < len(text) else ""
+        if ch == "\\":
+            cmd = re.match(r"\\([A-Za-z]+|.)", text[pos:]).group(0)
+            raise ReadError(f"unknown command {cmd}", pos, text, _describe(exc.allowed or ())) from None
+        raise ReadError(f"unexpected {ch!r}; expected {_describe(exc.allowed or ())}", pos, text,
+                        _describe(exc.allowed or ())) from None
+    except UnexpectedToken as exc:
+        tok = exc.token
+        if tok.type == "$END":
+            pos = len(text)
+            what = "end of the input"
+        else:
+            pos = tok.start_pos
+            what = repr(str(tok))
+        expected = _describe(exc.expected or ())
+        raise ReadError(f"unexpected {what}; expected {expected}", pos, text, expected) from None
+    except UnexpectedEOF as exc:
+        expected = _describe(exc.expected or ())
+        raise ReadError(f"unexpected end of the input; expected {expected}", len(text), text, expected) from None
+
+
+def _strip_evaluation_bar(text: str) -> str:
+    r"""``\left.X\right|_{h_{t-1}}`` (held fixed) compared as ``X``."""
+    text = re.sub(r"\\left\s*\.", "", text)
+    return re.sub(r"\\right\s*\|\s*_\s*(\{[^{}]*(\{[^{}]*\}[^{}]*)*\}|\S)", "", text)
+
+
+def lhs_key(text: str) -> str:
+    """A left side's key: ``d(c_t)/d(c_t-1)`` for a Jacobian, else the name's canonical form."""
+    text = _strip_evaluation_bar(text)
+    try:
+        tree = parser().parse(text)
+    except Exception:  # a reference's own left side the grammar does not read is compared as text
+        return canon(text)
+    item = Builder(text, NameTable("")).build(tree.children[0]) if tree.data == "start" else None
+    if item is not None and isinstance(item.obj, Derivative):
+        return item.obj.text
+    return canon(text)
+
+
+def read(text: str, ref, table: NameTable | None = None) -> Reading:
+    """``text`` (a right-hand side, or ``LHS = RHS``) as SymPy in ``ref``'s symbols."""
+    if not text.strip():
+        raise ReadError("the input is empty; expected a formula", 0, text, "a formula")
+    tree = parse(text)
+    table = table or table_for(ref)
+    builder = Builder(text, table)
+    lhs = None
+    if tree.data == "equation":
+        left, _, right = tree.children
+        s, e = left.meta.start_pos, left.meta.end_pos
+        lhs = _lhs_of(builder, left, text[s:e])
+        want = lhs_key(ref.lhs) if ref.lhs else None
+        if want is not None and lhs != want:
+            raise ReadError(f"the left side {text[s:e].strip()!r} is not what {ref.name} gives; "
+                            f"expected {ref.lhs!r} (or write the right-hand side alone)", s, text, ref.lhs)
+        expr = builder.value(right)
+    else:
+        expr = builder.value(tree.children[0])
+    return Reading(expr, lhs, text)
+
+
+def _lhs_of(builder: Builder, node, source: str) -> str:
+    try:
+        item = builder.build(node)
+    except ReadError:
+        return canon(source)
+    if isinstance(item.obj, Derivative):
+        return item.obj.text
+    return canon(source)

@@ -1,0 +1,601 @@
+r"""From a parse tree to SymPy objects in one reference's symbols.
+
+Every SymPy object is built directly (``MatMul``, ``HadamardProduct``,
+``ElementwiseApplyFunction`` ...): the text a person wrote is never handed to
+``eval``, ``sympify`` or ``parse_expr``.  Shapes are checked as the
+expression is built, so a matrix plus a vector is an error at the ``+``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+from lark import Token, Tree
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.matrices.expressions.diagonal import DiagMatrix
+
+from ..calculus import add as ordered_add
+from ..calculus import hadamard as ordered_hadamard
+from .names import Head, NameTable, builtin, canon
+
+
+class ReadError(ValueError):
+    """Text that could not be read: where (a character offset), why, and what was expected."""
+
+    def __init__(self, message: str, position: int | None = None, text: str = "", expected: str = ""):
+        super().__init__(message)
+        self.message, self.position, self.text, self.expected = message, position, text, expected
+
+    def caret(self) -> str:
+        """The input with a caret under the offending character (the line it is on)."""
+        if self.position is None or not self.text:
+            return ""
+        start = self.text.rfind("\n", 0, self.position) + 1
+        end = self.text.find("\n", self.position)
+        line = self.text[start:end if end >= 0 else len(self.text)]
+        return f"{line}\n{' ' * (self.position - start)}^"
+
+    def __str__(self) -> str:
+        where = f"at character {self.position}: " if self.position is not None else ""
+        return where + self.message
+
+
+# -- intermediate objects: what a piece is before it is a value --------------------------------
+
+
+@dataclass
+class Name:
+    """A name not yet looked up (``c``, then ``c_{t-1}`` once its subscript is read)."""
+
+    start: int
+    end: int
+    letters: bool  # a bare run of letters, which may be a product of one-letter names
+
+
+@dataclass
+class Group:
+    """A bracketed value or list ``(a, b)``: a function's argument, or a plain value."""
+
+    items: list
+
+
+@dataclass
+class BigOp:
+    kind: str
+    lower: object = None
+    upper: object = None
+
+
+@dataclass
+class Derivative:
+    r"""``\frac{\partial a}{\partial b}``: a name for the left side of an equation."""
+
+    text: str
+
+
+class _Marker:
+    def __init__(self, kind):
+        self.kind = kind
+
+
+PARTIAL, NABLA, IDENTITY = _Marker("partial"), _Marker("nabla"), _Marker("identity")
+
+
+@dataclass
+class Item:
+    """A built piece and where it is in the text."""
+
+    obj: object
+    start: int
+    end: int
+
+
+def shape_of(e):
+    return tuple(e.shape) if getattr(e, "is_Matrix", False) else None
+
+
+def show_shape(s) -> str:
+    return "a scalar" if s is None else "(" + ", ".join(str(d) for d in s) + ")"
+
+
+def _span(node) -> tuple[int, int]:
+    if isinstance(node, Token):
+        return node.start_pos, node.end_pos
+    return node.meta.start_pos, node.meta.end_pos
+
+
+class Builder:
+    """Builds the SymPy expression of a tree against a :class:`NameTable`."""
+
+    def __init__(self, text: str, table: NameTable):
+        self.text, self.table = text, table
+
+    # -- errors and names ---------------------------------------------------------------
+    def error(self, message: str, pos: int, expected: str = "") -> ReadError:
+        return ReadError(message, pos, self.text, expected)
+
+    def src(self, start: int, end: int) -> str:
+        return self.text[start:end]
+
+    def resolve(self, item: Item):
+        """The value or function a name stands for; a run of letters may be a product."""
+        obj = item.obj
+        if isinstance(obj, list):
+            return obj
+        if not isinstance(obj, Name):
+            return obj
+        text = self.src(item.start, item.end)
+        found = self.table.get(text)
+        if found is None:
+            found = builtin(canon(text), self.table)
+        if found is not None:
+            return found
+        key = canon(text)
+        if key == "e":
+            return sp.E
+        if key == "I":
+            return IDENTITY
+        if obj.letters and len(key.split("_")[0].rstrip("'")) > 1:
+            return self._split(item)
+        raise self.error(f"unknown symbol {text.strip()!r} in {self.table.reference}; "
+                         f"it knows {self.table.known()}", item.start, "a symbol of the reference")
+
+    def _split(self, item: Item):
+        """``Wh_{t-1}`` read as ``W h_{t-1}``: every letter a name, scripts on the last."""
+        text = self.src(item.start, item.end)
+        head = len(text) - len(text.lstrip())
+        letters = 0
+        while item.start + head + letters < item.end and self.text[item.start + head + letters].isalpha():
+            letters += 1
+        out = []
+        for k in range(letters):
+            s = item.start + head + k
+            e = item.end if k == letters - 1 else s + 1
+            out.append(self.resolve(Item(Name(s, e, False), s, e)))
+        return out
+
+    # -- dispatch -----------------------------------------------------------------------
+    def build(self, node) -> Item:
+        start, end = _span(node)
+        method = getattr(self, "b_" + node.data)
+        return Item(method(node, start, end), start, end)
+
+    def value(self, node):
+        """A finished value: names resolved, nothing left waiting for an argument."""
+        item = self.build(node)
+        return self.as_value(item)
+
+    def as_value(self, item: Item):
+        obj = self.resolve(item)
+        if isinstance(obj, list):
+            return self.product([Item(o, item.start, item.end) for o in obj])
+        if isinstance(obj, Group):
+            if len(obj.items) != 1:
+                raise self.error("a list (a, b, ...) is only the argument of a function", item.start)
+            return obj.items[0]
+        if isinstance(obj, Head):
+            raise self.error(f"{obj.name} needs an argument", item.end, "an argument")
+        if isinstance(obj, Derivative):
+            raise self.error("a derivative \\frac{\\partial a}{\\partial b} may only be the left side of an "
+                             "equation", item.start)
+        if isinstance(obj, BigOp):
+            raise self.error(f"\\{obj.kind} needs something to act on", item.end, "an expression")
+        if obj is IDENTITY:
+            raise self.error("I (the identity) needs a matrix beside it to give its size", item.start)
+        if isinstance(obj, _Marker):
+            raise self.error(f"\\{obj.kind} cannot stand here", item.start)
+        return obj
+
+    # -- sums and products --------------------------------------------------------------
+    def operand(self, node):
+        """A term of a sum: a value, or ``I`` whose size its neighbour gives."""
+        item = self.build(node)
+        obj = self.resolve(item)
+        return obj if obj is IDENTITY else self.as_value(Item(obj, item.start, item.end))
+
+    def b_neg(self, node, start, end):
+        return self.scale(-1, self.value(node.children[1]))
+
+    def b_pos(self, node, start, end):
+        return self.value(node.children[1])
+
+    def b_add(self, node, start, end):
+        return self.add(self.operand(node.children[0]), self.operand(node.children[2]), node.children[1])
+
+    def b_sub(self, node, start, end):
+        return self.add(self.operand(node.children[0]), self.operand(node.children[2]), node.children[1],
+                        negate=True)
+
+    def b_odot(self, node, start, end):
+        return self.hadamard(self.value(node.children[0]), self.value(node.children[2]), node.children[1])
+
+    def b_cdot(self, node, start, end):
+        a, op, b = node.children
+        return self.mul(Item(self.value(a), *_span(a)), Item(self.value(b), *_span(b)))
+
+    def b_div(self, node, start, end):
+        return self.divide(self.value(node.children[0]), self.value(node.children[2]), node.children[1].start_pos)
+
+    def b_juxt(self, node, start, end):
+        items = [self.build(c) for c in node.children]
+        if items[0].obj is PARTIAL:
+            if len(items) == 1:
+                raise self.error("\\partial needs what it differentiates", items[0].end, "a name")
+            return Derivative(canon(self.src(items[1].start, items[-1].end)))
+        if len(items) == 1:
+            return items[0].obj
+        return self.product(items)
+
+    def product(self, items: list[Item]):
+        """A juxtaposition: functions take the bracket after them (or everything after them),
+        everything else multiplies, left to right."""
+        items = self._compound_aliases(items)
+        values: list[Item] = []
+        i = 0
+        while i < len(items):
+            it = items[i]
+            obj = self.resolve(it)
+            if isinstance(obj, list):
+                items = items[:i] + [Item(o, it.start, it.end) for o in obj] + items[i + 1:]
+                continue
+            if isinstance(obj, Head):
+                if i + 1 < len(items) and isinstance(items[i + 1].obj, Group):
+                    arg = items[i + 1]
+                    values.append(Item(self.apply(obj, arg.obj, it.start), it.start, arg.end))
+                    i += 2
+                    continue
+                if i + 1 == len(items):
+                    raise self.error(f"{obj.name} needs an argument", it.end, "an argument")
+                rest = Item(self.product(items[i + 1:]), items[i + 1].start, items[-1].end)
+                values.append(Item(self.apply(obj, Group([rest.obj]), it.start), it.start, rest.end))
+                break
+            if isinstance(obj, BigOp):
+                if i + 1 == len(items):
+                    raise self.error(f"\\{obj.kind} needs something to act on", it.end, "an expression")
+                rest = items[i + 1:]
+                values.append(Item(self.bigop(obj, rest, it), it.start, items[-1].end))
+                break
+            if obj is PARTIAL or obj is NABLA:
+                raise self.error(f"\\{obj.kind} is only read in \\frac{{\\partial a}}{{\\partial b}} or as a name "
+                                 f"the reference knows ({self.table.known()})", it.start)
+            values.append(Item(obj if obj is IDENTITY else self.as_value(Item(obj, it.start, it.end)),
+                               it.start, it.end))
+            i += 1
+        out = values[0]
+        for v in values[1:]:
+            out = Item(self.mul(out, v), out.start, v.end)
+        if out.obj is IDENTITY:
+            raise self.error("I (the identity) needs a matrix beside it to give its size", out.start)
+        return out.obj
+
+    def _compound_aliases(self, items: list[Item]) -> list[Item]:
+        r"""Names spanning several pieces, such as ``\nabla f_i(w_t)`` for ``g_t``."""
+        out, i = [], 0
+        while i < len(items):
+            for j in range(len(items) - 1, i, -1):
+                found = self.table.get(self.src(items[i].start, items[j].end))
+                if found is not None:
+                    out.append(Item(found, items[i].start, items[j].end))
+                    i = j + 1
+                    break
+            else:
+                out.append(items[i])
+                i += 1
+        return out
+
+    # -- postfix: names with scripts, powers, transposes, primes ----------------------------
+    def b_postfix(self, node, start, end):
+        atom, *suffixes = node.children
+        item = self.build(atom)
+        for suf in suffixes:
+            item = self.suffix(item, suf)
+        return item.obj
+
+    def suffix(self, item: Item, suf) -> Item:
+        s_start, s_end = _span(suf)
+        kind = suf.data
+        script = suf.children[0] if kind != "prime" else None
+        is_prime = kind == "prime" or (kind == "sup" and self._is_prime(script))
+        obj = item.obj
+        if isinstance(obj, Name) and (kind == "sub" or is_prime):
+            return Item(Name(item.start, s_end, obj.letters), item.start, s_end)
+        if isinstance(obj, BigOp):
+            if kind == "sub":
+                obj.lower = script
+            elif kind == "sup":
+                obj.upper = script
+            else:
+                raise self.error(f"a prime on \\{obj.kind}", s_start)
+            return Item(obj, item.start, s_end)
+        if isinstance(obj, Name):
+            resolved = self.resolve(item) if not (kind == "sup" and canon(self.src(item.start, item.end)) == "e"
+                                                  and self.table.get("e") is None) else sp.E
+            item = Item(resolved, item.start, item.end)
+            obj = resolved
+            if isinstance(obj, list):
+                *first, last = obj
+                tail = self.suffix(Item(last, item.start, item.end), suf)
+                return Item([*first, tail.obj], item.start, s_end)
+        if isinstance(obj, Head):
+            if is_prime:
+                d = obj.derivative()
+                if d is None:
+                    raise self.error(f"no derivative is known for {obj.name}", s_start)
+                return Item(d, item.start, s_end)
+            if kind == "sup":
+                return Item(obj.with_power(self.script_value(script)), item.start, s_end)
+            raise self.error(f"a subscript on the function {obj.name}", s_start)
+        if is_prime:
+            raise self.error("a prime on a value; write the derivative as a function, such as \\sigma'(u)",
+                             s_start)
+        if kind == "sub":
+            raise self.error("a subscript on an expression that is not a name", s_start)
+        value = self.as_value(item)
+        if self._is_transpose(script, value):
+            return Item(sp.Transpose(value) if shape_of(value) else value, item.start, s_end)
+        exponent = self.script_value(script)
+        if value == sp.E:
+            return Item(self.apply_function(sp.exp, exponent, item.start), item.start, s_end)
+        return Item(self.power(value, exponent, s_start), item.start, s_end)
+
+    @staticmethod
+    def _is_prime(script) -> bool:
+        return script.data == "script_prime" or (
+            script.data == "script_group" and isinstance(script.children[0], Tree)
+            and script.children[0].data == "prime_only")
+
+    def _is_transpose(self, script, value) -> bool:
+        if script.data == "script_top":
+            return True
+        if script.data == "script_group" and isinstance(script.children[0], Tree) \
+                and script.children[0].data == "top_only":
+            return True
+        if script.data == "script_char" and str(script.children[0]) == "T":
+            return self.table.get("T") is None and shape_of(value) is not None
+        return False
+
+    def script_value(self, script):
+        if script.data == "script_char":
+            tok = script.children[0]
+            return self.as_value(self._token_item(tok))
+        if script.data == "script_greek":
+            tok = script.children[0]
+            return self.as_value(Item(Name(tok.start_pos, tok.end_pos, False), tok.start_pos, tok.end_pos))
+        if script.data == "script_group":
+            inner = script.children[0]
+            if isinstance(inner, Tree) and inner.data in ("sub_eq", "sub_in", "sub_to", "sub_list", "prime_only",
+                                                          "top_only"):
+                raise self.error("expected an exponent here", _span(inner)[0], "an exponent")
+            return self.value(inner)
+        raise self.error("expected an exponent here", _span(script)[0], "an exponent")
+
+    def _token_item(self, tok: Token) -> Item:
+        s, e = tok.start_pos, tok.end_pos
+        if str(tok).isdigit():
+            return Item(sp.Integer(int(str(tok))), s, e)
+        return Item(Name(s, e, False), s, e)
+
+    # -- atoms ----------------------------------------------------------------------------
+    def b_name(self, node, start, end):
+        return Name(start, end, True)
+
+    def b_greek(self, node, start, end):
+        return Name(start, end, False)
+
+    b_func = b_greek
+    b_cal = b_greek
+
+    def b_opname(self, node, start, end):
+        word = canon(str(node.children[0]))
+        if word in ("diag", "tanh", "sigmoid", "exp", "log"):
+            return Name(start, end, False)
+        if word in ("argmin", "argmax", "min", "max"):
+            return BigOp(word)
+        if word == "d":
+            return Name(start, end, False)
+        return Name(start, end, False)
+
+    def b_number(self, node, start, end):
+        text = str(node.children[0])
+        if "." in text:
+            whole, frac = text.split(".")
+            return sp.Rational(int(whole + frac), 10 ** len(frac))
+        return sp.Integer(int(text))
+
+    def b_bold(self, node, start, end):
+        inner = self.build(node.children[1])
+        return Name(start, end, False) if isinstance(inner.obj, Name) else inner.obj
+
+    def b_accent(self, node, start, end):
+        inner = self.build(node.children[1])
+        if not isinstance(inner.obj, Name):
+            raise self.error(f"{node.children[0]} decorates a name; here it decorates an expression", start)
+        return Name(start, end, False)
+
+    def b_group(self, node, start, end):
+        inner = self.build(node.children[0])
+        if isinstance(inner.obj, Name):
+            return Name(start, end, inner.obj.letters)
+        return inner.obj
+
+    def b_paren(self, node, start, end):
+        return Group([self.value(node.children[0])])
+
+    b_bracket = b_paren
+
+    def b_tuple(self, node, start, end):
+        return Group([self.value(c) for c in node.children])
+
+    def b_concat(self, node, start, end):
+        raise self.error("a stacked vector [a, b] is not part of the notation; write each block's product "
+                         "apart, such as W_{fh} h_{t-1} + W_{fx} x_t", start)
+
+    def b_conditional(self, node, start, end):
+        raise self.error("a conditional (y | x) is only read as the argument of a defined distribution "
+                         f"that {self.table.reference} knows", start)
+
+    def b_partial(self, node, start, end):
+        return PARTIAL
+
+    def b_nabla(self, node, start, end):
+        return NABLA
+
+    def b_infty(self, node, start, end):
+        return sp.oo
+
+    def b_bigop(self, node, start, end):
+        word = str(node.children[0]).lstrip("\\")
+        return BigOp("E" if word.startswith("mathbb") else word)
+
+    def b_frac(self, node, start, end):
+        num, den = (self.build(c) for c in node.children[1:])
+        if isinstance(num.obj, Derivative) and isinstance(den.obj, Derivative):
+            return Derivative(f"d({num.obj.text})/d({den.obj.text})")
+        if isinstance(num.obj, Derivative) or isinstance(den.obj, Derivative):
+            raise self.error("a derivative needs \\partial above and below the fraction bar", start)
+        return self.divide(self.as_value(num), self.as_value(den), start)
+
+    def b_sqrt(self, node, start, end):
+        return self.apply_function(sp.sqrt, self.value(node.children[1]), start)
+
+    def b_norm(self, node, start, end):
+        raise self.error("norms are not read yet", start)
+
+    b_abs = b_norm
+
+    def b_matrix(self, node, start, end):
+        rows = [[self.value(c) for c in row.children] for row in node.children[1].children
+                if isinstance(row, Tree)]
+        if len({len(r) for r in rows}) != 1:
+            raise self.error("the rows of the matrix have different lengths", start)
+        if all(shape_of(v) is None for r in rows for v in r):
+            return sp.ImmutableMatrix(rows)
+        for r in rows:
+            for v in r:
+                if shape_of(v) is None:
+                    raise self.error("a block matrix mixes scalars and matrices", start)
+            if len({v.rows for v in r}) != 1:
+                raise self.error("the blocks of a row have different numbers of rows: "
+                                 + ", ".join(show_shape(shape_of(v)) for v in r), start)
+        for j in range(len(rows[0])):
+            if len({r[j].cols for r in rows}) != 1:
+                raise self.error(f"the blocks of column {j + 1} have different numbers of columns", start)
+        return sp.BlockMatrix(rows)
+
+    # -- operations with shape checks -------------------------------------------------------
+    def _fit_identity(self, a, b):
+        if a is IDENTITY and b is IDENTITY:
+            return a, b
+        if a is IDENTITY:
+            a = sp.Identity(b.rows)
+        if b is IDENTITY:
+            b = sp.Identity(a.rows)
+        return a, b
+
+    def scale(self, c, v):
+        return sp.MatMul(c, v) if shape_of(v) else c * v
+
+    def broadcast(self, s, like, pos):
+        shape = shape_of(like)
+        if shape[1] != 1:
+            raise self.error(f"a scalar plus a {show_shape(shape)} matrix: write I for the identity", pos)
+        return self.scale(s, sp.OneMatrix(*shape)) if s != 1 else sp.OneMatrix(*shape)
+
+    def add(self, a, b, op, negate=False):
+        pos = op.start_pos
+        a, b = self._fit_identity(a, b)
+        if a is IDENTITY:
+            raise self.error("I (the identity) needs a matrix beside it to give its size", pos)
+        if negate:
+            b = self.scale(-1, b)
+        sa, sb = shape_of(a), shape_of(b)
+        if sa is None and sb is None:
+            return sp.Add(a, b, evaluate=False)
+        if sa is None:
+            a = self.broadcast(a, b, pos)
+        elif sb is None:
+            b = self.broadcast(b, a, pos)
+        elif sa != sb:
+            raise self.error(f"cannot add a {show_shape(sa)} {kind(sa)} and a {show_shape(sb)} {kind(sb)}", pos,
+                             "two terms of the same shape")
+        return ordered_add(a, b)
+
+    def hadamard(self, a, b, op):
+        pos = op.start_pos
+        sa, sb = shape_of(a), shape_of(b)
+        if sa is None or sb is None:
+            return self.scale(a, b) if sa is None else self.scale(b, a)
+        if sa != sb:
+            raise self.error(f"\\odot needs two operands of one shape, got {show_shape(sa)} and {show_shape(sb)}",
+                             pos, "operands of the same shape")
+        return ordered_hadamard(a, b)
+
+    def mul(self, a: Item, b: Item):
+        x, y = self._fit_identity(a.obj, b.obj)
+        sx, sy = shape_of(x), shape_of(y)
+        if sx is None or sy is None:
+            if sx is None and sy is None:
+                return sp.Mul(x, y, evaluate=False) if x != -1 else -y
+            return self.scale(x, y) if sx is None else self.scale(y, x)
+        if sx[1] != sy[0]:
+            hint = "; for the elementwise product write \\odot" if sx == sy and sx[1] == 1 else ""
+            raise self.error(f"cannot multiply {self.src(a.start, a.end).strip()!r} {show_shape(sx)} by "
+                             f"{self.src(b.start, b.end).strip()!r} {show_shape(sy)}: the inner sizes differ{hint}",
+                             b.start, "a factor whose rows match the columns before it")
+        return sp.MatMul(x, y)
+
+    def divide(self, a, b, pos):
+        sa, sb = shape_of(a), shape_of(b)
+        if sb is None:
+            return self.scale(sp.Pow(b, -1), a) if sa else sp.Mul(a, sp.Pow(b, -1), evaluate=False)
+        inv = sp.HadamardPower(b, -1)
+        if sa is None:
+            return self.scale(a, inv)
+        if sa != sb:
+            raise self.error(f"cannot divide a {show_shape(sa)} by a {show_shape(sb)} elementwise", pos)
+        return ordered_hadamard(a, inv)
+
+    def power(self, value, exponent, pos):
+        if shape_of(exponent):
+            raise self.error("an exponent must be a scalar", pos)
+        s = shape_of(value)
+        if s is None:
+            return sp.Pow(value, exponent)
+        if s[1] != 1:
+            raise self.error(f"a power of a {show_shape(s)} matrix is not read (only vectors, elementwise)", pos)
+        return sp.HadamardPower(value, exponent)
+
+    def apply(self, head: Head, group: Group, pos: int):
+        if head.kind == "diag":
+            if len(group.items) != 1:
+                raise self.error("diag takes one vector", pos)
+            v = group.items[0]
+            s = shape_of(v)
+            if s is None or s[1] != 1:
+                raise self.error(f"diag takes a column vector, got {show_shape(s)}", pos)
+            out = DiagMatrix(v)
+        elif len(group.items) == 1:
+            out = self.apply_function(head.func, group.items[0], pos)
+        else:
+            if any(shape_of(v) for v in group.items):
+                raise self.error(f"{head.name} of several arguments takes scalars", pos)
+            out = head.func(*group.items)
+        if head.power is not None:
+            out = self.power(out, head.power, pos)
+        return out
+
+    def apply_function(self, func, v, pos):
+        if shape_of(v) is None:
+            return func(v)
+        d = sp.Dummy("d")
+        return ElementwiseApplyFunction(sp.Lambda(d, func(d)), v)
+
+    def bigop(self, op: BigOp, rest: list[Item], where: Item):
+        raise self.error(f"\\{op.kind} is not read yet", where.start)
+
+
+def kind(shape) -> str:
+    if shape[1] == 1:
+        return "vector"
+    return "matrix"

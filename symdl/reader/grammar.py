@@ -1,0 +1,138 @@
+"""The grammar of the notation of REFERENCES.md (LALR(1), lark) and its parser.
+
+The grammar lives in this module (not in a data file) so that it ships with
+the package.  The parser is built once per process; building takes ~40 ms.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+GRAMMAR = r"""
+// The notation of REFERENCES.md, as an LALR(1) grammar for lark.
+//
+// The tree says how the text is put together; symdl.reader.build turns it
+// into SymPy objects in one reference's symbols.  Names (c_{t-1}, W_{fh},
+// \tilde{c}_t) are not terminals: a name is an atom with its subscripts and
+// primes, resolved against the reference's symbols after parsing.
+//
+// Precedence, loosest first: equation, + and -, \odot / \cdot / "/", juxtaposition,
+// postfix scripts and primes, atoms.
+
+start: expr
+     | expr EQUALS expr                  -> equation
+
+?expr: sum
+
+?sum: product
+    | MINUS product                      -> neg
+    | PLUS product                       -> pos
+    | sum PLUS product                   -> add
+    | sum MINUS product                  -> sub
+
+?product: juxt
+        | product ODOT juxt              -> odot
+        | product CDOT juxt              -> cdot
+        | product SLASH juxt             -> div
+
+juxt: postfix+
+
+postfix: atom suffix*
+
+suffix: "_" script                       -> sub
+      | "^" script                       -> sup
+      | PRIME                            -> prime
+
+script: SINGLE                           -> script_char
+      | GREEK                            -> script_greek
+      | TOP                              -> script_top
+      | PRIMECMD                         -> script_prime
+      | "{" subcontent "}"               -> script_group
+
+?subcontent: expr
+           | PRIME                       -> prime_only
+           | PRIMECMD                    -> prime_only
+           | TOP                         -> top_only
+           | expr EQUALS expr            -> sub_eq
+           | expr IN expr                -> sub_in
+           | expr TO expr                -> sub_to
+           | expr ("," expr)+            -> sub_list
+
+?atom: NAME                              -> name
+     | NUMBER                            -> number
+     | GREEK                             -> greek
+     | FUNC                              -> func
+     | OPNAME                            -> opname
+     | CAL                               -> cal
+     | BOLD atom                         -> bold
+     | ACCENT atom                       -> accent
+     | "{" expr "}"                      -> group
+     | "(" expr ")"                      -> paren
+     | "(" expr ("," expr)+ ")"          -> tuple
+     | "(" expr MID expr ")"             -> conditional
+     | "[" expr "]"                      -> bracket
+     | "[" expr ("," expr)+ "]"          -> concat
+     | FRAC atom atom                    -> frac
+     | SQRT atom                         -> sqrt
+     | PARTIAL                           -> partial
+     | NABLA                             -> nabla
+     | BIGOP                             -> bigop
+     | INFTY                             -> infty
+     | LNORM expr RNORM                  -> norm
+     | LBAR expr RBAR                    -> abs
+     | BEGIN rows END                    -> matrix
+
+rows: row (ROWSEP row)* ROWSEP?
+row: expr ("&" expr)*
+
+EQUALS: "=" | "\\leftarrow" | ":="
+MINUS: "-"
+PLUS: "+"
+SLASH: "/"
+ODOT: /\\(odot|circ)(?![A-Za-z])/
+CDOT: /\\(cdot|times)(?![A-Za-z])/
+IN: /\\in(?![A-Za-z])/
+TO: /\\(to|rightarrow)(?![A-Za-z])/
+MID: /\\mid(?![A-Za-z])/ | "|"
+PRIME: "'"
+PRIMECMD: /\\prime(?![A-Za-z])/
+TOP: /\\(top|intercal|mathsf\s*\{\s*T\s*\})(?![A-Za-z])/
+NAME: /[A-Za-z]+/
+SINGLE: /[A-Za-z0-9]/
+NUMBER: /[0-9]+(\.[0-9]+)?/
+GREEK: /\\(alpha|beta|gamma|delta|epsilon|varepsilon|zeta|eta|theta|vartheta|iota|kappa|lambda|mu|nu|xi|pi|rho|sigma|tau|upsilon|phi|varphi|chi|psi|omega|Gamma|Delta|Theta|Lambda|Xi|Pi|Sigma|Phi|Psi|Omega|ell)(?![A-Za-z])/
+FUNC: /\\(tanh|exp|log|ln|sin|cos)(?![A-Za-z])/
+OPNAME: /\\(operatorname|mathrm|text|textrm|mathit|textit)\s*\{[A-Za-z ]*\}/
+CAL: /\\(mathcal|mathbb)\s*\{[A-Za-z]\}/
+BOLD: /\\(boldsymbol|mathbf|bm|pmb|vec|textbf|emph)(?![A-Za-z])/
+ACCENT: /\\(tilde|hat|bar|widetilde|widehat|overline|dot)(?![A-Za-z])/
+FRAC: /\\[dt]?frac(?![A-Za-z])/
+SQRT: /\\sqrt(?![A-Za-z])/
+PARTIAL: /\\partial(?![A-Za-z])/
+NABLA: /\\nabla(?![A-Za-z])/
+BIGOP: /\\(sum|prod|int|lim|min|max|argmin|argmax|mathbb\s*\{E\}|mathbb\s*E)(?![A-Za-z])/
+INFTY: /\\infty(?![A-Za-z])/
+LNORM: /\\lVert(?![A-Za-z])/
+RNORM: /\\rVert(?![A-Za-z])/
+LBAR: /\\lvert(?![A-Za-z])/
+RBAR: /\\rvert(?![A-Za-z])/
+BEGIN: /\\begin\s*\{[bpv]?matrix\}/
+END: /\\end\s*\{[bpv]?matrix\}/
+ROWSEP: "\\\\"
+
+// Sizes and spacing are layout, not mathematics.
+SIZE: /\\(left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|Biggl|Biggr|big|Big|bigg|Bigg)(?![A-Za-z])(\s*\.)?/
+SPACE: /\\[,;:! ]/ | /\\(quad|qquad|displaystyle|textstyle)(?![A-Za-z])/ | "~"
+%import common.WS
+%ignore WS
+%ignore SIZE
+%ignore SPACE
+"""
+
+
+@lru_cache(maxsize=1)
+def parser():
+    """The LALR parser, positions kept on every node (for error messages)."""
+    from lark import Lark
+
+    return Lark(GRAMMAR, parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False)

@@ -1,0 +1,120 @@
+r"""The names a reference knows, looked up the way a person writes them.
+
+A name is keyed by :func:`canon`: bold commands, spaces and braces dropped,
+so ``\boldsymbol{c}_{t-1}``, ``\mathbf{c}_{t-1}``, ``c_{t - 1}`` and the
+reference's own ``c_{t-1}`` are one key.  The table holds the reference's
+inputs, its defined names (expanded later), its abstract functions with their
+primes, and its aliases (``g_t`` for ``\tilde{c}_t``, ``\beta`` for ``\beta_1``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import sympy as sp
+
+from ..functions import derivative_of, prime, sigmoid, sigmoid_prime, tanh_prime
+
+_DECORATION = re.compile(r"\\(boldsymbol|mathbf|bm|pmb|vec|textbf|emph|left|right|mathrm|operatorname|text)"
+                         r"(?![A-Za-z])|\\[,;:! ]")
+
+
+def canon(text: str) -> str:
+    """The lookup key of a name: decorations, spaces and braces removed, ``\\prime`` as ``'``."""
+    s = _DECORATION.sub("", text)
+    s = re.sub(r"\^\s*\{?\s*(\\prime|')\s*\}?", "'", s)
+    s = re.sub(r"\\dfrac|\\tfrac", r"\\frac", s)
+    # a space ends a TeX command; keep that boundary, drop every other space
+    s = re.sub(r"(\\[A-Za-z]+)\s+(?=[A-Za-z])", r"\1{}", s)
+    return re.sub(r"[\s{}]", "", s)
+
+
+@dataclass(frozen=True)
+class Head:
+    """A function waiting for its argument: ``\\tanh``, ``\\sigma'``, ``F``, ``diag``."""
+
+    name: str
+    func: Any = None  # a SymPy function class, or a callable building a SymPy expression
+    kind: str = "fn"  # "fn" (elementwise on vectors), "diag"
+    power: Any = None
+    deriv: Callable | None = None
+
+    def derivative(self) -> "Head":
+        d = self.deriv() if self.deriv else None
+        if d is None:
+            return None
+        return Head(self.name + "'", d, self.kind)
+
+    def with_power(self, p) -> "Head":
+        return Head(self.name, self.func, self.kind, p, self.deriv)
+
+
+def function_head(name: str, f) -> Head:
+    return Head(name, f, deriv=lambda: derivative_of(f))
+
+
+@dataclass
+class NameTable:
+    """Canonical name → what it stands for (a SymPy symbol or a :class:`Head`)."""
+
+    reference: str
+    entries: dict = field(default_factory=dict)
+    shown: list = field(default_factory=list)
+
+    def add(self, name: str, obj, show: bool = True) -> None:
+        key = canon(name)
+        if key not in self.entries:
+            self.entries[key] = obj
+            if show:
+                self.shown.append(name)
+
+    def get(self, text: str):
+        return self.entries.get(canon(text))
+
+    def known(self) -> str:
+        return ", ".join(self.shown)
+
+
+def table_for(ref) -> NameTable:
+    """The names of ``ref``: inputs, defined names, functions, aliases."""
+    table = NameTable(ref.name)
+    for inp in ref.inputs:
+        table.add(inp.name, inp.symbol)
+    for sym in ref.definitions:
+        if isinstance(sym, (sp.Symbol, sp.MatrixSymbol)):
+            table.add(sym.name, sym)
+    for name, f in ref.functions.items():
+        table.add(name, function_head(name, f))
+        table.add(name + "'", Head(name + "'", prime(f)), show=False)
+    for alias, target in ref.aliases.items():
+        obj = table.get(target)
+        if obj is not None:
+            table.add(alias, obj)
+    return table
+
+
+#: Functions every reference knows, unless it gives the name another meaning.
+def builtin(key: str, table: NameTable):
+    if key == canon(r"\sigma"):
+        return function_head(r"\sigma", sigmoid)
+    if key == canon(r"\sigma'"):
+        return Head(r"\sigma'", sigmoid_prime)
+    return BUILTINS.get(key)
+
+
+BUILTINS = {
+    canon(r"\tanh"): function_head(r"\tanh", sp.tanh),
+    canon(r"\tanh'"): Head(r"\tanh'", tanh_prime),
+    canon(r"\exp"): function_head(r"\exp", sp.exp),
+    canon(r"\log"): function_head(r"\log", sp.log),
+    canon(r"\ln"): function_head(r"\ln", sp.log),
+    canon(r"\sin"): function_head(r"\sin", sp.sin),
+    canon(r"\cos"): function_head(r"\cos", sp.cos),
+    "diag": Head("diag", kind="diag"),
+    "tanh": function_head(r"\tanh", sp.tanh),
+    "sigmoid": function_head(r"\sigma", sigmoid),
+    "exp": function_head(r"\exp", sp.exp),
+    "log": function_head(r"\log", sp.log),
+}
