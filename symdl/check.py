@@ -1,0 +1,319 @@
+r"""Deciding a hand derivation against a reference: ``check(hand, against=NAME)``.
+
+The answer (REFERENCES.md, "What a check answers") is a :class:`Verdict`:
+
+- ``equivalent``: every numeric trial agreed; ``method`` is ``"symbolic"`` when a
+  proof was also found, ``"numeric"`` when the agreement is the evidence;
+- ``not_equivalent``: a point where the two differ, at the smallest size;
+- ``unknown``: neither the numbers nor a proof decided it within the limit;
+- ``error``: the hand form could not be read (where, and why).
+
+The numeric witness runs first: float64 at random points inside each input's
+domain, at two sizes, with every abstract function instantiated several ways,
+compared by relative error (never rounded).  Only then does a bounded symbolic
+attempt run, in a child process killed at the time limit.  Nothing here imports
+torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from . import backends
+from .bounded import run_bounded
+from .calculus import substitute_definitions
+from .reference import EvaluationError, evaluate_expression
+from .verify import random_values
+
+VERDICTS = ("equivalent", "not_equivalent", "unknown", "error")
+#: Relative tolerance of the numeric witness in float64.
+RTOL = 1e-9
+#: Random points per size and per instantiation of the abstract functions.
+POINTS = 3
+#: Default wall-clock limit of the symbolic attempt, in seconds.
+TIMEOUT = 10.0
+
+#: Concrete members an abstract elementwise function is instantiated by (numpy, complex-safe).
+INSTANCES = (
+    ("tanh", np.tanh),
+    ("sigmoid", lambda x: 0.5 * (1 + np.tanh(0.5 * x))),
+    ("softplus", lambda x: np.log1p(np.exp(x))),
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer of :func:`check`; ``bool(verdict)`` is true only for ``equivalent``."""
+
+    verdict: str
+    method: str | None
+    message: str
+    reference: str = ""
+    counterexample: dict | None = None
+    position: int | None = None
+    caret: str = ""
+    max_error: float | None = None
+    sizes: tuple = ()
+    trials: int = 0
+    proof: str = ""
+    details: dict = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return self.verdict == "equivalent"
+
+    def to_json(self) -> dict:
+        out: dict[str, Any] = {"verdict": self.verdict, "method": self.method, "message": self.message,
+                               "reference": self.reference}
+        if self.counterexample is not None:
+            out["counterexample"] = self.counterexample
+        if self.position is not None:
+            out["position"] = self.position
+        if self.max_error is not None:
+            out["max_error"] = self.max_error
+        if self.trials:
+            out["trials"] = self.trials
+            out["sizes"] = list(self.sizes)
+        if self.proof:
+            out["proof"] = self.proof
+        return out
+
+    def __str__(self) -> str:
+        lines = [f"{self.verdict}" + (f" ({self.method})" if self.method else "") + f": {self.message}"]
+        if self.caret:
+            lines.append(self.caret)
+        if self.counterexample is not None:
+            lines.append(format_counterexample(self.counterexample))
+        return "\n".join(lines)
+
+    def _repr_markdown_(self) -> str:
+        return "```\n" + str(self) + "\n```"
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+def _hand_expression(hand, ref):
+    """The hand form as SymPy in ``ref``'s symbols (read from LaTeX, or checked as given)."""
+    if isinstance(hand, str):
+        from .reader import read
+
+        return read(hand, ref).expr
+    if not isinstance(hand, sp.Basic):
+        raise TypeError(f"a hand form is a LaTeX string or a SymPy expression, got {type(hand).__name__}")
+    from .reader import ReadError
+    from .reader.names import table_for
+
+    table = table_for(ref)
+    known = {s for s in table.entries.values() if isinstance(s, (sp.Symbol, sp.MatrixSymbol))}
+    dims = {d for i in ref.inputs for d in i.shape if isinstance(d, sp.Symbol)}
+    for s in hand.atoms(sp.Symbol, sp.MatrixSymbol):
+        if s not in known and s not in dims and not isinstance(s, sp.Dummy):
+            raise ReadError(f"unknown symbol {s.name!r} in {ref.name}; it knows {table.known()}")
+    return hand
+
+
+# -- the numeric witness ---------------------------------------------------------------------------
+
+
+def _dims(ref) -> list:
+    """The size symbols, in the order the inputs first use them (``n`` before ``m`` in lstm)."""
+    return list(dict.fromkeys(d for i in ref.inputs for d in i.shape if isinstance(d, sp.Symbol)))
+
+
+def _size_sets(ref) -> list[dict]:
+    """Two sizes, the smallest first (n = 2), every dimension different from the others."""
+    dims = _dims(ref)
+    if not dims:
+        return [{}]
+    first = dict(zip(dims, range(2, 2 + len(dims))))
+    second = dict(zip(dims, range(4 + len(dims), 4, -1)))
+    return [first, second]
+
+
+def _instances(ref) -> list[tuple[dict, dict]]:
+    """``(labels, callables)`` for each way the abstract functions are instantiated."""
+    if not ref.functions:
+        return [({}, {})]
+    out = []
+    for label, fn in INSTANCES:
+        out.append(({k: label for k in ref.functions}, {k: fn for k in ref.functions}))
+    return out
+
+
+def _rel_error(got, want) -> tuple[float, tuple]:
+    diff = np.abs(got - want)
+    scale = float(np.max(np.abs(want))) if want.size else 0.0
+    idx = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.size else ()
+    worst = float(np.max(diff)) if diff.size else 0.0
+    return (worst / scale if scale else worst), tuple(int(i) for i in idx)
+
+
+@dataclass
+class Witness:
+    agreed: int = 0
+    max_error: float = 0.0
+    skipped: int = 0
+    counterexample: dict | None = None
+    failure: str = ""
+    sizes: list = field(default_factory=list)
+
+
+def numeric_witness(expr, ref, *, seed: int = 0, rtol: float = RTOL) -> Witness:
+    """The hand form and the reference at random points; stops at the first disagreement."""
+    ops = backends.ops("numpy")
+    hand = substitute_definitions(expr, ref.definitions)
+    rng = np.random.default_rng(seed)
+    out = Witness()
+    for at in _size_sets(ref):
+        out.sizes.append({str(k): v for k, v in at.items()})
+        for labels, fns in _instances(ref):
+            for _ in range(POINTS):
+                values = {**random_values(ref.inputs, at, rng), **fns}
+                try:
+                    want = np.asarray(ref.evaluate(values), dtype=np.float64)
+                except (EvaluationError, FloatingPointError, ZeroDivisionError):
+                    out.skipped += 1
+                    continue
+                if not np.all(np.isfinite(want)):
+                    out.skipped += 1
+                    continue
+                try:
+                    with np.errstate(all="ignore"):
+                        got = np.asarray(evaluate_expression(hand, ref.inputs, ref.functions, values, ops, "numpy",
+                                                             "the hand form"), dtype=np.float64)
+                except (NotImplementedError, NameError, TypeError, ValueError) as exc:
+                    out.failure = f"the hand form could not be evaluated numerically ({exc})"
+                    return out
+                got = np.broadcast_to(got, want.shape) if got.size == 1 and want.shape else got
+                if got.shape != want.shape:
+                    out.counterexample = _counterexample(ref, at, labels, values, got, want, None, float("inf"))
+                    return out
+                err, idx = _rel_error(got, want)
+                if not err <= rtol:
+                    out.counterexample = _counterexample(ref, at, labels, values, got, want, idx, err)
+                    return out
+                out.agreed += 1
+                out.max_error = max(out.max_error, err)
+    return out
+
+
+def _plain(x):
+    """A JSON value: a column vector as a flat list, a matrix as a list of rows."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 2 and x.shape[1] == 1:
+        x = x.reshape(-1)
+    return x.tolist() if x.shape else float(x)
+
+
+def _counterexample(ref, at, labels, values, got, want, idx, err) -> dict:
+    inputs = {i.name: _plain(values[i.name]) for i in ref.inputs}
+    out = {"sizes": {str(k): v for k, v in at.items()}, "functions": dict(labels), "inputs": inputs,
+           "hand": _plain(got), "reference": _plain(want), "relative_error": err}
+    if idx is not None:
+        out["entry"] = list(idx)
+        out["hand_entry"] = float(got[idx]) if idx else float(got)
+        out["reference_entry"] = float(want[idx]) if idx else float(want)
+    else:
+        out["shapes"] = {"hand": list(np.shape(got)), "reference": list(np.shape(want))}
+    return out
+
+
+def format_counterexample(cx: dict) -> str:
+    """A counterexample for a person: sizes, inputs, both values and where they differ most."""
+    def arr(v):
+        return np.array2string(np.asarray(v), precision=6, suppress_small=False, max_line_width=100,
+                               separator=", ")
+
+    lines = ["counterexample" + (" at " + ", ".join(f"{k} = {v}" for k, v in cx["sizes"].items())
+                                 if cx["sizes"] else "") + ":"]
+    width = max([len(k) for k in cx["inputs"]] + [len("reference")])
+    for name, label in cx.get("functions", {}).items():
+        lines.append(f"  {name:>{width}} = {label}")
+    rows = list(cx["inputs"].items()) + [("hand", cx["hand"]), ("reference", cx["reference"])]
+    for name, v in rows:
+        text = arr(v).replace("\n", "\n" + " " * (width + 5))
+        lines.append(f"  {name:>{width}} = {text}")
+    if "entry" in cx:
+        lines.append(f"  largest difference at entry {cx['entry']}: hand {cx['hand_entry']:.17g}, "
+                     f"reference {cx['reference_entry']:.17g} (relative error {cx['relative_error']:.3g})")
+    else:
+        lines.append(f"  the shapes differ: hand {cx['shapes']['hand']}, reference {cx['shapes']['reference']}")
+    return "\n".join(lines)
+
+
+# -- the symbolic attempt ----------------------------------------------------------------------------
+
+
+def prove(hand, reference) -> tuple:
+    """``(True, how)`` when SymPy shows the two equal for every size, else ``(None, why)``.
+
+    Run in a child process (:func:`symdl.bounded.run_bounded`): ``simplify`` may not return.
+    """
+    from . import normal
+
+    if getattr(reference, "is_Matrix", False) or getattr(hand, "is_Matrix", False):
+        if normal.same(hand, reference):
+            return True, "SymPy: equal term by term after expanding products and merging diag factors, for every n"
+        return None, "the terms did not match after expanding products (no proof for every n)"
+    from .functions import expand_primes
+
+    diff = expand_primes(sp.expand(hand - reference))
+    if diff == 0 or sp.simplify(diff) == 0:
+        return True, "SymPy simplifies the difference to 0"
+    return None, "SymPy could not reduce the difference to 0"
+
+
+def _attempt_proof(expr, ref, timeout: float) -> tuple[bool, str]:
+    hand = substitute_definitions(expr, ref.definitions)
+    outcome = run_bounded(prove, hand, ref.expanded(), timeout=timeout)
+    if outcome.status == "ok":
+        proved, how = outcome.value
+        return bool(proved), how
+    if outcome.status == "timeout":
+        return False, f"the symbolic attempt timed out after {timeout:g} s"
+    return False, f"the symbolic attempt failed: {outcome.message}"
+
+
+# -- the check ---------------------------------------------------------------------------------------
+
+
+def check(hand, against: str, *, timeout: float = TIMEOUT, seed: int = 0, rtol: float = RTOL) -> Verdict:
+    """Decide whether ``hand`` (LaTeX or SymPy in the reference's symbols) equals reference ``against``."""
+    from .reader import ReadError
+    from .registry import UnknownNameError, ref as lookup
+
+    try:
+        ref = lookup(against)
+    except UnknownNameError as exc:
+        return Verdict("error", None, str(exc), against)
+    try:
+        expr = _hand_expression(hand, ref)
+    except ReadError as exc:
+        return Verdict("error", None, str(exc), ref.name, position=exc.position, caret=exc.caret())
+    w = numeric_witness(expr, ref, seed=seed, rtol=rtol)
+    sizes = tuple(w.sizes)
+    where = "; ".join(", ".join(f"{k} = {v}" for k, v in s.items()) for s in sizes) or "scalars"
+    if w.counterexample is not None:
+        cx = w.counterexample
+        at = ", ".join(f"{k} = {v}" for k, v in cx["sizes"].items()) or "scalar inputs"
+        what = (f"the shapes differ ({cx['shapes']['hand']} against {cx['shapes']['reference']})"
+                if "shapes" in cx else f"relative error {cx['relative_error']:.3g} > {rtol:g}")
+        return Verdict("not_equivalent", "numeric", f"differs from {ref.name} at a random point with {at}: {what}",
+                       ref.name, counterexample=cx, max_error=cx["relative_error"], sizes=sizes, trials=w.agreed + 1)
+    proved, how = _attempt_proof(expr, ref, timeout)
+    if w.agreed:
+        agreement = (f"agrees with {ref.name} at {w.agreed} random points in float64 ({where}), "
+                     f"largest relative error {w.max_error:.3g}")
+        if proved:
+            return Verdict("equivalent", "symbolic", f"{how}; {agreement}", ref.name, max_error=w.max_error,
+                           sizes=sizes, trials=w.agreed, proof=how)
+        return Verdict("equivalent", "numeric", f"{agreement}; no symbolic proof: {how}", ref.name,
+                       max_error=w.max_error, sizes=sizes, trials=w.agreed, proof=how)
+    if proved:
+        return Verdict("equivalent", "symbolic", how, ref.name, proof=how)
+    why = w.failure or f"no random point gave finite values ({w.skipped} tried)"
+    return Verdict("unknown", None, f"{why}; {how}", ref.name, proof=how)

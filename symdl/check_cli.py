@@ -1,0 +1,59 @@
+r"""``symdl check --against NAME [--json] [--timeout S] [LATEX | -]``.
+
+``symdl.cli`` registers the subcommand with :func:`add_parser` and runs it with
+:func:`run`.  No argument, or ``-``, reads the form from standard input (so a
+form that begins with a minus sign needs no quoting tricks).  Exit status:
+0 equivalent, 1 not equivalent, 3 unknown, 2 error (REFERENCES.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+EXIT = {"equivalent": 0, "not_equivalent": 1, "error": 2, "unknown": 3}
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "check", help="decide a hand-written LaTeX form against a reference",
+        description="Decide whether a hand-written LaTeX form equals a reference result. "
+                    "Exit status: 0 equivalent, 1 not equivalent, 3 unknown, 2 error.")
+    p.add_argument("--against", required=True, metavar="NAME", help="the reference, such as lstm.cell_jacobian")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--timeout", type=float, default=None, metavar="S",
+                   help="seconds for the symbolic attempt (default 10)")
+    p.add_argument("latex", nargs="?", default="-", metavar="LATEX",
+                   help="the right-hand side or a whole equation; '-' or nothing reads standard input")
+    p.set_defaults(run=run)
+    return p
+
+
+def run(args) -> int:
+    from .check import TIMEOUT, Verdict, check
+
+    text = sys.stdin.read() if args.latex in (None, "-") else args.latex
+    timeout = args.timeout if args.timeout is not None else TIMEOUT
+    if not timeout > 0:
+        verdict = Verdict("error", None, f"invalid --timeout {args.timeout}: must be > 0", args.against)
+    else:
+        verdict = check(text.rstrip("\n"), against=args.against, timeout=timeout)
+    if args.json:
+        print(json.dumps(verdict.to_json(), indent=None))
+    else:
+        print(str(verdict))
+    return EXIT[verdict.verdict]
+
+
+def main(argv=None) -> int:
+    """The subcommand on its own (``python -m symdl.check_cli --against NAME ...``)."""
+    parser = argparse.ArgumentParser(prog="symdl")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_parser(sub)
+    args = parser.parse_args(["check", *(sys.argv[1:] if argv is None else argv)])
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
