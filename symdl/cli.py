@@ -119,7 +119,12 @@ def cmd_build(args) -> int:
                     _err(str(exc))
                     status = EXIT_ERROR
                     continue
-                rep = build(doc, out, pdf=not args.no_pdf, templates=templates, timeout=args.timeout)
+                try:
+                    rep = build(doc, out, pdf=not args.no_pdf, templates=templates, timeout=args.timeout)
+                except Exception as exc:  # one document's failure is reported; the others go on
+                    _err(f"{src.module}: {type(exc).__name__}: {exc}; the last good PDF was left in place")
+                    status = EXIT_ERROR
+                    continue
                 total = time.perf_counter() - t0
                 counts = {}
                 for r in rep.ledger.results:

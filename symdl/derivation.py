@@ -89,10 +89,13 @@ class Prose:
 
 
 def prose(source: str) -> Prose:
-    """A paragraph whose ``$...$`` segments are mathematics (checked by :func:`tex`)."""
+    """A paragraph whose ``$...$`` segments are mathematics (checked by :func:`tex`).
+
+    With an odd number of ``$`` there is no mathematics: the whole is plain text.
+    """
     pieces = source.split("$")
     if len(pieces) % 2 == 0:
-        raise UnsafeTeX(f"unbalanced $ in {source!r}")
+        return Prose((Text(source),))
     parts = tuple(tex(p) if i % 2 else Text(p) for i, p in enumerate(pieces) if p)
     return Prose(parts)
 
