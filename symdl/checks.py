@@ -20,7 +20,7 @@ from .reference import Input, evaluate_expression
 from .verify import CheckSpec, compare_trials, random_values
 
 #: Sizes of the numeric and oracle trials: (n, m) pairs, more than one size each time.
-TRIAL_SIZES = ((2, 3), (5, 2))
+TRIAL_SIZES = ((2, 3), (5, 2), (16, 7))
 TRIALS_PER_SIZE = 3
 
 
@@ -85,7 +85,7 @@ def complex_step_check(derived, forward, definitions: Mapping, inputs: Sequence[
                         lambda v: evaluate_expression(forward, inputs, functions, v, ops, "numpy", "forward"),
                         vals, wrt)
                     where = ", ".join(f"{d} = {s}" for d, s in at.items())
-                    trials.append((f"{where}{', ' + label if label else ''}", got, want))
+                    trials.append((f"{where}{' | ' + label if label else ''}", got, want))
         return compare_trials(trials)
 
     return CheckSpec("numeric", description or "complex-step derivative of the forward map", run)
@@ -105,7 +105,7 @@ def oracle_check(ref_eval: Callable[[dict], np.ndarray], oracle: Callable[[dict]
                 for _ in range(TRIALS_PER_SIZE):
                     vals = random_values(inputs, at, rng)
                     where = ", ".join(f"{d} = {s}" for d, s in at.items())
-                    trials.append((f"{where}{', ' + label if label else ''}",
+                    trials.append((f"{where}{' | ' + label if label else ''}",
                                    ref_eval({**vals, **fns}), oracle({**vals, "_function": label})))
         return compare_trials(trials)
 
@@ -153,7 +153,7 @@ def numeric_equal(a, b, inputs: Sequence[Input], functions: Mapping = None, dims
                     got = evaluate_expression(a, inputs, functions, vals, ops, "numpy", "left side")
                     want = evaluate_expression(b, inputs, functions, vals, ops, "numpy", "right side")
                     where = ", ".join(f"{d} = {s}" for d, s in at.items()) or "scalars"
-                    trials.append((f"{where}{', ' + label if label else ''}", got, want))
+                    trials.append((f"{where}{' | ' + label if label else ''}", got, want))
         return compare_trials(trials, **({"rtol": rtol} if rtol else {}))
 
     return CheckSpec("numeric", description, run)

@@ -143,16 +143,23 @@ def relative_error(got, want) -> float:
 
 
 def compare_trials(trials: Sequence[tuple[str, object, object]], rtol: float = RTOL) -> tuple:
-    """``(passed, detail, max_error)`` over trials ``(label, got, want)``."""
-    worst, worst_label = 0.0, ""
+    """``(passed, detail, max_error)`` over trials ``(label, got, want)``.
+
+    Labels of the form ``"n = 2, m = 3 | tanh"`` are grouped by the part before
+    ``" | "`` (the size), and the detail gives the largest error of each group.
+    """
+    worst, groups = 0.0, {}
     for label, got, want in trials:
         err = relative_error(got, want)
-        if not err <= worst:
-            worst, worst_label = err, label
         if not err <= rtol:
             return False, f"relative error {err:.3g} > {rtol:g} at {label}", err
-    labels = sorted({t[0].split(",")[0] for t in trials})
-    return True, f"{len(trials)} trials ({'; '.join(labels)}), largest relative error {worst:.3g}", worst
+        worst = max(worst, err)
+        key = label.split(" | ")[0]
+        groups[key] = max(groups.get(key, 0.0), err)
+    if 1 < len(groups) <= 8:
+        per = "; ".join(f"{k}: {e:.2g}" for k, e in groups.items())
+        return True, f"{len(trials)} trials, largest relative error {worst:.3g} (by size: {per})", worst
+    return True, f"{len(trials)} trials, largest relative error {worst:.3g}", worst
 
 
 def random_values(inputs, sizes: Mapping, rng: np.random.Generator) -> dict:
