@@ -17,6 +17,7 @@ torch.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +28,7 @@ from . import backends
 from .bounded import run_bounded
 from .calculus import substitute_definitions
 from .reference import EvaluationError, evaluate_expression
-from .verify import random_values
+from .verify import sample
 
 VERDICTS = ("equivalent", "not_equivalent", "unknown", "error")
 #: Relative tolerance of the numeric witness in float64.
@@ -128,10 +129,25 @@ def _size_sets(ref) -> list[dict]:
     """Two sizes, the smallest first (n = 2), every dimension different from the others."""
     dims = _dims(ref)
     if not dims:
-        return [{}]
+        return [{}, {"elementwise": 3}]
     first = dict(zip(dims, range(2, 2 + len(dims))))
     second = dict(zip(dims, range(4 + len(dims), 4, -1)))
     return [first, second]
+
+
+def random_point(ref, at: dict, rng, elementwise: int = 0, point: int = 0) -> dict:
+    """Random float64 values inside each input's domain; scalar inputs as vectors of
+    ``elementwise`` entries when asked (optimisers act coordinate by coordinate)."""
+    out = {}
+    for inp in ref.inputs:
+        shape = tuple(int(at[s]) if isinstance(s, sp.Symbol) else int(s) for s in inp.shape)
+        if not shape and elementwise and inp.domain not in ("step", "count"):
+            shape = (elementwise,)
+        if inp.domain == "step":  # 1, 2, 3 in turn: the first step is often special (b_1 = g_1)
+            out[inp.name] = float(1 + point % 3) if not shape else np.full(shape, 1.0 + point % 3)
+        else:
+            out[inp.name] = sample(inp.domain, shape, rng)
+    return out
 
 
 def _instances(ref) -> list[tuple[dict, dict]]:
@@ -169,10 +185,11 @@ def numeric_witness(expr, ref, *, seed: int = 0, rtol: float = RTOL) -> Witness:
     rng = np.random.default_rng(seed)
     out = Witness()
     for at in _size_sets(ref):
-        out.sizes.append({str(k): v for k, v in at.items()})
+        elementwise = at.pop("elementwise", 0)
+        out.sizes.append({str(k): v for k, v in at.items()} or ({"elementwise": elementwise} if elementwise else {}))
         for labels, fns in _instances(ref):
-            for _ in range(POINTS):
-                values = {**random_values(ref.inputs, at, rng), **fns}
+            for point in range(POINTS):
+                values = {**random_point(ref, at, rng, elementwise, point), **fns}
                 try:
                     want = np.asarray(ref.evaluate(values), dtype=np.float64)
                 except (EvaluationError, FloatingPointError, ZeroDivisionError):
@@ -183,22 +200,50 @@ def numeric_witness(expr, ref, *, seed: int = 0, rtol: float = RTOL) -> Witness:
                     continue
                 try:
                     with np.errstate(all="ignore"):
-                        got = np.asarray(evaluate_expression(hand, ref.inputs, ref.functions, values, ops, "numpy",
+                        got = np.asarray(evaluate_expression(select_branches(hand, ref, values), ref.inputs, ref.functions, values, ops, "numpy",
                                                              "the hand form"), dtype=np.float64)
                 except (NotImplementedError, NameError, TypeError, ValueError) as exc:
                     out.failure = f"the hand form could not be evaluated numerically ({exc})"
                     return out
                 got = np.broadcast_to(got, want.shape) if got.size == 1 and want.shape else got
                 if got.shape != want.shape:
-                    out.counterexample = _counterexample(ref, at, labels, values, got, want, None, float("inf"))
+                    out.counterexample = _counterexample(ref, out.sizes[-1], labels, values, got, want, None,
+                                                         float("inf"))
                     return out
                 err, idx = _rel_error(got, want)
                 if not err <= rtol:
-                    out.counterexample = _counterexample(ref, at, labels, values, got, want, idx, err)
+                    out.counterexample = _counterexample(ref, out.sizes[-1], labels, values, got, want, idx, err)
                     return out
                 out.agreed += 1
                 out.max_error = max(out.max_error, err)
     return out
+
+
+def describe_size(size: dict) -> str:
+    if not size:
+        return "scalar inputs"
+    if "elementwise" in size:
+        return f"vectors of {size['elementwise']} entries, elementwise"
+    return ", ".join(f"{k} = {v}" for k, v in size.items())
+
+
+def select_branches(expr, ref, values):
+    """``expr`` with each ``Piecewise`` replaced by the branch its conditions pick at ``values``
+    (conditions on scalar inputs such as the step ``t``; compiled code has no branches)."""
+    pieces = expr.atoms(sp.Piecewise)
+    if not pieces:
+        return expr
+    scalars = {i.symbol: values[i.name] for i in ref.inputs if not i.shape and np.ndim(values[i.name]) == 0}
+    chosen = {}
+    for pw in pieces:
+        for branch, cond in pw.args:
+            decided = cond.xreplace({k: sp.Float(v) for k, v in scalars.items()})
+            if decided is sp.true:
+                chosen[pw] = branch
+                break
+            if decided is not sp.false:
+                raise NotImplementedError(f"cannot decide the condition {cond} at this point")
+    return expr.xreplace(chosen)
 
 
 def _plain(x):
@@ -211,7 +256,7 @@ def _plain(x):
 
 def _counterexample(ref, at, labels, values, got, want, idx, err) -> dict:
     inputs = {i.name: _plain(values[i.name]) for i in ref.inputs}
-    out = {"sizes": {str(k): v for k, v in at.items()}, "functions": dict(labels), "inputs": inputs,
+    out = {"sizes": dict(at), "functions": dict(labels), "inputs": inputs,
            "hand": _plain(got), "reference": _plain(want), "relative_error": err}
     if idx is not None:
         out["entry"] = list(idx)
@@ -228,8 +273,7 @@ def format_counterexample(cx: dict) -> str:
         return np.array2string(np.asarray(v), precision=6, suppress_small=False, max_line_width=100,
                                separator=", ")
 
-    lines = ["counterexample" + (" at " + ", ".join(f"{k} = {v}" for k, v in cx["sizes"].items())
-                                 if cx["sizes"] else "") + ":"]
+    lines = [f"counterexample at {describe_size(cx['sizes'])}:"]
     width = max([len(k) for k in cx["inputs"]] + [len("reference")])
     for name, label in cx.get("functions", {}).items():
         lines.append(f"  {name:>{width}} = {label}")
@@ -278,16 +322,30 @@ def _attempt_proof(expr, ref, timeout: float) -> tuple[bool, str]:
     return False, f"the symbolic attempt failed: {outcome.message}"
 
 
+def find_reference(name: str):
+    """The reference ``name``, building only its own model module when that module exists
+    (the whole registry derives every topic; a check needs one)."""
+    from . import registry
+
+    section = name.split(".", 1)[0]
+    if section in registry.model_modules():
+        module = importlib.import_module(f"symdl.models.{section}")
+        for r in module.references():
+            if r.name == name:
+                return r
+    return registry.ref(name)
+
+
 # -- the check ---------------------------------------------------------------------------------------
 
 
 def check(hand, against: str, *, timeout: float = TIMEOUT, seed: int = 0, rtol: float = RTOL) -> Verdict:
     """Decide whether ``hand`` (LaTeX or SymPy in the reference's symbols) equals reference ``against``."""
     from .reader import ReadError
-    from .registry import UnknownNameError, ref as lookup
+    from .registry import UnknownNameError
 
     try:
-        ref = lookup(against)
+        ref = find_reference(against)
     except UnknownNameError as exc:
         return Verdict("error", None, str(exc), against)
     try:
@@ -296,10 +354,10 @@ def check(hand, against: str, *, timeout: float = TIMEOUT, seed: int = 0, rtol: 
         return Verdict("error", None, str(exc), ref.name, position=exc.position, caret=exc.caret())
     w = numeric_witness(expr, ref, seed=seed, rtol=rtol)
     sizes = tuple(w.sizes)
-    where = "; ".join(", ".join(f"{k} = {v}" for k, v in s.items()) for s in sizes) or "scalars"
+    where = "; ".join(describe_size(s) for s in sizes)
     if w.counterexample is not None:
         cx = w.counterexample
-        at = ", ".join(f"{k} = {v}" for k, v in cx["sizes"].items()) or "scalar inputs"
+        at = describe_size(cx["sizes"])
         what = (f"the shapes differ ({cx['shapes']['hand']} against {cx['shapes']['reference']})"
                 if "shapes" in cx else f"relative error {cx['relative_error']:.3g} > {rtol:g}")
         return Verdict("not_equivalent", "numeric", f"differs from {ref.name} at a random point with {at}: {what}",

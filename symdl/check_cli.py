@@ -26,7 +26,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="seconds for the symbolic attempt (default 10)")
     p.add_argument("latex", nargs="?", default="-", metavar="LATEX",
                    help="the right-hand side or a whole equation; '-' or nothing reads standard input")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, func=run)
     return p
 
 
