@@ -121,7 +121,8 @@ def asarray(v, backend):
         import torch
 
         return v if isinstance(v, torch.Tensor) else torch.as_tensor(np.asarray(v, dtype=np.float64))
-    return np.asarray(v, dtype=np.result_type(v, np.float64))
+    v = np.asarray(v)
+    return v.astype(np.result_type(v.dtype, np.float64), copy=False)
 
 
 def scalar(v, backend):
