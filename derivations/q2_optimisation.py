@@ -21,9 +21,10 @@ from symdl.models import optim as O
 from symdl.verify import CheckSpec, compare_trials, relative_error
 
 QUESTION = (
-    "Optimisation. Consider minimising L = (1/N) sum_i l(y_theta(x_i), y_i) over theta. Give the gradient-descent "
-    "and mini-batch SGD updates; the heavy-ball form of SGD with momentum and the range of beta; the RMSprop and "
-    "Adam updates; and explain the learning-rate rule that divides the rate by LR_DECAY depending on NONMONO."
+    "Optimisation. Consider minimising $L(\\hat Y_\\theta(X), y) = \\frac{1}{N}\\sum_i \\ell(\\hat y_\\theta(x_i), y_i)$ "
+    "over $\\theta$. Give the gradient-descent and mini-batch SGD updates; the heavy-ball form of SGD with momentum "
+    "and the range of $\\beta$; the RMSprop and Adam updates; and explain the learning-rate rule that divides the "
+    "rate by LR_DECAY depending on NONMONO."
 )
 
 S = O.S
@@ -567,11 +568,12 @@ def _nonmono_blocks():
         return passed and differs, f"{detail}; the seed's reading differs first at epoch {first}", err
 
     rows = []
-    for e in range(1, len(LOSSES) + 1):
+    for e in range(1, len(LOSSES) + 1):  # the window columns are shown, the decisions come from the two functions
         window = LOSSES[: e - NONMONO]
         rows.append((str(e), f"{LOSSES[e - 1]:.2f}", f"{min(window):.2f}" if e > NONMONO else "(none)",
                      f"{min(LOSSES[: e - 1]):.2f}" if e > 1 else "(none)", f"{rule[e - 1]:g}", f"{seed[e - 1]:g}"))
-    table = Table(("epoch e", "L_e", "min(L_1..L_{e-2})", "min(L_1..L_{e-1})", "rule's rate", "seed's reading"),
+    table = Table(("epoch e", "loss", f"best up to epoch e - {NONMONO}", "best up to epoch e - 1", "rate: the rule",
+                   "rate: the seed's reading"),
                   tuple(rows), caption=f"NONMONO = {NONMONO}, LR_DECAY = {LR_DECAY:g}, starting rate {LR0:g}: the "
                                        "rate after each epoch", widths=(0.08, 0.08, 0.18, 0.18, 0.14, 0.16))
     step = Step(
@@ -591,12 +593,11 @@ def _nonmono_blocks():
 
 H = np.array([1.0, 25.0])  # an ill-conditioned quadratic, f(x) = sum_i H_i x_i^2 / 2
 SAMPLES = 8
-TRAJ_STEPS = 150
 
 
 def _offsets(seed=5):
-    """Per-sample shifts that sum to zero: sample i's loss is f(x - a_i), their mean has f's minimiser."""
-    a = np.random.default_rng(seed).normal(0, 0.3, (SAMPLES, 2))
+    """Per-sample shifts that sum to zero: sample i's gradient is f's minus H a_i, their mean is f's."""
+    a = np.random.default_rng(seed).normal(0, 0.04, (SAMPLES, 2))
     return a - a.mean(axis=0)
 
 
@@ -609,17 +610,17 @@ def rosen_grad(x):
 
 
 PROBLEMS = {
-    "quadratic": {"grad": quad_grad, "x0": np.array([-2.0, 0.9]), "lr": {"gd": 0.07, "sgd": 0.07, "heavy": 0.03,
-                                                                          "rmsprop": 0.03, "adam": 0.1}},
-    "rosenbrock": {"grad": rosen_grad, "x0": np.array([-1.2, 1.0]), "lr": {"gd": 1e-3, "sgd": 1e-3, "heavy": 3e-4,
-                                                                           "rmsprop": 3e-3, "adam": 0.05}},
+    "quadratic": {"grad": quad_grad, "x0": np.array([-2.0, 0.9]), "steps": 150,
+                  "lr": {"gd": 0.07, "sgd": 0.07, "heavy": 0.03, "rmsprop": 0.03, "adam": 0.1}},
+    "rosenbrock": {"grad": rosen_grad, "x0": np.array([-1.2, 1.0]), "steps": 1500,
+                   "lr": {"gd": 1.5e-3, "sgd": 1.5e-3, "heavy": 1.5e-4, "rmsprop": 1e-3, "adam": 0.02}},
 }
 MOMENTUM, BATCH = 0.9, 2
 
 
-def batches(seed=9):
+def batches(steps: int, seed=9):
     rng = np.random.default_rng(seed)
-    return [sorted(rng.choice(np.arange(1, SAMPLES + 1), BATCH, replace=False).tolist()) for _ in range(TRAJ_STEPS)]
+    return [sorted(rng.choice(np.arange(1, SAMPLES + 1), BATCH, replace=False).tolist()) for _ in range(steps)]
 
 
 def trajectories(problem: str) -> dict:
@@ -630,13 +631,13 @@ def trajectories(problem: str) -> dict:
 
     def run(step, x0=P["x0"]):
         xs, state = [x0], {}
-        for k in range(TRAJ_STEPS):
+        for k in range(P["steps"]):
             xs.append(step(xs, k, state))
         return np.array(xs)
 
     out["GD"] = run(lambda xs, k, s: ref("optim.gd").evaluate(
         {r"\theta_k": xs[-1], r"\gamma": lr["gd"], r"\nabla \ell_i(\theta_k)": per_sample(xs[-1])}))
-    bs = batches()
+    bs = batches(P["steps"])
     out["SGD (batch 2)"] = run(lambda xs, k, s: ref("optim.sgd").evaluate(
         {r"\theta_k": xs[-1], r"\gamma": lr["sgd"], r"\nabla \ell_i(\theta_k)": per_sample(xs[-1]), "B": bs[k]}))
     out["heavy ball"] = run(lambda xs, k, s: ref("optim.heavy_ball").evaluate(
@@ -681,7 +682,7 @@ def torch_trajectories(problem: str) -> dict:
         """``samples(k)``: the 0-based sample rows of step k, or None for the plain loss f."""
         p = torch.nn.Parameter(torch.as_tensor(P["x0"].copy()))
         opt, xs = make([p]), [p.detach().clone().numpy()]
-        for k in range(TRAJ_STEPS):
+        for k in range(P["steps"]):
             opt.zero_grad()
             rows = None if samples is None else samples(k)
             loss = f(p) if rows is None else sum(sample_loss(p, i) for i in rows) / len(rows)
@@ -690,7 +691,7 @@ def torch_trajectories(problem: str) -> dict:
             xs.append(p.detach().clone().numpy())
         return np.array(xs)
 
-    bs = batches()
+    bs = batches(P["steps"])
     return {
         "GD": run(lambda ps: torch.optim.SGD(ps, lr=lr["gd"]), lambda k: range(SAMPLES)),
         "SGD (batch 2)": run(lambda ps: torch.optim.SGD(ps, lr=lr["sgd"]), lambda k: [j - 1 for j in bs[k]]),
@@ -705,7 +706,7 @@ def _trajectory_check(problem):
         ours, theirs = trajectories(problem), torch_trajectories(problem)
         trials = [(name, ours[name], theirs[name]) for name in ours]
         passed, detail, err = compare_trials(trials, rtol=1e-9)
-        return passed, f"{TRAJ_STEPS} steps each: {detail}", err
+        return passed, f"{PROBLEMS[problem]['steps']} steps each: {detail}", err
 
     return CheckSpec("oracle", f"every plotted path against torch.optim with autograd on the {problem}", run)
 
@@ -733,7 +734,7 @@ def make_trajectory_figure(problem):
             ax.plot(xs[:, 0], xs[:, 1], ".-", ms=2, lw=0.9, label=name)
         ax.set_xlabel("$w_1$")
         ax.set_ylabel("$w_2$")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="lower right")
         fig.tight_layout()
         fig.savefig(path, metadata={"CreationDate": None})
         plt.close(fig)
@@ -834,14 +835,14 @@ def derivation() -> Derivation:
     ))
 
     figures = Section("Trajectories", (
-        prose("Each optimiser stepped by its symdl reference from the same start, 150 steps; SGD draws batches of "
-              "2 from 8 shifted copies of the loss whose mean is the loss itself. Every path is re-run by "
-              "torch.optim with autograd and must agree."),
-        Figure("quadratic", "An ill-conditioned quadratic $f(w) = \\frac{1}{2}(w_1^2 + 25 w_2^2)$: GD and SGD "
+        prose("Each optimiser stepped by its symdl reference from the same start; SGD draws batches of 2 from 8 "
+              "samples whose losses differ from the loss by zero-mean linear terms, so their mean is the loss "
+              "itself. Every path is re-run by torch.optim with autograd and must agree."),
+        Figure("quadratic", "150 steps on an ill-conditioned quadratic $f(w) = \\frac{1}{2}(w_1^2 + 25 w_2^2)$: GD and SGD "
                             "zig-zag across the narrow valley; heavy ball ($\\beta = 0.9$) overshoots and spirals; "
                             "RMSprop and Adam rescale each coordinate.",
                make_trajectory_figure("quadratic"), checks=(_trajectory_check("quadratic"),), width="0.75"),
-        Figure("rosenbrock", "Rosenbrock's function $(1 - w_1)^2 + 100 (w_2 - w_1^2)^2$ from $(-1.2, 1)$; SGD's "
+        Figure("rosenbrock", "1500 steps on Rosenbrock's function $(1 - w_1)^2 + 100 (w_2 - w_1^2)^2$ from $(-1.2, 1)$; SGD's "
                              "samples add zero-mean quadratic shifts. The minimum is at $(1, 1)$.",
                make_trajectory_figure("rosenbrock"), checks=(_trajectory_check("rosenbrock"),), width="0.75"),
     ))

@@ -44,7 +44,7 @@ def _select(names, folder):
     chosen_refs, chosen_docs = [], []
     srcs = sources(folder) if folder else []
     if not names:
-        return [r.name for r in refs()], srcs
+        return [r.name for r in refs()], list(srcs)
     for name in names:
         if name in known_refs:
             chosen_refs.append(name)
@@ -160,7 +160,7 @@ def parser() -> argparse.ArgumentParser:
     b.set_defaults(func=cmd_build)
 
     v = sub.add_parser("verify", help="print the verification ledger")
-    v.add_argument("names", nargs="*", help="references or derivations; all references by default")
+    v.add_argument("names", nargs="*", help="references or derivations; all of both by default")
     v.add_argument("--json", action="store_true", help="one JSON object")
     v.add_argument("--derivations", help="folder of derivation modules (default: ./derivations)")
     v.set_defaults(func=cmd_verify)

@@ -71,7 +71,7 @@ def parse(text: str):
         if ch == "\\":
             cmd = re.match(r"\\([A-Za-z]+|.)", text[pos:]).group(0)
             raise ReadError(f"unknown command {cmd}", pos, text, _describe(exc.allowed or ())) from None
-        raise ReadError(f"unexpected {ch!r}; expected {_describe(exc.allowed or ())}", pos, text,
+        raise ReadError(f"unexpected '{ch}'; expected {_describe(exc.allowed or ())}", pos, text,
                         _describe(exc.allowed or ())) from None
     except UnexpectedToken as exc:
         tok = exc.token
@@ -121,8 +121,8 @@ def read(text: str, ref, table: NameTable | None = None) -> Reading:
         lhs = _lhs_of(builder, left, text[s:e])
         want = lhs_key(ref.lhs) if ref.lhs else None
         if want is not None and lhs != want:
-            raise ReadError(f"the left side {text[s:e].strip()!r} is not what {ref.name} gives; "
-                            f"expected {ref.lhs!r} (or write the right-hand side alone)", s, text, ref.lhs)
+            raise ReadError(f"the left side '{text[s:e].strip()}' is not what {ref.name} gives; "
+                            f"expected '{ref.lhs}' (or write the right-hand side alone)", s, text, ref.lhs)
         expr = builder.value(right)
     else:
         expr = builder.value(tree.children[0])

@@ -138,7 +138,7 @@ class Builder:
             return IDENTITY
         if obj.letters and len(key.split("_")[0].rstrip("'")) > 1:
             return self._split(item)
-        raise self.error(f"unknown symbol {text.strip()!r} in {self.table.reference}; "
+        raise self.error(f"unknown symbol '{text.strip()}' in {self.table.reference}; "
                          f"it knows {self.table.known()}", item.start, "a symbol of the reference")
 
     def _split(self, item: Item):
@@ -465,10 +465,15 @@ class Builder:
     b_abs = b_norm
 
     def b_matrix(self, node, start, end):
-        rows = [[self.value(c) for c in row.children] for row in node.children[1].children
+        rows = [[self.operand(c) for c in row.children] for row in node.children[1].children
                 if isinstance(row, Tree)]
         if len({len(r) for r in rows}) != 1:
             raise self.error("the rows of the matrix have different lengths", start)
+        for r in rows:  # I takes its size from the other blocks of its row
+            size = next((v.rows for v in r if v is not IDENTITY and shape_of(v)), None)
+            if size is None and any(v is IDENTITY for v in r):
+                raise self.error("I (the identity) needs a matrix beside it to give its size", start)
+            r[:] = [sp.Identity(size) if v is IDENTITY else v for v in r]
         if all(shape_of(v) is None for r in rows for v in r):
             return sp.ImmutableMatrix(rows)
         for r in rows:
@@ -540,8 +545,8 @@ class Builder:
             return self.scale(x, y) if sx is None else self.scale(y, x)
         if sx[1] != sy[0]:
             hint = "; for the elementwise product write \\odot" if sx == sy and sx[1] == 1 else ""
-            raise self.error(f"cannot multiply {self.src(a.start, a.end).strip()!r} {show_shape(sx)} by "
-                             f"{self.src(b.start, b.end).strip()!r} {show_shape(sy)}: the inner sizes differ{hint}",
+            raise self.error(f"cannot multiply '{self.src(a.start, a.end).strip()}' {show_shape(sx)} by "
+                             f"'{self.src(b.start, b.end).strip()}' {show_shape(sy)}: the inner sizes differ{hint}",
                              b.start, "a factor whose rows match the columns before it")
         return sp.MatMul(x, y)
 
