@@ -16,7 +16,8 @@ import sympy as sp
 from symdl import oracles_optim, ref
 from symdl.checks import symbolic_equal
 from symdl.calculus import substitute_definitions
-from symdl.derivation import Derivation, Figure, ReferenceBlock, Section, Step, Table, math as display, prose, tex
+from symdl.derivation import (Derivation, Figure, Prose, ReferenceBlock, Section, Step, Table, Text, math as display,
+                              prose, tex)
 from symdl.models import optim as O
 from symdl.verify import CheckSpec, compare_trials, relative_error
 
@@ -527,6 +528,15 @@ NONMONO_ALGO = tex(
     r"&\textbf{return}: \gamma_{e+1} \end{aligned}")
 
 
+def _where(name) -> Prose:
+    """The reference's defined names, each as ``name = definition``."""
+    parts = [Text("where ")]
+    for k, (sym, definition) in enumerate(ref(name).definitions.items()):
+        parts += [Text(", ")] if k else []
+        parts.append(display(definition, sym.name))
+    return Prose(tuple(parts + [Text(".")]))
+
+
 def _oracle_checks(name):
     return tuple(c for c in ref(name).checks if c.method == "oracle")
 
@@ -613,7 +623,7 @@ PROBLEMS = {
     "quadratic": {"grad": quad_grad, "x0": np.array([-2.0, 0.9]), "steps": 150,
                   "lr": {"gd": 0.07, "sgd": 0.07, "heavy": 0.03, "rmsprop": 0.03, "adam": 0.1}},
     "rosenbrock": {"grad": rosen_grad, "x0": np.array([-1.2, 1.0]), "steps": 1500,
-                   "lr": {"gd": 1.5e-3, "sgd": 1.5e-3, "heavy": 1.5e-4, "rmsprop": 1e-3, "adam": 0.02}},
+                   "lr": {"gd": 1.5e-3, "sgd": 1.5e-3, "heavy": 1.5e-4, "rmsprop": 5e-4, "adam": 0.02}},
 }
 MOMENTUM, BATCH = 0.9, 2
 
@@ -769,7 +779,7 @@ def derivation() -> Derivation:
         Step("torch-sgd", SGD_ALGO, "torch.optim.SGD with nesterov=False, held against torch step by step",
              checks=_oracle_checks("optim.sgd_momentum_torch"), relation="def"),
         ReferenceBlock("optim.heavy_ball"),
-        ReferenceBlock("optim.sgd_momentum_torch"),
+        ReferenceBlock("optim.sgd_momentum_torch"), _where("optim.sgd_momentum_torch"),
         prose("Which heavy ball is PyTorch's SGD? Ask SymPy for the $\\beta_2$ and $\\tau$ that make the second "
               "steps agree:"),
         solve_step,
@@ -805,12 +815,12 @@ def derivation() -> Derivation:
         prose("RMSprop as torch.optim.RMSprop implements it (not centred, no momentum):"),
         Step("rmsprop-algorithm", RMSPROP_ALGO, "torch.optim.RMSprop, held against torch step by step",
              checks=_oracle_checks("optim.rmsprop"), relation="def"),
-        ReferenceBlock("optim.rmsprop"),
+        ReferenceBlock("optim.rmsprop"), _where("optim.rmsprop"),
         prose("The seed's RMSprop is this reference: correct, with $\\epsilon$ outside the square root as PyTorch "
               "has it. Adam as torch.optim.Adam implements it:"),
         Step("adam-algorithm", ADAM_ALGO, "torch.optim.Adam, held against torch step by step",
              checks=_oracle_checks("optim.adam"), relation="def"),
-        ReferenceBlock("optim.adam"),
+        ReferenceBlock("optim.adam"), _where("optim.adam"),
         prose("Why the correction divides by $1 - \\beta_1^{t}$: the moving average starts at 0."),
         unroll_step, bias_step,
         prose("PyTorch rearranges the update to save work; SymPy shows it is the same function:"),

@@ -253,12 +253,12 @@ def _gd_refs() -> list[Reference]:
     gd_expr = theta - gamma * sp.Sum(sample_gradient(i), (i, 1, N)) / N
     gd_inputs = (Input(theta, meaning="current parameter"), lr_inp,
                  Input(gd_grads, meaning="per-sample gradients, one row per sample i = 1..N"))
-    gd = Reference("optim.gd", "gradient descent on the mean loss (1/N) sum_i l_i", r"\theta_{k+1}", gd_expr,
+    gd = Reference("optim.gd", "gradient descent on the mean of the per-sample losses", r"\theta_{k+1}", gd_expr,
                    gd_inputs, aliases=aliases, oracle="torch.optim.SGD on the mean of N per-sample losses (autograd)",
                    evaluator=_evaluate_mean_gradient)
     sgd_expr = theta - gamma * batch_gradient_sum(B) / card_B
     sgd_inputs = (*gd_inputs, Input(B, "count", "mini-batch: indices j in 1..N"))
-    sgd = Reference("optim.sgd", "mini-batch SGD: the mean gradient over the batch B", r"\theta_{k+1}", sgd_expr,
+    sgd = Reference("optim.sgd", "mini-batch SGD: the mean gradient over a batch B of samples", r"\theta_{k+1}", sgd_expr,
                     sgd_inputs, aliases={**aliases, r"\nabla \ell_j(\theta_k)": r"\nabla \ell_i(\theta_k)",
                                          "M_i": "B", "M": "B"},
                     oracle="torch.optim.SGD on the mean of the batch's losses (autograd)",
@@ -345,7 +345,7 @@ def _heavy_ball() -> Reference:
     inputs = (Input(w, meaning="current parameter"), Input(w_prev, meaning="previous parameter"),
               Input(g, meaning="gradient at w_t"), Input(gamma, "nonnegative", "learning rate"),
               Input(beta, "nonnegative", "momentum coefficient"))
-    ref = Reference("optim.heavy_ball", "Polyak's heavy ball: w_t - gamma g_t + beta (w_t - w_{t-1})", "w_{t+1}",
+    ref = Reference("optim.heavy_ball", "Polyak's heavy ball: a gradient step plus beta times the last step", "w_{t+1}",
                     expr, inputs, aliases={**GRADIENT_ALIASES, **RATE_ALIASES, r"\beta_t": r"\beta"},
                     oracle="torch.optim.SGD(momentum=beta, dampening=0)", evaluator=_evaluate_plain)
 
@@ -378,7 +378,7 @@ def _torch_sgd() -> Reference:
               Input(g, meaning="gradient"), Input(gamma, "nonnegative", "learning rate"),
               Input(mu, "nonnegative", "momentum"), Input(tau, "unit", "dampening"),
               Input(step, "step", "step number, 1 on the first step"))
-    ref = Reference("optim.sgd_momentum_torch", "PyTorch's SGD: b_t = mu b_{t-1} + (1 - tau) g_t, b_1 = g_1",
+    ref = Reference("optim.sgd_momentum_torch", "PyTorch's SGD with momentum mu and dampening tau; the first step uses the gradient alone",
                     r"\theta_t", expr, inputs, {b_t: buffer}, aliases={**GRADIENT_ALIASES, **RATE_ALIASES},
                     oracle="torch.optim.SGD(momentum, dampening, nesterov=False)", evaluator=_evaluate_torch_sgd,
                     params={"first": theta_prev - gamma * g, "later": theta_prev - gamma * later})
@@ -412,7 +412,7 @@ def _rmsprop() -> Reference:
     inputs = (Input(w, meaning="current parameter"), Input(v, "nonnegative", "second-moment average"),
               Input(g, meaning="gradient"), Input(gamma, "nonnegative", "learning rate"),
               Input(alpha, "unit", "decay of the second moment"), Input(eps, "nonnegative", "added to the root"))
-    ref = Reference("optim.rmsprop", "RMSprop: v_{t+1} = alpha v_t + (1-alpha) g_t^2, eps outside the root",
+    ref = Reference("optim.rmsprop", "RMSprop as torch.optim.RMSprop computes it, eps outside the square root",
                     "w_{t+1}", expr, inputs, defs, aliases={**GRADIENT_ALIASES, **RATE_ALIASES},
                     oracle="torch.optim.RMSprop(centered=False, momentum=0)", evaluator=_evaluate_plain)
 
@@ -445,7 +445,7 @@ def _adam() -> Reference:
               Input(gamma, "nonnegative", "learning rate"), Input(beta1, "unit", "decay of the first moment"),
               Input(beta2, "unit", "decay of the second moment"), Input(eps, "nonnegative", "added to the root"),
               Input(t, "count", "updates already made (0 on the first)"))
-    ref = Reference("optim.adam", "Adam with bias correction; eps outside the root; t = updates made",
+    ref = Reference("optim.adam", "Adam with bias correction as torch.optim.Adam computes it; t counts the updates made",
                     "w_{t+1}", expr, inputs, defs,
                     aliases={**GRADIENT_ALIASES, **RATE_ALIASES, r"\beta": r"\beta_1", r"\alpha": r"\beta_2"},
                     oracle="torch.optim.Adam (amsgrad=False)", evaluator=_evaluate_plain)
