@@ -79,3 +79,31 @@ def derivative(f):
         return (f(x + eps) - f(x - eps)) / (2 * eps)
 
     return fprime
+
+
+def fused_sum(scaled, diags, others):
+    """``sum_k diag(a_k) X_k diag(b_k) + sum diag(d) + others`` without diagonal matrices."""
+    out = None
+    for b, items in _by_column_scale(scaled):
+        acc = None
+        for a, x in items:
+            term = x if a is None else a * x
+            acc = term.copy() if acc is None and a is None else (term if acc is None else acc + term)
+        if b is not None:
+            acc = acc * np.swapaxes(b, -1, -2)
+        out = acc if out is None else out + acc
+    if diags:
+        out = out.copy()
+        idx = np.arange(out.shape[0])
+        for d in diags:
+            out[idx, idx] += d.reshape(-1)
+    for o in others:
+        out = out + o
+    return out
+
+
+def _by_column_scale(scaled):
+    groups = {}
+    for a, x, b in scaled:
+        groups.setdefault(id(b), (b, []))[1].append((a, x))
+    return list(groups.values())

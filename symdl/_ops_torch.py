@@ -93,3 +93,44 @@ def derivative(f):
         return g
 
     return fprime
+
+
+def fused_sum(scaled, diags, others):
+    """``sum_k diag(a_k) X_k diag(b_k) + sum diag(d) + others`` in one buffer.
+
+    Row scales accumulate with ``addcmul_``, a column scale shared by several
+    terms is applied once in place, and diagonals are added to the buffer's
+    diagonal view.  When autograd records, the same sum is formed out of place.
+    """
+    tensors = [t for a, x, b in scaled for t in (a, x, b) if t is not None] + list(diags) + list(others)
+    if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
+        out = sum((x if a is None else a * x) * (1 if b is None else b.transpose(-1, -2)) for a, x, b in scaled)
+        for d in diags:
+            out = out + torch.diag(d.reshape(-1))
+        for o in others:
+            out = out + o
+        return out
+    out = None
+    for b, items in _by_column_scale(scaled):
+        (a0, x0), rest = items[0], items[1:]
+        acc = x0.clone() if a0 is None else a0 * x0
+        for a, x in rest:
+            if a is None:
+                acc.add_(x)
+            else:
+                acc.addcmul_(a, x)
+        if b is not None:
+            acc.mul_(b.transpose(-1, -2))
+        out = acc if out is None else out.add_(acc)
+    for d in diags:
+        out.diagonal().add_(d.reshape(-1))
+    for o in others:
+        out.add_(o)
+    return out
+
+
+def _by_column_scale(scaled):
+    groups = {}
+    for a, x, b in scaled:
+        groups.setdefault(id(b), (b, []))[1].append((a, x))
+    return list(groups.values())

@@ -40,11 +40,27 @@ _FUNCTIONS = {
 class ArrayPrinter(StrPrinter):
     """Prints symdl's matrix expressions as calls on the ``_ops`` namespace."""
 
-    def __init__(self, names: Mapping[sp.Basic, str], functions: Mapping[str, str]):
+    def __init__(self, names: Mapping[sp.Basic, str], functions: Mapping[str, str], shared=()):
         super().__init__({"order": "none"})
         self._names = dict(names)
         self._functions = dict(functions)
         self._bound: dict = {}
+        self._shared = {e: f"_s{i}" for i, e in enumerate(shared)}
+        self._done: set = set()
+
+    def _print(self, expr, **kwargs):
+        """A subexpression used more than once is computed once: ``(_s0 := ...)``, then ``_s0``.
+
+        Python evaluates left to right, so the first occurrence printed is the first computed.
+        """
+        name = self._shared.get(expr) if isinstance(expr, sp.Basic) else None
+        if name is None:
+            return super()._print(expr, **kwargs)
+        if name in self._done:
+            return name
+        code = super()._print(expr, **kwargs)
+        self._done.add(name)
+        return f"({name} := {code})"
 
     def _print_Symbol(self, expr):
         if expr in self._bound:
@@ -119,7 +135,22 @@ class ArrayPrinter(StrPrinter):
         return "(%s ** %s)" % (self._print(expr.base), self._print(expr.exp))
 
     def _print_MatAdd(self, expr):
-        return "(" + " + ".join(self._print(a) for a in expr.args) + ")"
+        scaled, diags, others = [], [], []
+        for term in expr.args:
+            parts = _scaled_product(term)
+            if isinstance(term, DiagMatrix):
+                diags.append(term.args[0])
+            elif parts is not None:
+                scaled.append(parts)
+            else:
+                others.append(term)
+        if len(scaled) + len(diags) < 2 or not scaled:
+            return "(" + " + ".join(self._print(a) for a in expr.args) + ")"
+        # diag(a) X diag(b) terms accumulate in one buffer: row scales, a shared column scale, diagonals
+        opt = lambda e: "None" if e is None else self._print(e)  # noqa: E731
+        terms = ", ".join(f"({opt(a)}, {self._print(x)}, {opt(b)})" for a, x, b in scaled)
+        return "_ops.fused_sum([%s], [%s], [%s])" % (
+            terms, ", ".join(self._print(d) for d in diags), ", ".join(self._print(o) for o in others))
 
     def _print_MatMul(self, expr):
         scalars = [a for a in expr.args if not getattr(a, "is_Matrix", False)]
@@ -159,6 +190,39 @@ class ArrayPrinter(StrPrinter):
         return "_ops.block([%s])" % ", ".join(rows)
 
 
+def _scaled_product(term):
+    """``(a, X, b)`` when ``term`` is ``[diag(a)] X [diag(b)]`` with one plain matrix ``X``, else ``None``."""
+    if not isinstance(term, sp.MatMul):
+        return None
+    factors = list(term.args)
+    if any(not getattr(f, "is_Matrix", False) for f in factors):
+        return None
+    a = factors.pop(0).args[0] if isinstance(factors[0], DiagMatrix) else None
+    b = factors.pop().args[0] if factors and isinstance(factors[-1], DiagMatrix) else None
+    if len(factors) != 1 or isinstance(factors[0], DiagMatrix):
+        return None
+    return a, factors[0], b
+
+
+def shared_subexpressions(expr) -> list:
+    """Matrix subexpressions (not symbols) that occur more than once, innermost first."""
+    counts: dict = {}
+    order: list = []
+
+    def visit(e):
+        for a in e.args:
+            if isinstance(a, sp.Basic):
+                visit(a)
+        if isinstance(e, sp.MatrixExpr) and not isinstance(e, (sp.MatrixSymbol, sp.Identity, sp.ZeroMatrix,
+                                                                 sp.OneMatrix, DiagMatrix)):
+            if e not in counts:
+                order.append(e)
+            counts[e] = counts.get(e, 0) + 1
+
+    visit(expr)
+    return [e for e in order if counts[e] > 1]
+
+
 def ops(backend: str):
     """The operations namespace of a backend (imports torch only when asked for)."""
     if backend not in BACKENDS:
@@ -182,7 +246,7 @@ def compile_expr(expr: sp.Basic, inputs: Sequence[sp.Basic], functions: Sequence
     names = {s: f"a{i}" for i, s in enumerate(inputs)}
     names.update({d: f"d{i}" for i, d in enumerate(dims)})
     fnames = {f.__name__: f"f{i}" for i, f in enumerate(functions)}
-    printer = ArrayPrinter(names, fnames)
+    printer = ArrayPrinter(names, fnames, shared_subexpressions(expr))
     code = printer.doprint(expr)
     params = ["_like"] + [names[d] for d in dims] + [names[s] for s in inputs] + [fnames[f.__name__] for f in functions]
     args = [sp.Symbol(p) for p in params]
