@@ -274,7 +274,7 @@ def _stability_steps():
     p1, pm1, p0 = sp.expand(p.subs(r, 1)), sp.expand(p.subs(r, -1)), sp.expand(p.subs(r, 0))
     want_p = r**2 - (1 + beta - gl) * r + beta
 
-    grad_step = Step("quadratic", tex(r"f(w) = \tfrac{1}{2}\lambda w^2, \qquad g_t = f'(w_t) = ") + display(grad),
+    grad_step = Step("quadratic-model", tex(r"f(w) = \tfrac{1}{2}\lambda w^2, \qquad g_t = f'(w_t) = ") + display(grad),
                      "sp.diff of the quadratic", checks=(symbolic_equal(grad, lam * w_t, "sp.diff"),), relation="def")
     rec_step = Step("recurrence", tex(r"w_{t+1} = \left(") + display(rec.coeff(w_t)) + tex(r"\right) w_t - ")
                     + display(-rec.coeff(w_prev)) + tex(r"\, w_{t-1}"),
@@ -853,7 +853,7 @@ def derivation() -> Derivation:
                             "RMSprop and Adam rescale each coordinate.",
                make_trajectory_figure("quadratic"), checks=(_trajectory_check("quadratic"),), width="0.75"),
         Figure("rosenbrock", "1500 steps on Rosenbrock's function $(1 - w_1)^2 + 100 (w_2 - w_1^2)^2$ from $(-1.2, 1)$; SGD's "
-                             "samples add zero-mean quadratic shifts. The minimum is at $(1, 1)$.",
+                             "samples add zero-mean linear terms. The minimum is at $(1, 1)$.",
                make_trajectory_figure("rosenbrock"), checks=(_trajectory_check("rosenbrock"),), width="0.75"),
     ))
     return Derivation(
