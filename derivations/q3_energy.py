@@ -289,7 +289,7 @@ def nce_derivatives():
 def _seed_counterexample_table():
     for label, seed_v, pirl_v, v in C.seed_form_trials():
         if abs(seed_v - pirl_v) > 1e-6 * abs(pirl_v):
-            rows = [(k, tex(r"\left(" + ", ".join(f"{x:.4f}" for x in np.ravel(val)) + r"\right)")
+            rows = [(tex(k), tex(r"\left(" + ", ".join(f"{x:.4f}" for x in np.ravel(val)) + r"\right)")
                      if np.ndim(val) else tex(f"{val:.4f}")) for k, val in v.items()]
             rows += [("seed's h", tex(f"{seed_v:.6f}")), ("PIRL's h", tex(f"{float(pirl_v):.6f}"))]
             return Table(("input", "value"), tuple(rows), caption=f"The first counterexample found ({label}).")
@@ -308,7 +308,6 @@ def derivation() -> Derivation:
     kl_t = sp.Symbol("t", real=True)
     q = Lt.gaussian_density(kl_t, Lt.mu_j, Lt.sigma_j)
     p = Lt.gaussian_density(kl_t, 0, 1)
-    derived_nll, contract_nll = M.nll_from_likelihood()
 
     inference = Section("(a) Inference", (
         prose("Inference picks the most compatible $y$: the point of lowest energy. On a finite set of candidates "
@@ -384,10 +383,12 @@ def derivation() -> Derivation:
     nll = Section("(d) The negative log-likelihood loss and its gradient", (
         Step("likelihood", tex(r"P(y_1, \ldots, y_N \mid x_1, \ldots, x_N, w) = \prod_{i=1}^{N} P_w(y_i \mid x_i)"),
              "training pairs are independent", relation="given", checks=(_likelihood_check(),)),
-        Step("nll", display(contract_nll, r"-\frac{1}{N\beta} \log \prod_i P_w(y_i \mid x_i)"),
-             "expand the logarithm of the Gibbs masses (shown on a grid of 3 points, $N = 2$, "
-             "energies $f_k(x_i)$); divide by $N\\beta$ so the loss is in units of energy",
-             checks=ref("ebm.nll_loss").checks[:1]),
+        Step("nll", display(M.nll_one_pair(), r"-\frac{1}{\beta} \log P_w(y_i \mid x_i)"),
+             "expand the logarithm of the Gibbs density; averaging over the $N$ pairs gives the loss, in units "
+             "of energy (the product over pairs is checked on a grid of 3 points with $N = 2$)",
+             checks=(symbolic_equal(M.nll_one_pair(), M.NLL_TERM, "one pair's term of the loss",
+                                    simplifier=lambda e: sp.simplify(e.as_dummy())),
+                     *ref("ebm.nll_loss").checks[:1])),
         ReferenceBlock("ebm.nll_loss"),
         Step("leibniz", display(M.nll_gradient_derived(), r"\frac{\partial \mathcal{L}_i}{\partial w}"),
              "sp.diff of one sample's loss, $F_w$ abstract: SymPy differentiates under the integral sign",

@@ -385,7 +385,7 @@ def _joint_normalises():
 
 def marginal_pieces():
     """Finite grids of symbolic sizes J (y) and K (z): ``(sum_z P(y_j, z | x), e^{-beta F_beta}/sum_y ...)``."""
-    j, k, jj, kk = sp.symbols("j k jj kk", integer=True)
+    j, k, jj, kk = sp.symbols("j k j' k'", integer=True)
     J, K = sp.symbols("J K", integer=True, positive=True)
     e = sp.IndexedBase("E")
     Z = sp.Sum(sp.exp(-beta * e[jj, kk]), (kk, 1, K), (jj, 1, J))
@@ -405,7 +405,7 @@ def _marginal_is_gibbs_of_free_energy():
 
 def zero_temperature_pieces(K: int):
     """``(m, d_2..d_K, F_beta)`` for K energies ``m, m + d_2, ...`` (``d_k > 0``), F_beta from the definition."""
-    b = sp.Symbol("beta", positive=True)
+    b = beta
     m = sp.Symbol("m", real=True)
     ds = sp.symbols(f"d_2:{K + 1}", positive=True)
     Es = [m, *[m + d for d in ds]]
@@ -461,6 +461,11 @@ def nll_from_likelihood(n_pairs: int = 2, K: int = 3):
     derived = sp.expand_log(-sp.log(like) / (n_pairs * beta), force=True)
     contract = sum(f[0] + sp.log(sum(sp.exp(-beta * e) for e in f)) / beta for f in fs) / n_pairs
     return derived, contract
+
+
+def nll_one_pair():
+    """``-(1/beta) log P_w(y_i | x_i)`` with the logarithm expanded by SymPy: one sample's loss."""
+    return sp.expand(sp.expand_log(-sp.log(gibbs_expr(F_w(x_i, y_i), y_i, y)) / beta, force=True))
 
 
 def _nll_finite_gradient():
@@ -616,7 +621,7 @@ def _zero_temperature() -> Reference:
                         return False, f"F_beta - min E = {gap} outside [-log|Z|/beta, 0] = [{-bound}, 0] at beta = {b}", None
                     worst = max(worst, -gap / bound if bound else 0.0)
         return True, (f"min E - log|Z|/beta <= F_beta <= min E and finite at beta = {', '.join(f'{b:g}' for b in BETAS)};"
-                      f" F_beta - min E reaches {worst:.3g} of the bound"), None
+                      f" min E - F_beta reaches {worst:.3g} of log|Z|/beta"), None
 
     return _with(ref, [
         _symbolic("the limit by sp.limit", _limit_check),
