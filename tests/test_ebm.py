@@ -227,3 +227,26 @@ def test_every_ebm_reference_is_verified_with_an_oracle():
         failed = [c.detail for c in result.checks if c.made and not c.passed]
         assert result.status == "verified" and not failed, (name, failed)
         assert any(c.method == "oracle" and c.passed for c in result.checks), name
+
+
+def test_q3_document_every_step_and_figure_is_verified(tmp_path):
+    import importlib
+    import sys
+
+    sys.path.insert(0, "derivations")
+    try:
+        q3 = importlib.import_module("q3_energy")
+    finally:
+        sys.path.remove("derivations")
+    doc = q3.derivation()
+    assert doc.slug == "q3-energy"
+    assert q3.__doc__.splitlines()[0].startswith("Question 3: energy-based models")
+    assert [f.name for f in doc.figures()] == ["gibbs", "free-energy", "kmeans"]
+    for step in doc.steps():
+        assert step.checks, step.name
+        result = run_checks(step.name, step.checks, kind="step")
+        assert result.status == "verified", (step.name, [c.detail for c in result.checks])
+    for fig in doc.figures():
+        assert run_checks(fig.name, fig.checks, kind="figure").status == "verified", fig.name
+        fig.make(tmp_path / f"{fig.name}.pdf")
+        assert (tmp_path / f"{fig.name}.pdf").read_bytes().startswith(b"%PDF")
