@@ -797,7 +797,8 @@ def derivation() -> Derivation:
         prose("Run heavy ball on the quadratic $f(w) = \\frac{1}{2}\\lambda w^2$ (each eigen-direction of a "
               "quadratic behaves like this, $\\lambda$ its curvature):"),
         grad_step, rec_step, poly_step, roots_step, region,
-        Figure("stability-region", "The stability region of heavy ball in the $(\\gamma\\lambda, \\beta)$ plane: the largest "
+        Figure("stability-region", "The stability region of heavy ball in the $(\\gamma\\lambda, \\beta)$ plane: "
+                                   "the largest "
                          "root modulus of the derived characteristic polynomial. Inside the triangle "
                          "$|\\beta| < 1$, $0 < \\gamma\\lambda < 2(1+\\beta)$ the iterates converge; GD is the "
                          "segment $\\beta = 0$.",
@@ -848,11 +849,13 @@ def derivation() -> Derivation:
         prose("Each optimiser stepped by its symdl reference from the same start; SGD draws batches of 2 from 8 "
               "samples whose losses differ from the loss by zero-mean linear terms, so their mean is the loss "
               "itself. Every path is re-run by torch.optim with autograd and must agree."),
-        Figure("quadratic", "150 steps on an ill-conditioned quadratic $f(w) = \\frac{1}{2}(w_1^2 + 25 w_2^2)$: GD and SGD "
+        Figure("quadratic", "150 steps on an ill-conditioned quadratic $f(w) = \\frac{1}{2}(w_1^2 + 25 w_2^2)$: "
+                            "GD and SGD "
                             "zig-zag across the narrow valley; heavy ball ($\\beta = 0.9$) overshoots and spirals; "
                             "RMSprop and Adam rescale each coordinate.",
                make_trajectory_figure("quadratic"), checks=(_trajectory_check("quadratic"),), width="0.75"),
-        Figure("rosenbrock", "1500 steps on Rosenbrock's function $(1 - w_1)^2 + 100 (w_2 - w_1^2)^2$ from $(-1.2, 1)$; SGD's "
+        Figure("rosenbrock", "1500 steps on Rosenbrock's function $(1 - w_1)^2 + 100 (w_2 - w_1^2)^2$ from "
+                             "$(-1.2, 1)$; SGD's "
                              "samples add zero-mean linear terms. The minimum is at $(1, 1)$.",
                make_trajectory_figure("rosenbrock"), checks=(_trajectory_check("rosenbrock"),), width="0.75"),
     ))

@@ -70,8 +70,9 @@ def test_characteristic_polynomial(q2):
     assert sp.expand(q2.characteristic_polynomial() - (r**2 - (1 + b - gl) * r + b)) == 0
 
 
-@pytest.mark.parametrize("glv,bv,inside", [(1.0, 0.5, True), (2.9, 0.5, True), (3.1, 0.5, False), (1.0, 1.0, False),
-                                          (0.5, -0.5, True), (0.1, -0.9, True), (0.5, -0.9, False), (1.0, 1.2, False), (-0.1, 0.0, False)])
+@pytest.mark.parametrize("glv,bv,inside", [
+    (1.0, 0.5, True), (2.9, 0.5, True), (3.1, 0.5, False), (1.0, 1.0, False), (0.5, -0.5, True), (0.1, -0.9, True),
+    (0.5, -0.9, False), (1.0, 1.2, False), (-0.1, 0.0, False)])
 def test_region_against_torch_iterates(q2, glv, bv, inside):
     """Heavy ball on lambda w^2 / 2 run by torch.optim.SGD: it converges exactly inside the region."""
     if bv < 0 or glv < 0:  # torch.optim wants momentum, lr >= 0: iterate the recurrence in torch directly

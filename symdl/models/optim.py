@@ -24,7 +24,7 @@ from ..backends import ops as backend_ops
 from ..checks import symbolic_equal
 from ..reference import DOMAINS, EvaluationError, Input, Reference, check_keys, evaluate_expression
 from ..symbols import scalar
-from ..verify import CheckSpec, compare_trials, relative_error
+from ..verify import CheckSpec, compare_trials
 
 #: Agreement demanded of a reference against torch.optim, at every step.
 ORACLE_RTOL = 1e-12
@@ -214,20 +214,29 @@ def trajectory_check(ref_step, records_of, configs, description: str, seed: int 
 
     ``records_of(theta0, grads, **config)`` runs the optimiser; ``ref_step(record, config)``
     evaluates the reference at one record.  Every step of every run must agree
-    to :data:`ORACLE_RTOL`, relative; the first step is included.
+    to :data:`ORACLE_RTOL`, relative; the first step is included.  Both the new
+    parameter and the step taken (new minus old, which a small learning rate
+    would hide inside the parameter) are compared.
     """
 
     def run():
         rng = np.random.default_rng(seed)
-        trials, runs = [], 0
+        params, updates, runs = [], [], 0
         for config in configs:
             for d in ORACLE_SIZES:
                 grads = rng.normal(0.0, 1.0, (ORACLE_STEPS, d))
                 runs += 1
                 for k, rec in enumerate(records_of(rng.normal(0.0, 1.0, d), grads, **config)):
-                    trials.append((f"d = {d}, step {k + 1}, {_show(config)}", ref_step(rec, config), rec["after"]))
-        passed, detail, err = compare_trials(trials, rtol=ORACLE_RTOL)
-        return passed, f"{runs} runs of {ORACLE_STEPS} steps: {detail}", err
+                    label = f"d = {d}, step {k + 1}, {_show(config)}"
+                    got = np.asarray(ref_step(rec, config), dtype=np.float64)
+                    params.append((label, got, rec["after"]))
+                    updates.append((label, got - rec["param"], rec["after"] - rec["param"]))
+        passed, detail, err = compare_trials(params, rtol=ORACLE_RTOL)
+        if not passed:
+            return passed, f"{runs} runs of {ORACLE_STEPS} steps: new parameter: {detail}", err
+        passed, step_detail, _ = compare_trials(updates, rtol=ORACLE_RTOL)
+        return passed, f"{runs} runs of {ORACLE_STEPS} steps: new parameter: {detail}; the step w_(t+1) - w_t " \
+                       f"alone: {step_detail}", err
 
     return CheckSpec("oracle", description, run)
 
@@ -258,7 +267,8 @@ def _gd_refs() -> list[Reference]:
                    evaluator=_evaluate_mean_gradient)
     sgd_expr = theta - gamma * batch_gradient_sum(B) / card_B
     sgd_inputs = (*gd_inputs, Input(B, "count", "mini-batch: indices j in 1..N"))
-    sgd = Reference("optim.sgd", "mini-batch SGD: the mean gradient over a batch B of samples", r"\theta_{k+1}", sgd_expr,
+    sgd = Reference("optim.sgd", "mini-batch SGD: the mean gradient over a batch B of samples", r"\theta_{k+1}",
+                    sgd_expr,
                     sgd_inputs, aliases={**aliases, r"\nabla \ell_j(\theta_k)": r"\nabla \ell_i(\theta_k)",
                                          "M_i": "B", "M": "B"},
                     oracle="torch.optim.SGD on the mean of the batch's losses (autograd)",
@@ -349,7 +359,7 @@ def _heavy_ball() -> Reference:
                     expr, inputs, aliases={**GRADIENT_ALIASES, **RATE_ALIASES, r"\beta_t": r"\beta"},
                     oracle="torch.optim.SGD(momentum=beta, dampening=0)", evaluator=_evaluate_plain)
 
-    # Inductive step: w_{t-1} = w_t + gamma b_{t-1} holds after a PyTorch step; then one heavy-ball step is one PyTorch step.
+    # Inductive step: w_{t-1} = w_t + gamma b_{t-1} after a PyTorch step; one heavy-ball step is then one PyTorch step.
     b_prev = S("b_{t-1}")
     torch_form = w - gamma * (mu * b_prev + g)
     heavy = expr.xreplace({beta: mu, w_prev: w + gamma * b_prev})
@@ -378,7 +388,8 @@ def _torch_sgd() -> Reference:
               Input(g, meaning="gradient"), Input(gamma, "nonnegative", "learning rate"),
               Input(mu, "nonnegative", "momentum"), Input(tau, "unit", "dampening"),
               Input(step, "step", "step number, 1 on the first step"))
-    ref = Reference("optim.sgd_momentum_torch", "PyTorch's SGD with momentum mu and dampening tau; the first step uses the gradient alone",
+    ref = Reference("optim.sgd_momentum_torch",
+                    "PyTorch's SGD with momentum mu and dampening tau; the first step uses the gradient alone",
                     r"\theta_t", expr, inputs, {b_t: buffer}, aliases={**GRADIENT_ALIASES, **RATE_ALIASES},
                     oracle="torch.optim.SGD(momentum, dampening, nesterov=False)", evaluator=_evaluate_torch_sgd,
                     params={"first": theta_prev - gamma * g, "later": theta_prev - gamma * later})
