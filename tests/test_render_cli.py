@@ -176,3 +176,52 @@ def test_a_derivation_module_that_raises_is_named_and_the_others_go_on(tmp_path,
     err = capsys.readouterr().err
     assert "broken.py:4: RuntimeError: boom" in err
     assert (tmp_path / "out" / "tiny.tex").exists()
+
+
+def test_a_second_build_with_nothing_changed_is_skipped_and_a_change_rebuilds(tmp_path, capsys):
+    docs = write_doc(tmp_path / "docs")
+    out = tmp_path / "out"
+    assert main(["build", "--derivations", str(docs), "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["build", "--derivations", str(docs), "--out", str(out)]) == 0
+    assert "up to date" in capsys.readouterr().out
+    write_doc(tmp_path / "docs", reason="the binomial formula")
+    assert main(["build", "--derivations", str(docs), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "up to date" not in text and "wrote" in text
+    assert "the binomial formula" in pdf_text(out / "tiny.pdf")
+    (out / "tiny.pdf").write_bytes(b"damaged")
+    assert main(["build", "--derivations", str(docs), "--out", str(out)]) == 0
+    assert "up to date" not in capsys.readouterr().out and pdf_text(out / "tiny.pdf")
+
+
+def test_outputs_are_readable_by_others(tmp_path):
+    docs = write_doc(tmp_path / "docs")
+    assert main(["build", "--derivations", str(docs), "--out", str(tmp_path / "out"), "--no-pdf"]) == 0
+    assert (tmp_path / "out" / "tiny.tex").stat().st_mode & 0o044 == 0o044
+
+
+def test_a_second_build_in_the_same_folder_waits_or_says_it_is_busy(tmp_path, capsys):
+    from symdl.render import build_lock
+
+    out = tmp_path / "out"
+    docs = write_doc(tmp_path / "docs")
+    with build_lock(out):
+        assert main(["build", "--derivations", str(docs), "--out", str(out), "--no-wait"]) == 2
+        assert "another symdl build is running" in capsys.readouterr().err
+
+
+def test_sigint_leaves_no_half_written_file(tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "symdl.cli", "build", "q1_recurrent", "--out", str(out), "--force"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    leftovers = [p for p in out.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".q1-recurrent-")]
+    assert leftovers == []
+    assert not (out / "q1-recurrent.pdf").exists()
