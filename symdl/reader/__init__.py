@@ -99,12 +99,18 @@ def lhs_key(text: str) -> str:
     text = _strip_evaluation_bar(text)
     try:
         tree = parser().parse(text)
-    except Exception:  # a reference's own left side the grammar does not read is compared as text
-        return canon(text)
-    item = Builder(text, NameTable("")).build(tree.children[0]) if tree.data == "start" else None
+        item = Builder(text, NameTable("")).build(tree.children[0]) if tree.data == "start" else None
+    except Exception:  # a left side the grammar or the builder does not read is compared as text
+        return _loose(text)
     if item is not None and isinstance(item.obj, Derivative):
         return item.obj.text
-    return canon(text)
+    return _loose(text)
+
+
+def _loose(text: str) -> str:
+    r"""A left side's text key: ``\mathbb{P}`` is ``P``, ``\mid`` is ``|``, argument lists kept."""
+    text = re.sub(r"\\mathbb\s*\{?\s*([A-Za-z])\s*\}?", r"\1", text)
+    return canon(re.sub(r"\\mid(?![A-Za-z])", "|", text))
 
 
 def read(text: str, ref, table: NameTable | None = None) -> Reading:
@@ -133,7 +139,7 @@ def _lhs_of(builder: Builder, node, source: str) -> str:
     try:
         item = builder.build(node)
     except ReadError:
-        return canon(source)
+        return _loose(source)
     if isinstance(item.obj, Derivative):
         return item.obj.text
-    return canon(source)
+    return _loose(source)

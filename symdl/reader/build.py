@@ -8,6 +8,7 @@ expression is built, so a matrix plus a vector is an error at the ``+``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import sympy as sp
@@ -65,13 +66,25 @@ class BigOp:
     kind: str
     lower: object = None
     upper: object = None
+    var: object = None  # the bound variable, once read
 
 
 @dataclass
 class Derivative:
-    r"""``\frac{\partial a}{\partial b}``: a name for the left side of an equation."""
+    r"""``\frac{\partial a}{\partial b}``: a key for the left side of an equation, and, for
+    scalars, ``sp.Derivative`` on the right."""
 
     text: str
+    items: list = None
+    value: object = None
+
+
+@dataclass
+class Norm:
+    r"""``\lVert v \rVert`` before its subscript (1 or 2) is known."""
+
+    v: object
+    p: int = 2
 
 
 class _Marker:
@@ -110,6 +123,7 @@ class Builder:
 
     def __init__(self, text: str, table: NameTable):
         self.text, self.table = text, table
+        self.scope: dict = {}  # bound variables of the sums, integrals and minima being read
 
     # -- errors and names ---------------------------------------------------------------
     def error(self, message: str, pos: int, expected: str = "") -> ReadError:
@@ -126,12 +140,16 @@ class Builder:
         if not isinstance(obj, Name):
             return obj
         text = self.src(item.start, item.end)
-        found = self.table.get(text)
+        key = canon(text)
+        found = self.scope.get(key)
         if found is None:
-            found = builtin(canon(text), self.table)
+            found = self.table.get(text)
+        if found is None:
+            found = builtin(key, self.table)
+        if found is None:
+            found = self.table.own.get(key)
         if found is not None:
             return found
-        key = canon(text)
         if key == "e":
             return sp.E
         if key == "I":
@@ -168,6 +186,8 @@ class Builder:
 
     def as_value(self, item: Item):
         obj = self.resolve(item)
+        if isinstance(obj, Norm):
+            return self.norm_value(obj)
         if isinstance(obj, list):
             return self.product([Item(o, item.start, item.end) for o in obj])
         if isinstance(obj, Group):
@@ -177,8 +197,10 @@ class Builder:
         if isinstance(obj, Head):
             raise self.error(f"{obj.name} needs an argument", item.end, "an argument")
         if isinstance(obj, Derivative):
-            raise self.error("a derivative \\frac{\\partial a}{\\partial b} may only be the left side of an "
-                             "equation", item.start)
+            if obj.value is not None:
+                return obj.value
+            raise self.error("a derivative \\frac{\\partial a}{\\partial b} of vectors may only be the left side "
+                             "of an equation", item.start)
         if isinstance(obj, BigOp):
             raise self.error(f"\\{obj.kind} needs something to act on", item.end, "an expression")
         if obj is IDENTITY:
@@ -218,14 +240,22 @@ class Builder:
         return self.divide(self.value(node.children[0]), self.value(node.children[2]), node.children[1].start_pos)
 
     def b_juxt(self, node, start, end):
-        items = [self.build(c) for c in node.children]
-        if items[0].obj is PARTIAL:
+        saved = dict(self.scope)
+        try:
+            items = []
+            for c in node.children:
+                items.append(self.build(c))
+                if isinstance(items[-1].obj, BigOp):
+                    self.bind(items[-1].obj, node.children[len(items):])
+            if items[0].obj is PARTIAL:
+                if len(items) == 1:
+                    raise self.error("\\partial needs what it differentiates", items[0].end, "a name")
+                return Derivative(canon(self.src(items[1].start, items[-1].end)), items[1:])
             if len(items) == 1:
-                raise self.error("\\partial needs what it differentiates", items[0].end, "a name")
-            return Derivative(canon(self.src(items[1].start, items[-1].end)))
-        if len(items) == 1:
-            return items[0].obj
-        return self.product(items)
+                return items[0].obj
+            return self.product(items)
+        finally:
+            self.scope = saved
 
     def product(self, items: list[Item]):
         """A juxtaposition: functions take the bracket after them (or everything after them),
@@ -300,6 +330,14 @@ class Builder:
         obj = item.obj
         if isinstance(obj, Name) and (kind == "sub" or is_prime):
             return Item(Name(item.start, s_end, obj.letters), item.start, s_end)
+        if isinstance(obj, Norm):
+            if kind == "sub":
+                which = canon(self.src(*_span(script))).lstrip("L")
+                if which not in ("1", "2"):
+                    raise self.error(f"a norm's subscript is 1 or 2, got {self.src(*_span(script))}", s_start)
+                return Item(Norm(obj.v, int(which)), item.start, s_end)
+            obj = self.norm_value(obj)
+            item = Item(obj, item.start, item.end)
         if isinstance(obj, BigOp):
             if kind == "sub":
                 obj.lower = script
@@ -451,18 +489,37 @@ class Builder:
     def b_frac(self, node, start, end):
         num, den = (self.build(c) for c in node.children[1:])
         if isinstance(num.obj, Derivative) and isinstance(den.obj, Derivative):
-            return Derivative(f"d({num.obj.text})/d({den.obj.text})")
+            return Derivative(f"d({num.obj.text})/d({den.obj.text})", value=self._scalar_derivative(num.obj, den.obj))
         if isinstance(num.obj, Derivative) or isinstance(den.obj, Derivative):
             raise self.error("a derivative needs \\partial above and below the fraction bar", start)
         return self.divide(self.as_value(num), self.as_value(den), start)
+
+    def _scalar_derivative(self, num: Derivative, den: Derivative):
+        """``sp.Derivative(a, b)`` when ``a`` reads as a scalar and ``b`` as a symbol, else ``None``."""
+        try:
+            a = self.product(num.items) if len(num.items) > 1 else self.as_value(num.items[0])
+            b = self.product(den.items) if len(den.items) > 1 else self.as_value(den.items[0])
+        except ReadError:
+            return None
+        if shape_of(a) is None and isinstance(b, sp.Symbol):
+            return sp.Derivative(a, b)
+        return None
 
     def b_sqrt(self, node, start, end):
         return self.apply_function(sp.sqrt, self.value(node.children[1]), start)
 
     def b_norm(self, node, start, end):
-        raise self.error("norms are not read yet", start)
+        v = self.value(node.children[1])
+        if shape_of(v) is None:
+            return sp.Abs(v)
+        return Norm(v)
 
-    b_abs = b_norm
+    def b_abs(self, node, start, end):
+        v = self.value(node.children[1])
+        if shape_of(v) is not None:
+            raise self.error(f"|...| of a {show_shape(shape_of(v))} {kind(shape_of(v))}: write a norm \\lVert "
+                             "... \\rVert", start)
+        return sp.Abs(v)
 
     def b_matrix(self, node, start, end):
         rows = [[self.operand(c) for c in row.children] for row in node.children[1].children
@@ -516,7 +573,7 @@ class Builder:
             b = self.scale(-1, b)
         sa, sb = shape_of(a), shape_of(b)
         if sa is None and sb is None:
-            return sp.Add(a, b, evaluate=False)
+            return a + b
         if sa is None:
             a = self.broadcast(a, b, pos)
         elif sb is None:
@@ -541,7 +598,7 @@ class Builder:
         sx, sy = shape_of(x), shape_of(y)
         if sx is None or sy is None:
             if sx is None and sy is None:
-                return sp.Mul(x, y, evaluate=False) if x != -1 else -y
+                return x * y
             return self.scale(x, y) if sx is None else self.scale(y, x)
         if sx[1] != sy[0]:
             hint = "; for the elementwise product write \\odot" if sx == sy and sx[1] == 1 else ""
@@ -553,7 +610,7 @@ class Builder:
     def divide(self, a, b, pos):
         sa, sb = shape_of(a), shape_of(b)
         if sb is None:
-            return self.scale(sp.Pow(b, -1), a) if sa else sp.Mul(a, sp.Pow(b, -1), evaluate=False)
+            return self.scale(1 / b, a) if sa else a / b
         inv = sp.HadamardPower(b, -1)
         if sa is None:
             return self.scale(a, inv)
@@ -596,8 +653,87 @@ class Builder:
         d = sp.Dummy("d")
         return ElementwiseApplyFunction(sp.Lambda(d, func(d)), v)
 
+    def norm_value(self, norm: "Norm"):
+        if norm.p == 1:
+            return self.table.construct("L1Norm", norm.v)
+        return sp.sqrt(self.table.construct("SquaredNorm", norm.v))
+
+    # -- sums, integrals, minima ------------------------------------------------------------
+    def bind(self, op: BigOp, rest_nodes) -> None:
+        """Read the bound variable of ``op`` and put it in scope for what follows it."""
+        name = None
+        script = op.lower
+        if script is not None:
+            inner = script.children[0] if script.data == "script_group" else script
+            if isinstance(inner, Tree) and inner.data in ("sub_eq", "sub_in", "sub_to"):
+                name = self.src(*_span(inner.children[0]))
+            elif op.kind in ("int", "sum", "min", "max", "argmin", "argmax", "prod", "E"):
+                name = self.src(*_span(inner))
+        if op.kind == "int" and rest_nodes and (name is None or not self._is_variable(name)):
+            last = self.src(*_span(rest_nodes[-1]))
+            found = re.fullmatch(r"\s*d\s*(.+?)\s*", last)
+            if found:
+                name = found.group(1)
+        if name is None or not self._is_variable(name):
+            if op.kind == "int":
+                raise self.error("which variable does \\int integrate over? write \\int_y ... \\, dy",
+                                 _span(script)[0] if script is not None else 0, "a variable")
+            if name is None:
+                return
+        op.var = self.table.variable(name)
+        self.scope[canon(name)] = op.var
+
+    @staticmethod
+    def _is_variable(name: str) -> bool:
+        return re.fullmatch(r"\s*[A-Za-z](\s*')*\s*|\s*\\[A-Za-z]+\s*", name) is not None \
+            or re.fullmatch(r"\s*[A-Za-z]'?_\{?[A-Za-z0-9]\}?\s*", name) is not None
+
+    def _strip_differential(self, op: BigOp, rest: list[Item]) -> list[Item]:
+        """``... \\, dy`` or ``... \\mathrm{d}y`` at the end of an integrand is not a factor."""
+        var = canon(op.var.name)
+        last = canon(self.src(rest[-1].start, rest[-1].end))
+        if last == "d" + var:
+            return rest[:-1]
+        if len(rest) >= 2 and last == var and canon(self.src(rest[-2].start, rest[-2].end)) == "d":
+            return rest[:-2]
+        return rest
+
     def bigop(self, op: BigOp, rest: list[Item], where: Item):
-        raise self.error(f"\\{op.kind} is not read yet", where.start)
+        if op.kind == "int" and op.var is not None:
+            rest = self._strip_differential(op, rest)
+            if not rest:
+                raise self.error("\\int needs an integrand", where.end, "an expression")
+        body = self.product(rest) if len(rest) > 1 else self.as_value(rest[0])
+        if op.var is None:
+            raise self.error(f"\\{op.kind} needs its variable below it, such as \\{op.kind}_y", where.end,
+                             "a subscript")
+        if shape_of(body) is not None and op.kind != "sum":
+            raise self.error(f"\\{op.kind} of a {show_shape(shape_of(body))} {kind(shape_of(body))} is not read",
+                             where.start)
+        if op.kind == "int":
+            return sp.Integral(body, (op.var, -sp.oo, sp.oo))
+        if op.kind in ("min", "max", "argmin", "argmax"):
+            name = {"min": "MinOver", "max": "MaxOver", "argmin": "ArgminOver", "argmax": "ArgmaxOver"}[op.kind]
+            return self.table.construct(name, body, op.var)
+        if op.kind == "sum":
+            return self._sum(op, body, where)
+        raise self.error(f"\\{op.kind} is not part of the notation the checker reads", where.start)
+
+    def _sum(self, op: BigOp, body, where: Item):
+        inner = op.lower.children[0] if op.lower is not None and op.lower.data == "script_group" else op.lower
+        if isinstance(inner, Tree) and inner.data == "sub_in":
+            over = self.as_value(self.build(inner.children[2]))
+            return self.table.construct("SumOverSet", body, op.var, over)
+        if isinstance(inner, Tree) and inner.data == "sub_eq":
+            low = self.value(inner.children[2])
+            if op.upper is None:
+                raise self.error("\\sum_{i=1} needs its upper limit, such as ^{N}", where.end, "an upper limit")
+            return sp.Sum(body, (op.var, low, self.script_value(op.upper)))
+        limits = self.table.limits_of(op.var)
+        if limits is None:
+            raise self.error(f"\\sum_{op.var} needs its limits, such as \\sum_{{{op.var}=1}}^{{N}}", where.start,
+                             "limits")
+        return sp.Sum(body, (op.var, *limits))
 
 
 def kind(shape) -> str:

@@ -112,6 +112,7 @@ PARTIAL: /\\partial(?![A-Za-z])/
 NABLA: /\\nabla(?![A-Za-z])/
 BIGOP: /\\(sum|prod|int|lim|min|max|argmin|argmax|mathbb\s*\{E\}|mathbb\s*E)(?![A-Za-z])/
 INFTY: /\\infty(?![A-Za-z])/
+DBAR.2: /\\\||\|\|/
 LNORM: /\\lVert(?![A-Za-z])/
 RNORM: /\\rVert(?![A-Za-z])/
 LBAR: /\\lvert(?![A-Za-z])/
@@ -130,9 +131,36 @@ SPACE: /\\[,;:! ]/ | /\\(quad|qquad|displaystyle|textstyle)(?![A-Za-z])/ | "~"
 """
 
 
+#: Tokens after which a ``\|`` or ``||`` closes an open norm rather than opening another.
+OPERAND_ENDS = frozenset({"NAME", "NUMBER", "SINGLE", "RPAR", "RSQB", "RBRACE", "PRIME", "GREEK", "TOP", "INFTY",
+                          "RNORM", "CAL", "OPNAME"})
+
+
+def _norm_bars(stream):
+    r"""``\|`` and ``||`` are both delimiters of a norm; which one is decided from the token
+    before (an LALR grammar cannot tell an opening bar from a closing one)."""
+    depth, prev = 0, None
+    for tok in stream:
+        if tok.type == "DBAR":
+            if depth and prev in OPERAND_ENDS:
+                tok.type, depth = "RNORM", depth - 1
+            else:
+                tok.type, depth = "LNORM", depth + 1
+        prev = tok.type
+        yield tok
+
+
 @lru_cache(maxsize=1)
 def parser():
     """The LALR parser, positions kept on every node (for error messages)."""
     from lark import Lark
+    from lark.lark import PostLex
 
-    return Lark(GRAMMAR, parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False)
+    class NormBars(PostLex):
+        always_accept = ("DBAR",)
+
+        def process(self, stream):
+            return _norm_bars(stream)
+
+    return Lark(GRAMMAR, parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False,
+                postlex=NormBars())

@@ -15,6 +15,8 @@ from typing import Any, Callable
 
 import sympy as sp
 
+from sympy.core.function import UndefinedFunction
+
 from ..functions import derivative_of, prime, sigmoid, sigmoid_prime, tanh_prime
 
 _DECORATION = re.compile(r"\\(boldsymbol|mathbf|bm|pmb|vec|textbf|emph|left|right|mathrm|operatorname|text)"
@@ -57,11 +59,35 @@ def function_head(name: str, f) -> Head:
 
 @dataclass
 class NameTable:
-    """Canonical name → what it stands for (a SymPy symbol or a :class:`Head`)."""
+    """Canonical name → what it stands for (a SymPy symbol or a :class:`Head`).
+
+    ``own`` holds what the reference's own expression uses besides its inputs
+    (``N``, ``D_N``, bound variables, functions such as PIRL's ``s``), and
+    ``classes`` its constructs by name (``SumOverSet``, ``MinOver``), so that a
+    hand form is built from the same objects as the reference.
+    """
 
     reference: str
     entries: dict = field(default_factory=dict)
     shown: list = field(default_factory=list)
+    own: dict = field(default_factory=dict)
+    classes: dict = field(default_factory=dict)
+    sums: dict = field(default_factory=dict)
+
+    def variable(self, name: str) -> sp.Symbol:
+        """The symbol of a bound variable: the reference's own when it uses that name."""
+        found = self.own.get(canon(name))
+        if isinstance(found, sp.Symbol):
+            return found
+        return sp.Symbol(name.strip(), real=True)
+
+    def construct(self, name: str, *args):
+        """``name(*args)`` with the reference's class of that name, or a plain one."""
+        cls = self.classes.get(name) or _generic(name)
+        return cls(*args)
+
+    def limits_of(self, var):
+        return self.sums.get(var)
 
     def add(self, name: str, obj, show: bool = True) -> None:
         key = canon(name)
@@ -92,7 +118,37 @@ def table_for(ref) -> NameTable:
         obj = table.get(target)
         if obj is not None:
             table.add(alias, obj)
+    _own_names(table, ref)
     return table
+
+
+def _own_names(table: NameTable, ref) -> None:
+    exprs = [ref.expr, *ref.definitions.values()]
+    for e in exprs:
+        if not isinstance(e, sp.Basic):
+            continue
+        for s in e.atoms(sp.Symbol):
+            table.own.setdefault(canon(s.name), s)
+        for f in e.atoms(sp.Function):
+            head = f.func
+            if isinstance(head, UndefinedFunction):
+                if table.get(head.__name__) is None:
+                    table.own.setdefault(canon(head.__name__), function_head(head.__name__, head))
+            elif head.__module__.startswith("symdl.models"):
+                table.classes.setdefault(head.__name__, head)
+        for sm in e.atoms(sp.Sum):
+            for var, low, high in sm.limits:
+                table.sums.setdefault(var, (low, high))
+
+
+_GENERIC: dict = {}
+
+
+def _generic(name: str):
+    """A construct the reference does not use (``MaxOver``), as an inert SymPy function."""
+    if name not in _GENERIC:
+        _GENERIC[name] = type(name, (sp.Function,), {})
+    return _GENERIC[name]
 
 
 #: Functions every reference knows, unless it gives the name another meaning.
