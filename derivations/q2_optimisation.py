@@ -400,6 +400,34 @@ def ema_expectation(T: int, decay):
     return sp.expand(a_T).xreplace({x: G for x in xs}), G
 
 
+def _eps_step():
+    """Where epsilon sits: outside the root, as torch.optim.RMSprop has it, not inside."""
+    rms = ref("optim.rmsprop")
+    v_next = next(k for k in rms.definitions if k.name == "v_{t+1}")
+    inside = rms.expr.xreplace({sp.sqrt(v_next) + O.eps: sp.sqrt(v_next + O.eps)})
+    point = {"w_t": 1.0, "v_t": 0.0, "g_t": 1e-3, r"\gamma": 0.01, r"\alpha": 0.99, r"\epsilon": 1e-8}
+
+    def run():
+        if inside == rms.expr:
+            return False, "the inside variant could not be formed from the reference", None
+        at = {rms.symbols[k]: sp.Float(v) for k, v in point.items()}
+        w_in = float(substitute_definitions(inside, rms.definitions).xreplace(at))
+        w_ref = float(rms.evaluate(point))
+        torch_w1 = oracles_optim.rmsprop_records(np.array([1.0]), np.array([[1e-3]]), 0.01, 0.99, 1e-8)[0]["after"]
+        agree = relative_error(np.array([w_ref]), torch_w1)
+        gap = relative_error(np.array([w_in]) - 1.0, torch_w1 - 1.0)
+        ok = agree <= O.ORACLE_RTOL and gap > 1e-3
+        return ok, (f"first step from w_0 = 1, g_1 = 1e-3, gamma = 0.01, alpha = 0.99, eps = 1e-8: torch.optim.RMSprop "
+                    f"gives {float(torch_w1[0])!r}, the reference {w_ref!r} (relative error {agree:.3g}); eps inside the root "
+                    f"gives {w_in!r}, a step {gap:.3g} off"), agree
+
+    return Step("eps-outside", tex(r"w_{t+1} = ") + display(rms.expr) + tex(r" \ne ") + display(inside),
+                "$\\epsilon$ is added after the square root: with a small gradient the two placements give steps "
+                "that differ by about 30 percent, and only the first is PyTorch's",
+                checks=(CheckSpec("oracle", "first RMSprop step against torch.optim.RMSprop, both placements", run),),
+                relation="\\ne")
+
+
 def _adam_steps():
     b1 = O.beta1
     t_, k_ = sp.Symbol("t", integer=True, positive=True), sp.Symbol("k", integer=True, positive=True)
@@ -817,6 +845,7 @@ def derivation() -> Derivation:
         Step("rmsprop-algorithm", RMSPROP_ALGO, "torch.optim.RMSprop, held against torch step by step",
              checks=_oracle_checks("optim.rmsprop"), relation="def"),
         ReferenceBlock("optim.rmsprop"), _where("optim.rmsprop"),
+        _eps_step(),
         prose("The seed's RMSprop is this reference: correct, with $\\epsilon$ outside the square root as PyTorch "
               "has it. Adam as torch.optim.Adam implements it:"),
         Step("adam-algorithm", ADAM_ALGO, "torch.optim.Adam, held against torch step by step",

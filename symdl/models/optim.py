@@ -6,6 +6,14 @@ the new parameter.  Hyperparameters are checked before evaluation and a bad
 one is reported the way ``torch.optim`` reports it
 ("Invalid beta parameter at index 0: 1.2"), with the domain it must lie in.
 
+Keys of ``evaluate`` beyond REFERENCES.md's symbols: ``optim.gd`` and
+``optim.sgd`` take the per-sample gradients as one array
+``\nabla \ell_i(\theta_k)`` with a row per sample (``\nabla \ell_j(\theta_k)``
+is an alias), and ``optim.sgd`` the batch ``B`` as 1-based row indices;
+``optim.sgd_momentum_torch`` takes the step number ``t`` (1 on the first step,
+where ``b_{t-1}`` may be left out); ``optim.lr_decay_nonmono`` takes the losses
+so far as one sequence ``L`` and returns the new learning rate.
+
 The recurrences unrolled symbolically (:func:`unroll_torch_sgd`,
 :func:`unroll_heavy_ball`, :func:`unroll_ema`) are shared with the worked
 solution in ``derivations/q2_optimisation.py``.
