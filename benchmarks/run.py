@@ -1,0 +1,189 @@
+"""symdl's benchmarks, as ratios measured side by side in one run (`make bench`).
+
+These machines are shared and noisy, so every figure is a ratio of two medians
+measured in the same run, never an absolute time, and nothing here is a test
+assertion. Results go to stdout as a Markdown table (paste into BENCHMARKS.md).
+
+    python benchmarks/run.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+SYMDL = str(Path(PY).parent / "symdl")
+
+FOUR_TERMS = (r"\operatorname{diag}(c_{t-1} \odot \sigma'(W_{fh} h_{t-1} + W_{fx} x_t + b_f)) W_{fh} "
+              r"\operatorname{diag}(o_{t-1} \odot \tanh'(c_{t-1})) + \operatorname{diag}(f_t) "
+              r"+ \operatorname{diag}(\tilde{c}_t \odot \sigma'(W_{ih} h_{t-1} + W_{ix} x_t + b_i)) W_{ih} "
+              r"\operatorname{diag}(o_{t-1} \odot \tanh'(c_{t-1})) "
+              r"+ \operatorname{diag}(i_t \odot \tanh'(W_{gh} h_{t-1} + W_{gx} x_t + b_g)) W_{gh} "
+              r"\operatorname{diag}(o_{t-1} \odot \tanh'(c_{t-1}))")
+
+
+def wall(cmd, stdin=None, runs=5, env=None) -> float:
+    """Median wall time of a whole process."""
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(cmd, input=stdin, capture_output=True, text=True, cwd=ROOT, env=env)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def median_call(fn, runs=7, warmup=1) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def bench_import(runs):
+    sympy = wall([PY, "-c", "import sympy"], runs=runs)
+    symdl = wall([PY, "-c", "import symdl"], runs=runs)
+    torch_loaded = subprocess.run([PY, "-c", "import sys, symdl; symdl.ref('lstm.cell_jacobian'); "
+                                   "print(sorted(m for m in ('torch', 'matplotlib', 'jinja2') if m in sys.modules))"],
+                                  capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    return [("import symdl / import sympy", symdl / sympy, "<= 1.3", f"{symdl:.3f} s / {sympy:.3f} s"),
+            ("heavy modules loaded by ref(...)", None, "none", torch_loaded or "(check failed)")]
+
+
+def bench_check(runs):
+    sympy = wall([PY, "-c", "import sympy"], runs=runs)
+    check = wall([SYMDL, "check", "--against", "lstm.cell_jacobian", "-"], stdin=FOUR_TERMS, runs=runs)
+    verdict = subprocess.run([SYMDL, "check", "--json", "--against", "lstm.cell_jacobian", "-"], input=FOUR_TERMS,
+                             capture_output=True, text=True, cwd=ROOT).stdout
+    try:
+        v = json.loads(verdict)["verdict"]
+    except ValueError:
+        v = "no JSON"
+    return [("symdl check lstm.cell_jacobian / import sympy", check / sympy, "<= 2.5",
+             f"{check:.3f} s / {sympy:.3f} s, verdict {v}")]
+
+
+def _lstm_values(n, m, torch):
+    g = torch.Generator().manual_seed(0)
+    r = lambda *s: torch.randn(*s, generator=g, dtype=torch.float64)  # noqa: E731
+    v = {f"W_{{{k}h}}": r(n, n) / n ** 0.5 for k in "figo"}
+    v.update({f"W_{{{k}x}}": r(n, m) / m ** 0.5 for k in "figo"})
+    v.update({f"b_{k}": r(n) for k in "figo"})
+    v.update({"c_{t-1}": r(n), "o_{t-1}": torch.rand(n, generator=g, dtype=torch.float64), "x_t": r(m)})
+    return v
+
+
+def bench_kernel(runs, n=1024):
+    import torch
+
+    import symdl
+    sys.path.insert(0, str(ROOT))
+    from symdl.oracles import lstm_cell
+
+    v = _lstm_values(n, n, torch)
+    ref = symdl.ref("lstm.cell_jacobian")
+    t_eval = median_call(lambda: ref.evaluate(v, backend="torch"), runs, warmup=2)
+    cell = lstm_cell({k: a.numpy() for k, a in v.items()})
+    o, x, c = v["o_{t-1}"], v["x_t"], v["c_{t-1}"]
+    jac = torch.func.jacrev(lambda cc: cell(x, (o * torch.tanh(cc), cc))[1])
+    with torch.no_grad():
+        t_jac = median_call(lambda: jac(c), max(3, runs // 2), warmup=1)
+    A = torch.randn(n, n, dtype=torch.float64)
+    t_clone = median_call(lambda: A.clone(), runs * 3, warmup=3)
+    pool = [torch.randn(n, n, dtype=torch.float64) for _ in range(16)]  # 128 MiB: larger than the caches
+    it = iter(range(10 ** 9))
+    t_cold = median_call(lambda: pool[next(it) % 16].clone(), runs * 3, warmup=3)
+    return [
+        ("jacrev(LSTMCell) / evaluate, n = 1024", t_jac / t_eval, ">= 25", f"{t_jac * 1e3:.1f} ms / {t_eval * 1e3:.2f} ms"),
+        ("evaluate / A.clone(), n = 1024", t_eval / t_clone, "<= 6", f"{t_eval * 1e3:.2f} ms / {t_clone * 1e3:.3f} ms"),
+        ("evaluate / clone of a matrix not in cache", t_eval / t_cold, "(context)",
+         f"{t_eval * 1e3:.2f} ms / {t_cold * 1e3:.3f} ms"),
+    ]
+
+
+def bench_scale():
+    code = ("import resource, torch, symdl, sys\n"
+            "sys.path.insert(0, %r)\n"
+            "from benchmarks.run import _lstm_values\n"
+            "v = _lstm_values(4096, 4096, torch)\n"
+            "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            "J = symdl.ref('lstm.cell_jacobian').evaluate(v, backend='torch')\n"
+            "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            "print(base / 1024, peak / 1024, bool(torch.isfinite(J).all()))\n") % str(ROOT)
+    out = subprocess.run([PY, "-c", code], capture_output=True, text=True, cwd=ROOT).stdout.split()
+    rows = []
+    if len(out) == 3:
+        base, peak, finite = float(out[0]), float(out[1]), out[2]
+        rows.append(("peak RSS of evaluate at n = 4096 (MiB), J itself 128 MiB", (peak - base) / 128, "no n^3",
+                     f"inputs {base:.0f} MiB, peak {peak:.0f} MiB, J finite: {finite}"))
+    code2 = ("import sys; sys.path.insert(0, %r); sys.path.insert(0, %r)\n"
+             "import numpy as np\nimport q1_recurrent as q\n"
+             "c = [q.lstm_log_norms(1000, b, n_=8) for b in (-2.0, 5.0)] + [q.rnn_log_norms(1000, 'tanh', 2.0, n_=8)]\n"
+             "print(all(np.isfinite(x).all() for x in c), [round(float(x[-1]), 1) for x in c])\n") % (
+        str(ROOT), str(ROOT / "derivations"))
+    res = subprocess.run([PY, "-c", code2], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    rows.append(("T = 1000 Jacobian products, log-space norms", None, "finite", res))
+    return rows
+
+
+def bench_build(runs):
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out"
+        t0 = time.perf_counter()
+        subprocess.run([SYMDL, "build", "--out", str(out), "--force"], capture_output=True, cwd=ROOT)
+        cold = time.perf_counter() - t0
+        warm = wall([SYMDL, "build", "--out", str(out)], runs=runs)
+        texs = sorted(out.glob("*.tex"))
+        env = {**os.environ, "openin_any": "p", "openout_any": "p"}
+
+        def latexmk_only():
+            with tempfile.TemporaryDirectory() as w:
+                for t in texs:
+                    (Path(w) / t.name).write_bytes(t.read_bytes())
+                (Path(w) / "figures").mkdir()
+                for f in (out / "figures").glob("*"):
+                    (Path(w) / "figures" / f.name).write_bytes(f.read_bytes())
+                for t in texs:
+                    subprocess.run(["latexmk", "-pdf", "-quiet", "-interaction=nonstopmode", t.name], cwd=w,
+                                   capture_output=True, env=env)
+
+        tex = median_call(latexmk_only, runs=3, warmup=0)
+    return [("second build, nothing changed / cold build", warm / cold, "<= 0.25", f"{warm:.2f} s / {cold:.2f} s"),
+            ("cold build / latexmk alone on the same .tex", cold / tex, "<= 2", f"{cold:.2f} s / {tex:.2f} s")]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions")
+    ap.add_argument("--only", nargs="*", default=["import", "check", "kernel", "scale", "build"])
+    args = ap.parse_args(argv)
+    runs = 5 if args.quick else 7
+    rows = []
+    table = {"import": lambda: bench_import(runs), "check": lambda: bench_check(runs),
+             "kernel": lambda: bench_kernel(runs), "scale": bench_scale, "build": lambda: bench_build(3)}
+    for name in args.only:
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        rows += table[name]()
+    print(f"| measure | ratio | target | medians |\n| --- | --- | --- | --- |")
+    for what, ratio, target, detail in rows:
+        r = "" if ratio is None else f"{ratio:.2f}"
+        print(f"| {what} | {r} | {target} | {detail} |")
+    print(f"\nmachine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}; "
+          f"python {sys.version.split()[0]}; maxrss of this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MiB")
+
+
+if __name__ == "__main__":
+    main()
