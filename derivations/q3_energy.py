@@ -19,6 +19,7 @@ from symdl.derivation import Derivation, Figure, ReferenceBlock, Section, Step, 
 from symdl.models import contrastive as C
 from symdl.models import ebm as M
 from symdl.models import latent as Lt
+from symdl.models._grids import gradient_w
 from symdl.verify import RTOL, CheckSpec, compare_trials
 
 QUESTION = (
@@ -233,7 +234,7 @@ def _latent_gradient_numeric():
 
             energies = np.array([net.numpy(x, y, zk, net.w0) for zk in zs])
             P = np.exp(-b * energies - np.log(np.sum(np.exp(-b * energies))))
-            expected = sum(P[k] * M.gradient_w(net.numpy, (x, y, zs[k]), net.w0, "numpy") for k in range(Kz))
+            expected = sum(P[k] * gradient_w(net.numpy, (x, y, zs[k]), net.w0, "numpy") for k in range(Kz))
             step = np.array([np.imag(at(net.w0 + 1e-30j * np.eye(net.w0.size)[j])) / 1e-30
                              for j in range(net.w0.size)])
             wt = torch.as_tensor(net.w0).clone().requires_grad_(True)

@@ -23,7 +23,7 @@ import sympy as sp
 from .. import oracles_ebm
 from ..reference import EvaluationError, Input, Reference, check_keys
 from ..verify import CheckSpec, compare_trials
-from .ebm import _exp, asarray, callable_of, logsumexp, positive, stack, trials_check
+from ._grids import asarray, callable_of, exp, logsumexp, positive, stack, trials_check
 
 v_I, v_It, v_Ip = sp.symbols("v_I v_{I^t} v_{I'}", real=True)
 Ip, D_N = sp.symbols("I' D_N")
@@ -102,7 +102,7 @@ def _eval_h(ref, values, backend):
     a = _vector(ref.name, values, "v_I", backend)
     b = _vector(ref.name, values, "v_{I^t}", backend, a.shape[0])
     l = logits(a, b, negatives(ref.name, values, backend, a.shape[0]), t, backend)
-    return _exp(l[0] - logsumexp(l, backend), backend)
+    return exp(l[0] - logsumexp(l, backend), backend)
 
 
 def _eval_nce(ref, values, backend):
@@ -310,7 +310,8 @@ def seed_form_exact() -> CheckSpec:
         seed = sp.exp(cos(a, b) / t) / (sp.exp(cos(a, b) / t) + sp.exp(cos(a, n) / t))
         diff = sp.simplify(seed - pirl)
         if diff.is_zero is False:
-            return True, (f"at v_I = (1, 0), v_It = (0, 1), D_N = {{(1, 2)}}, tau = 1: the forms are {sp.simplify(seed)} "
+            return True, (f"at v_I = (1, 0), v_It = (0, 1), D_N = {{(1, 2)}}, tau = 1: "
+                          f"the forms are {sp.simplify(seed)} "
                           f"and {sp.simplify(pirl)}, difference {diff} != 0"), None
         return None, f"SymPy could not decide the sign of {diff}", None
 

@@ -29,8 +29,11 @@ import sympy as sp
 
 from .. import oracles_ebm
 from ..checks import symbolic_equal
-from ..reference import EvaluationError, Input, Reference, check_keys
-from ..verify import RTOL, CheckSpec, compare_trials
+from ..reference import Input, Reference
+from ..verify import CheckSpec
+from ._ebm_eval import (_eval_free_energy, _eval_gibbs, _eval_inference, _eval_joint, _eval_nll_gradient,
+                        _eval_nll_loss, _eval_zero_temperature)
+from ._grids import both_backends, trials_check
 
 # -- symbols -------------------------------------------------------------------------------
 
@@ -109,203 +112,6 @@ def finite_energies(K: int, args=()):
     return [sp.Function(f"f_{k + 1}")(*args) for k in range(K)]
 
 
-# -- backend helpers -----------------------------------------------------------------------
-
-
-def _torch(backend):
-    return backend == "torch"
-
-
-def asarray(v, backend):
-    if _torch(backend):
-        import torch
-
-        return v if isinstance(v, torch.Tensor) else torch.as_tensor(np.asarray(v, dtype=np.float64))
-    v = np.asarray(v)
-    return v.astype(np.result_type(v.dtype, np.float64), copy=False)
-
-
-def scalar(v, backend):
-    return asarray(v, backend).reshape(())
-
-
-def stack(vals, backend):
-    if _torch(backend):
-        import torch
-
-        return torch.stack([scalar(v, backend) for v in vals])
-    return np.stack([scalar(v, backend) for v in vals])
-
-
-def logsumexp(a, backend):
-    """A stable log-sum-exp along the last axis; for numpy it also carries a complex step."""
-    if _torch(backend):
-        import torch
-
-        return torch.logsumexp(a, -1)
-    top = np.max(a.real, axis=-1, keepdims=True)
-    return np.log(np.sum(np.exp(a - top), axis=-1)) + top[..., 0]
-
-
-def grid(ref_name: str, values, key: str, backend):
-    """The grid ``values[key]``, one point per row; an empty grid is an error that names it."""
-    g = asarray(values[key], backend)
-    if g.ndim == 0 or g.shape[0] == 0:
-        raise EvaluationError(f"{ref_name}: the grid {key!r} is empty (shape {tuple(g.shape)}); "
-                              f"give at least one point, one per row")
-    return g
-
-
-def positive(ref_name: str, values, key: str) -> float:
-    """``values[key]`` as a number > 0, or an error naming it."""
-    v = values[key]
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        raise EvaluationError(f"{ref_name}: {key} must be a number, got {type(v).__name__}") from None
-    if not f > 0 or not np.isfinite(f):
-        raise EvaluationError(f"{ref_name}: invalid {key} value: {f} (must be > 0)")
-    return f
-
-
-def callable_of(ref_name: str, values, key: str):
-    fn = values[key]
-    if not callable(fn):
-        raise EvaluationError(f"{ref_name}: {key!r} must be a callable of the backend, got {type(fn).__name__}")
-    return fn
-
-
-def energies(fn, head, g, backend):
-    """``fn(*head, g[k])`` for every grid row ``k``."""
-    return stack([fn(*head, g[k]) for k in range(g.shape[0])], backend)
-
-
-def gradient_w(fn, head, wv, backend):
-    """``d fn(*head, w) / dw`` at ``wv``: autograd (torch) or the complex step (numpy)."""
-    if _torch(backend):
-        import torch
-
-        with torch.enable_grad():
-            wt = wv if wv.requires_grad else wv.detach().clone().requires_grad_(True)
-            (g,) = torch.autograd.grad(scalar(fn(*head, wt), backend), wt, create_graph=wv.requires_grad)
-        return g
-    wv = np.asarray(wv, dtype=np.float64)
-    out = np.empty(wv.shape)
-    for j in np.ndindex(wv.shape):
-        wc = wv.astype(np.complex128)
-        wc[j] += 1e-30j
-        val = np.asarray(fn(*head, wc))
-        if np.iscomplexobj(val):
-            out[j] = np.imag(val).reshape(()) / 1e-30
-        else:
-            eps = 1e-6 * max(1.0, abs(wv[j]))
-            wp, wm = wv.copy(), wv.copy()
-            wp[j] += eps
-            wm[j] -= eps
-            out[j] = (np.asarray(fn(*head, wp)).reshape(()) - np.asarray(fn(*head, wm)).reshape(())) / (2 * eps)
-    return out
-
-
-def _pairs(ref_name, values, backend):
-    xs, ys = asarray(values["x_i"], backend), asarray(values["y_i"], backend)
-    if xs.ndim == 0 or xs.shape[0] == 0:
-        raise EvaluationError(f"{ref_name}: 'x_i' holds no training pairs (shape {tuple(xs.shape)})")
-    if ys.ndim == 0 or ys.shape[0] != xs.shape[0]:
-        raise EvaluationError(f"{ref_name}: 'x_i' has {xs.shape[0]} rows but 'y_i' has shape {tuple(ys.shape)}; "
-                              "give one pair per row")
-    return xs, ys
-
-
-# -- evaluators ----------------------------------------------------------------------------
-
-
-def _eval_inference(ref, values, backend):
-    check_keys(ref.name, ref.inputs, ref.functions, values)
-    Fn, g = callable_of(ref.name, values, "F"), grid(ref.name, values, "y", backend)
-    f = energies(Fn, (values["x"],), g, backend)
-    return g[int(f.argmin())]
-
-
-def _eval_gibbs(ref, values, backend):
-    check_keys(ref.name, ref.inputs, ref.functions, values)
-    b = positive(ref.name, values, r"\beta")
-    Fn, g = callable_of(ref.name, values, "F"), grid(ref.name, values, "y", backend)
-    a = -b * energies(Fn, (values["x"],), g, backend)
-    return _exp(a - logsumexp(a, backend), backend)
-
-
-def _texp(a):
-    import torch
-
-    return torch.exp(a)
-
-
-def _exp(a, backend):
-    return _texp(a) if _torch(backend) else np.exp(a)
-
-
-def _eval_joint(ref, values, backend):
-    check_keys(ref.name, ref.inputs, ref.functions, values)
-    b = positive(ref.name, values, r"\beta")
-    En = callable_of(ref.name, values, "E")
-    gy, gz = grid(ref.name, values, "y", backend), grid(ref.name, values, "z", backend)
-    rows = [energies(En, (values["x"], gy[j]), gz, backend) for j in range(gy.shape[0])]
-    a = -b * (stack_rows(rows, backend))
-    return _exp(a - logsumexp(a.reshape(-1), backend), backend)
-
-
-def stack_rows(rows, backend):
-    if _torch(backend):
-        import torch
-
-        return torch.stack(rows)
-    return np.stack(rows)
-
-
-def free_energy_value(En, xv, yv, gz, b, backend):
-    return -logsumexp(-b * energies(En, (xv, yv), gz, backend), backend) / b
-
-
-def _eval_free_energy(ref, values, backend):
-    check_keys(ref.name, ref.inputs, ref.functions, values)
-    b = positive(ref.name, values, r"\beta")
-    En, gz = callable_of(ref.name, values, "E"), grid(ref.name, values, "z", backend)
-    return free_energy_value(En, values["x"], values["y"], gz, b, backend)
-
-
-def _eval_zero_temperature(ref, values, backend):
-    check_keys(ref.name, ref.inputs, ref.functions, values)
-    En, gz = callable_of(ref.name, values, "E"), grid(ref.name, values, "z", backend)
-    return energies(En, (values["x"], values["y"]), gz, backend).min()
-
-
-def _eval_nll_loss(ref, values, backend):
-    check_keys(ref.name, ref.inputs, ref.functions, values)
-    b = positive(ref.name, values, r"\beta")
-    Fn, gy = callable_of(ref.name, values, "F_w"), grid(ref.name, values, "y", backend)
-    xs, ys = _pairs(ref.name, values, backend)
-    wv = asarray(values["w"], backend)
-    terms = [scalar(Fn(xs[n], ys[n], wv), backend)
-             + logsumexp(-b * stack([Fn(xs[n], gy[k], wv) for k in range(gy.shape[0])], backend), backend) / b
-             for n in range(xs.shape[0])]
-    return stack(terms, backend).mean()
-
-
-def _eval_nll_gradient(ref, values, backend):
-    check_keys(ref.name, ref.inputs, ref.functions, values)
-    b = positive(ref.name, values, r"\beta")
-    Fn, gy = callable_of(ref.name, values, "F_w"), grid(ref.name, values, "y", backend)
-    xs, ys = _pairs(ref.name, values, backend)
-    wv = asarray(values["w"], backend)
-    total = 0
-    for n in range(xs.shape[0]):
-        a = -b * stack([Fn(xs[n], gy[k], wv) for k in range(gy.shape[0])], backend)
-        P = _exp(a - logsumexp(a, backend), backend)
-        expected = sum(P[k] * gradient_w(Fn, (xs[n], gy[k]), wv, backend) for k in range(gy.shape[0]))
-        total = total + gradient_w(Fn, (xs[n], ys[n]), wv, backend) - expected
-    return total / xs.shape[0]
-
-
 # -- checks --------------------------------------------------------------------------------
 
 #: (size of x, size of y, size of z, grid sizes K_y, K_z): two shapes for every trial set.
@@ -323,18 +129,6 @@ def _setup(sizes, seed):
     rng = np.random.default_rng(100 + seed)
     return {"x": rng.normal(0, 1, dx), "y_point": rng.normal(0, 1, dy), "ygrid": rng.normal(0, 1, (Ky, dy)),
             "zgrid": rng.normal(0, 1, (Kz, dz)), "beta": float(rng.uniform(0.5, 2.0)), "rng": rng}
-
-
-def trials_check(method: str, description: str, make) -> CheckSpec:
-    """A numeric or oracle check over the trials ``make()`` yields as ``(label, got, want)``."""
-    return CheckSpec(method, description, lambda: compare_trials(list(make()), RTOL))
-
-
-def both_backends(ref, values_of):
-    """``(label, value)`` for the numpy and torch backends; ``values_of(backend)`` gives the values."""
-    for backend in ("numpy", "torch"):
-        out = ref.evaluate(values_of(backend), backend=backend)
-        yield backend, np.asarray(out.detach() if hasattr(out, "detach") else out, dtype=np.float64)
 
 
 def _energy_trials(ref, values_of, oracle, args=2):
@@ -430,7 +224,8 @@ def _limit_check():
         if lim != m:
             return False, f"sp.limit gave {lim}, not min E = m, at |Z| = {K}", None
         notes.append(str(K))
-    return True, f"sp.limit(F_beta, beta, oo) = m = min E with E_k = m + d_k, d_k > 0, at |Z| = {', '.join(notes)}", None
+    return True, ("sp.limit(F_beta, beta, oo) = m = min E with E_k = m + d_k, d_k > 0, "
+                  f"at |Z| = {', '.join(notes)}"), None
 
 
 def _bound_check():
@@ -618,10 +413,12 @@ def _zero_temperature() -> Reference:
                 net = oracles_ebm.OneLayer(sizes[:3], seed=seed)
                 for b, gap, bound in oracles_ebm.free_energy_bounds(net, s["x"], s["y_point"], s["zgrid"], BETAS):
                     if not (np.isfinite(gap) and -bound * (1 + 1e-9) - 1e-13 <= gap <= 1e-13):
-                        return False, f"F_beta - min E = {gap} outside [-log|Z|/beta, 0] = [{-bound}, 0] at beta = {b}", None
+                        return False, (f"F_beta - min E = {gap} outside [-log|Z|/beta, 0] = [{-bound}, 0] "
+                                       f"at beta = {b}"), None
                     worst = max(worst, -gap / bound if bound else 0.0)
-        return True, (f"min E - log|Z|/beta <= F_beta <= min E and finite at beta = {', '.join(f'{b:g}' for b in BETAS)};"
-                      f" min E - F_beta reaches {worst:.3g} of log|Z|/beta"), None
+        betas = ", ".join(f"{b:g}" for b in BETAS)
+        return True, (f"min E - log|Z|/beta <= F_beta <= min E and finite at beta = {betas}; "
+                      f"min E - F_beta reaches {worst:.3g} of log|Z|/beta"), None
 
     return _with(ref, [
         _symbolic("the limit by sp.limit", _limit_check),
@@ -684,7 +481,7 @@ def _nll_gradient() -> Reference:
     def leibniz():
         d = sp.simplify((nll_gradient_derived() - nll_gradient_contract()).as_dummy())
         if d == 0:
-            return True, "sp.diff of the loss (under the integral, F_w abstract) minus the contract simplifies to 0", None
+            return True, "sp.diff of the loss (under the integral, F_w abstract) minus the contract is 0", None
         return None, f"SymPy left {d}", None
 
     def finite():

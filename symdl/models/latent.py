@@ -29,7 +29,7 @@ from ..checks import symbolic_equal
 from ..reference import EvaluationError, Input, Reference, check_keys, evaluate_expression
 from ..verify import CheckSpec
 from ..symbols import n
-from .ebm import asarray, positive, trials_check
+from ._grids import asarray, positive, trials_check
 
 d = sp.Symbol("d", integer=True, positive=True)
 k = sp.Symbol("k", integer=True, positive=True)
@@ -221,7 +221,8 @@ def _with(ref: Reference, checks) -> Reference:
 
 
 def _kmeans() -> Reference:
-    ref = Reference("latent.kmeans_energy", "K-means: E(y, z) = ||y - W z||^2 with z one-hot; F(y) = min_k ||y - w_k||^2",
+    ref = Reference("latent.kmeans_energy",
+                    "K-means: E(y, z) = ||y - W z||^2 with z one-hot; F(y) = min_k ||y - w_k||^2",
                     "E(y, z)", KMEANS, (Input(y, meaning="data point"), Input(W, meaning="prototypes w_k as columns"),
                                         Input(z, meaning="one-hot code; leave out for F(y)")),
                     oracle="torch.cdist and argmin", evaluator=_eval_kmeans)
