@@ -287,6 +287,29 @@ def nce_derivatives():
     return [(name, sp.simplify(sp.diff(L, s))) for name, s in (("a", a), ("b_1", b[0]), ("c_1", c[0]))]
 
 
+#: The seed's h of (e), as the seed writes it (LaTeX read by symdl's grammar, never evaluated as code).
+SEED_H = (r"h(\boldsymbol{v_I}, \boldsymbol{v_{I^t}}) = \frac{\exp{(\frac{s(\boldsymbol{v_I}, \boldsymbol{v_{I^t}})}"
+          r"{\tau})}}{\exp{(\frac{s(\boldsymbol{v_I}, \boldsymbol{v_{I^t}})}{\tau})} + \sum_{I' \in D_N} "
+          r"\exp{(\frac{s(\boldsymbol{v_I}, \boldsymbol{v_{I'}})}{\tau})}}")
+
+
+def _seed_h_by_checker():
+    """symdl.check, the hand-derivation checker, on the seed's own LaTeX for h."""
+
+    def run():
+        from symdl.check import check
+
+        verdict = check(SEED_H, against="contrastive.pirl_h")
+        first = str(verdict).splitlines()[0]
+        if verdict.verdict == "not_equivalent":
+            return True, f"symdl.check(seed's h, against='contrastive.pirl_h'): {first}", None
+        if verdict.verdict == "equivalent":
+            return False, f"symdl.check found the seed's h equivalent: {first}", None
+        return None, f"symdl.check could not decide: {first}", None
+
+    return CheckSpec("numeric", "the hand-derivation checker on the seed's LaTeX", run)
+
+
 def _seed_counterexample_table():
     for label, seed_v, pirl_v, v in C.seed_form_trials():
         if abs(seed_v - pirl_v) > 1e-6 * abs(pirl_v):
@@ -306,6 +329,7 @@ def derivation() -> Derivation:
     b, m, ds, Fb3 = M.zero_temperature_pieces(3)
     _, lim3, _, factored3, _ = M.zero_temperature_limit(3)
     nce_d = dict(nce_derivatives())
+    zp, zn = Lt.sparse_code_branches()
     kl_t = sp.Symbol("t", real=True)
     q = Lt.gaussian_density(kl_t, Lt.mu_j, Lt.sigma_j)
     p = Lt.gaussian_density(kl_t, 0, 1)
@@ -433,7 +457,7 @@ def derivation() -> Derivation:
         Step("seed-h", tex(r"h_{\mathrm{seed}}(v_I, v_{I^t}) = h(v_{I^t}, v_I) \ne h(v_I, v_{I^t})"),
              "the seed compares the negatives with $v_I$ instead of $v_{I^t}$: its h is PIRL's with the "
              "arguments swapped, and the verify engine finds points where the two differ", relation="given",
-             checks=(C.seed_form_check(), C.seed_form_exact())),
+             checks=(C.seed_form_check(), C.seed_form_exact(), _seed_h_by_checker())),
         _seed_counterexample_table(),
         prose("Grading (e). The loss $L_{NCE}$ is PIRL's; the description of pushing energies down on positive "
               "pairs and up on negatives is right and follows from the signs above. The denominator of $h$ is "
@@ -451,6 +475,13 @@ def derivation() -> Derivation:
         ReferenceBlock("latent.sparse_coding_energy"),
         prose("At a one-hot $z$ the sparse-coding energy is the K-means energy plus $\\lambda$; in general the "
               "$\\ell_1$ term limits how many columns of $W$ combine, which bounds the volume of low energy."),
+        Step("sparse-one-atom", display(sp.Piecewise((zp, Lt.atom_a > Lt.lam / 2), (zn, Lt.atom_a < -Lt.lam / 2),
+                                                     (0, True)),
+                                        r"\operatorname{argmin}_z \lVert y - w z \rVert^2 + \lambda |z|"),
+             "one atom $w$ and a scalar code: with $a = w^\\top y$ and $c = \\lVert w \\rVert^2$, solve the "
+             "stationarity condition on each sign of $z$; between the branches the minimiser is 0. This is soft "
+             "thresholding: the $\\ell_1$ term sets small codes exactly to zero",
+             checks=ref("latent.sparse_coding_energy").checks[:2], boxed=True),
         Step("kl-integral", display(Lt.kl_derived(), r"\int q \log \frac{q}{p}\, dt"),
              "one coordinate: $q = \\mathcal{N}(\\mu_j, \\sigma_j^2)$, $p = \\mathcal{N}(0, 1)$, integrated by "
              "sp.integrate; the densities factorise, so the KL of the diagonal Gaussian sums over $j$",

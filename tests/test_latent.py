@@ -122,3 +122,16 @@ def test_every_latent_reference_is_verified_with_an_oracle():
         failed = [c.detail for c in result.checks if c.made and not c.passed]
         assert result.status == "verified" and not failed, (name, failed)
         assert any(c.method == "oracle" and c.passed for c in result.checks), name
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_one_atom_sparse_code_minimises_the_energy_on_a_torch_grid(seed):
+    """The derived soft-threshold code against a brute-force minimum over 200001 codes, in torch."""
+    rng = np.random.default_rng(seed)
+    y, w, lm = rng.normal(size=3), rng.normal(size=3), float(rng.uniform(0.1, 4))
+    z_star = latent.soft_threshold(float(w @ y), float(w @ w), lm)
+    zs = torch.linspace(-5, 5, 200001, dtype=torch.float64)
+    E = ((torch.as_tensor(y)[None, :] - zs[:, None] * torch.as_tensor(w)[None, :]) ** 2).sum(1) + lm * zs.abs()
+    assert abs(z_star - float(zs[E.argmin()])) <= 1e-4
+    got = ref("latent.sparse_coding_energy").evaluate({"y": y, "W": w.reshape(-1, 1), "z": [z_star], r"\lambda": lm})
+    assert float(got) <= float(E.min()) + 1e-12

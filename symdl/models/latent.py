@@ -27,7 +27,7 @@ from .. import backends, oracles_ebm
 from ..calculus import add
 from ..checks import symbolic_equal
 from ..reference import EvaluationError, Input, Reference, check_keys, evaluate_expression
-from ..verify import CheckSpec
+from ..verify import CheckSpec, compare_trials
 from ..symbols import n
 from ._grids import asarray, positive, trials_check
 
@@ -102,6 +102,28 @@ def kmeans_one_hot(dd: int = 2, kk: int = 3):
         r1, r2 = Y - Wm * e, Y - Wm[:, c]
         out.append(sp.expand((r1.T * r1)[0] - (r2.T * r2)[0]))
     return out
+
+
+#: One atom: a = w^T y, c = ||w||^2, so that ||y - w z||^2 = ||y||^2 - 2 a z + c z^2 for a scalar code z.
+atom_a = sp.Symbol("a", real=True)
+atom_c = sp.Symbol("c", positive=True)
+
+
+def sparse_code_branches():
+    """Stationary points of ``c z^2 - 2 a z + lambda |z|`` on ``z > 0`` and ``z < 0``, by sp.solve."""
+    out = []
+    for assumption in ({"positive": True}, {"negative": True}):
+        zz = sp.Symbol("z", **assumption)
+        E = atom_c * zz ** 2 - 2 * atom_a * zz + lam * sp.Abs(zz)
+        (sol,) = sp.solve(sp.diff(E, zz), zz)
+        out.append(sol)
+    return tuple(out)
+
+
+def soft_threshold(a: float, c: float, lm: float) -> float:
+    """The minimiser from the derived branches: the positive one, the negative one, or 0 between them."""
+    zp, zn = (float(b.subs({atom_a: a, atom_c: c, lam: lm})) for b in sparse_code_branches())
+    return zp if zp > 0 else zn if zn < 0 else 0.0
 
 
 # -- evaluation ----------------------------------------------------------------------------
@@ -275,7 +297,41 @@ def _sparse() -> Reference:
             for backend, got in _both(ref, v):
                 yield f"{label}, {backend}", got, want
 
+    def branches():
+        zp, zn = sparse_code_branches()
+        t = sp.Symbol("t", positive=True)
+        ok = (sp.simplify(zp - (atom_a - lam / 2) / atom_c) == 0 and sp.simplify(zn - (atom_a + lam / 2) / atom_c) == 0
+              and zp.subs(atom_a, lam / 2 + t).is_positive and zn.subs(atom_a, -lam / 2 - t).is_negative
+              and zp.subs(atom_a, lam / 2 - t).is_negative and zn.subs(atom_a, -lam / 2 + t).is_positive)
+        if ok:
+            return True, (f"z > 0: z = {zp}, feasible iff a > lambda/2; z < 0: z = {zn}, feasible iff a < -lambda/2; "
+                          "else z = 0: soft thresholding of a = w^T y at lambda/2, over c = ||w||^2"), None
+        return None, f"SymPy gave the branches {zp} and {zn}", None
+
+    def stationary():
+        """torch autograd of the energy at the derived one-atom minimiser: 0 there, or |2 a| <= lambda at z = 0."""
+        import torch
+
+        trials = []
+        for label, rng, dd, _ in _points(28):
+            yv, wv, lm = rng.normal(0, 1, dd), rng.normal(0, 1, dd), float(rng.uniform(0.05, 3))
+            a, c = float(wv @ yv), float(wv @ wv)
+            zs = soft_threshold(a, c, lm)
+            E0 = _num(ref.evaluate({"y": yv, "W": wv.reshape(-1, 1), "z": np.array([zs]), r"\lambda": lm}))
+            zt = torch.tensor([zs], dtype=torch.float64, requires_grad=True)
+            Et = ((torch.as_tensor(yv) - torch.as_tensor(wv).reshape(-1, 1) @ zt) ** 2).sum() + lm * zt.abs().sum()
+            (g,) = torch.autograd.grad(Et, zt)
+            if zs == 0.0:
+                if not abs(2 * a) <= lm:
+                    return False, f"z = 0 but |2 a| = {abs(2 * a):.6g} > lambda = {lm:.6g} at {label}", None
+                continue
+            trials += [(f"{label} gradient", float(g[0]) / (abs(2 * a) + lm), 0.0), (f"{label} energy", E0, float(Et))]
+        return compare_trials(trials)
+
     return _with(ref, [
+        CheckSpec("symbolic", "the one-atom minimiser (soft thresholding), solved on each sign branch", branches,
+                  timeout=60),
+        CheckSpec("oracle", "torch autograd of the energy vanishes at the derived one-atom minimiser", stationary),
         trials_check("numeric", "at a one-hot z it is the K-means energy plus lambda", one_hot_is_kmeans_plus_lambda),
         trials_check("oracle", "torch mse_loss(reduction='sum') + lambda vector_norm(z, 1)", oracle),
     ])
