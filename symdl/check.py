@@ -194,8 +194,9 @@ def compilable(ref) -> bool:
                 and not isinstance(node, (sp.Min, sp.Max, sp.Piecewise)):
             return False
     heads = [h for f in ref.functions.values() for h in (f, prime(f))]
+    branchless = ref.expanded().replace(lambda e: isinstance(e, sp.Piecewise), lambda e: e.args[0][0])
     try:
-        backends.compile_expr(ref.expanded(), [i.symbol for i in ref.inputs], heads, _dims(ref), "numpy")
+        backends.compile_expr(branchless, [i.symbol for i in ref.inputs], heads, _dims(ref), "numpy")
     except (NotImplementedError, NameError, TypeError, ValueError, AttributeError):
         return False
     return True
@@ -236,6 +237,8 @@ def finite_witness(expr, ref, *, seed: int = 0, rtol: float = RTOL) -> Witness:
         except Unsupported as exc:
             out.failure = f"the hand form has no finite interpretation here ({exc})"
             return out
+        if got.size == 1 and want.size == 1:
+            got = got.reshape(want.shape)
         got = np.broadcast_to(got, want.shape) if got.size == 1 else got
         want = np.broadcast_to(want, got.shape) if want.size == 1 else want
         err, idx = (float("inf"), None) if got.shape != want.shape else _rel_error(got, want)
@@ -288,6 +291,8 @@ def numeric_witness(expr, ref, *, seed: int = 0, rtol: float = RTOL) -> Witness:
                 except (NotImplementedError, NameError, TypeError, ValueError) as exc:
                     out.failure = f"the hand form could not be evaluated numerically ({exc})"
                     return out
+                if got.size == 1 and want.size == 1:
+                    got = got.reshape(want.shape)
                 got = np.broadcast_to(got, want.shape) if got.size == 1 and want.shape else got
                 if got.shape != want.shape:
                     out.counterexample = _counterexample(ref, out.sizes[-1], labels, values, got, want, None,

@@ -56,7 +56,7 @@ def random_function(name: str, arity: int, family: int, rng) -> callable:
     b = rng.normal(0, 0.8, arity + 1)
     c = rng.uniform(0.5, 1.5, 3)
 
-    def f(*args):
+    def raw(*args):
         u = sum(ai * x for ai, x in zip(a, args)) + a[-1]
         v = sum(bi * x for bi, x in zip(b, args)) + b[-1]
         if family == 0:
@@ -64,6 +64,10 @@ def random_function(name: str, arity: int, family: int, rng) -> callable:
         if family == 1:
             return c[0] * np.sin(u) + c[1] * np.exp(0.3 * v)
         return c[0] * u * v + c[2] * np.log1p(u * u)
+
+    def f(*args):
+        # values in (0.05, 0.95): a score such as PIRL's h stays a probability, log(1 - h) finite
+        return 0.05 + 0.9 / (1 + np.exp(-raw(*args)))
 
     return f
 
@@ -271,6 +275,10 @@ class Evaluator:
     def _construct_sample_gradient(self, i):
         """optim.gd's ``\\nabla \\ell_i(\\theta_k)``: sample ``i`` of the per-sample gradients."""
         return self.symbol(sp.Symbol(r"\nabla \ell_%s(\theta_k)" % i))
+
+    def _construct_ArgmaxOver(self, body, var):
+        grid, vals = self._over_grid(var, lambda: self.ev(body))
+        return grid[int(np.argmax(np.real(vals)))]
 
     def _construct_SquaredNorm(self, v):
         x = self.ev(v)

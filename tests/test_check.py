@@ -97,12 +97,86 @@ FORMS = [
                    r"(1-\alpha) g_t^2}{1-\alpha^{t+1}}} + \epsilon}", "equivalent"),
     ("optim.adam", r"w_{t+1} = w_t - \gamma \frac{m_t}{\sqrt{v_{t+1}} + \epsilon}", "not_equivalent"),
     ("optim.adam", r"w_t - \gamma \frac{m_{t+1}}{\sqrt{v_{t+1}} + \epsilon}", "not_equivalent"),
+    ("optim.gd", r"\theta_{k+1} = \theta_k - \gamma \frac{1}{N}\sum_{i=1}^{N} \nabla \ell_i(\theta_k)", "equivalent"),
+    ("optim.gd", r"\theta_k - \frac{\eta}{N}\sum_{i=1}^{N} \nabla \ell_i(\theta_k)", "equivalent"),
+    ("optim.gd", r"\theta_k - \gamma \sum_{i=1}^{N} \nabla \ell_i(\theta_k)", "not_equivalent"),
+    ("optim.gd", r"\theta_k + \frac{\gamma}{N}\sum_{i=1}^{N} \nabla \ell_i(\theta_k)", "not_equivalent"),
+    ("ebm.inference", r"\hat y = \operatorname{argmin}_y F(x, y)", "equivalent"),
+    ("ebm.inference", r"\operatorname{argmin}_{y} \left( F(x,y) + 0 \right)", "equivalent"),
+    ("ebm.inference", r"\operatorname{argmax}_y F(x, y)", "not_equivalent"),
+    ("ebm.inference", r"\operatorname{argmin}_y (-F(x, y))", "not_equivalent"),
+    ("ebm.gibbs", r"\frac{\exp(-\beta F(x,y))}{\int_{y'} \exp(-\beta F(x,y'))\, dy'}", "equivalent"),
+    ("ebm.gibbs", r"P(y \mid x) = \frac{e^{-\beta F(x,y)}}{\int_{y} e^{-\beta F(x,y)} \mathrm{d}y}", "equivalent"),
+    ("ebm.gibbs", r"\frac{\exp(\beta F(x,y))}{\int_{y'} \exp(\beta F(x,y'))\, dy'}", "not_equivalent"),
+    ("ebm.gibbs", r"\exp(-\beta F(x,y))", "not_equivalent"),
+    ("ebm.joint_gibbs", r"\frac{\exp(-\beta E(x,y,z))}{\int_{y'}\int_{z'} \exp(-\beta E(x,y',z')) dz' dy'}",
+     "equivalent"),
+    ("ebm.joint_gibbs", r"\exp(-\beta E(x,y,z)) / \int_{z'}\int_{y'} \exp(-\beta E(x,y',z')) dy' dz'", "equivalent"),
+    ("ebm.joint_gibbs", r"\frac{\exp(-\beta E(x,y,z))}{\int_{y'} \exp(-\beta E(x,y',z)) dy'}", "not_equivalent"),
+    ("ebm.joint_gibbs", r"\frac{\exp(-E(x,y,z))}{\int_{y'}\int_{z'} \exp(-E(x,y',z')) dz' dy'}", "not_equivalent"),
+    ("ebm.free_energy", r"F_\beta(x,y) = -\frac{1}{\beta}\log \int_z \exp(-\beta E(x,y,z))\, dz", "equivalent"),
+    ("ebm.free_energy", r"-\log\left(\int_z e^{-\beta E(x,y,z)} dz\right) / \beta", "equivalent"),
+    ("ebm.free_energy", r"\frac{1}{\beta}\log \int_z \exp(-\beta E(x,y,z))\, dz", "not_equivalent"),
+    ("ebm.free_energy", r"-\frac{1}{\beta}\int_z \exp(-\beta E(x,y,z))\, dz", "not_equivalent"),
+    ("ebm.zero_temperature", r"\min_z E(x,y,z)", "equivalent"),
+    ("ebm.zero_temperature", r"\lim_{\beta\to\infty} F_\beta(x,y) = \min_{z} E(x, y, z)", "equivalent"),
+    ("ebm.zero_temperature", r"\max_z E(x,y,z)", "not_equivalent"),
+    ("ebm.zero_temperature", r"\min_z E(x,y,z) - \log 2", "not_equivalent"),
+    ("ebm.nll_loss", r"\frac{1}{N}\sum_{i=1}^{N} \left[F_w(x_i,y_i) + \frac{1}{\beta}\log\int_y \exp(-\beta F_w(x_i,y))"
+                     r"\, dy\right]", "equivalent"),
+    ("ebm.nll_loss", r"\frac{1}{N \beta}\sum_{i=1}^{N} \left[\beta F_w(x_i,y_i) + \log\int_y e^{-\beta F_w(x_i,y)} dy\right]",
+     "equivalent"),
+    ("ebm.nll_loss", r"\frac{1}{N}\sum_{i=1}^{N} \left[F_w(x_i,y_i) - \frac{1}{\beta}\log\int_y \exp(-\beta F_w(x_i,y))"
+                     r"\, dy\right]", "not_equivalent"),
+    ("ebm.nll_loss", r"\frac{1}{N}\sum_{i=1}^{N} F_w(x_i,y_i)", "not_equivalent"),
+    ("ebm.nll_gradient", r"\frac{1}{N}\sum_{i=1}^{N} \big[\frac{\partial F_w(x_i,y_i)}{\partial w} - \int_y "
+                         r"\frac{\exp(-\beta F_w(x_i,y))}{\int_{y'} \exp(-\beta F_w(x_i,y'))dy'} \frac{\partial F_w(x_i,y)}"
+                         r"{\partial w}\, dy\big]", "equivalent"),
+    ("ebm.nll_gradient", r"\frac{1}{N}\sum_{i=1}^{N} \frac{\partial}{\partial w}\left[F_w(x_i,y_i)\right] - \frac{1}{N}"
+                         r"\sum_{i=1}^{N} \frac{\int_y e^{-\beta F_w(x_i,y)} \frac{\partial F_w(x_i,y)}{\partial w} dy}"
+                         r"{\int_{y} e^{-\beta F_w(x_i,y)} dy}", "equivalent"),
+    ("ebm.nll_gradient", r"\frac{1}{N}\sum_{i=1}^{N} \big[F_w(x_i,y_i) + F_w(x_i,y)\big]", "not_equivalent"),
+    ("ebm.nll_gradient", r"\frac{1}{N}\sum_{i=1}^{N} \frac{\partial F_w(x_i,y_i)}{\partial w}", "not_equivalent"),
+    ("contrastive.pirl_h", r"\frac{\exp(s(v_I, v_{I^t})/\tau)}{\exp(s(v_I, v_{I^t})/\tau) + \sum_{I' \in D_N} "
+                           r"\exp(s(v_{I^t}, v_{I'})/\tau)}", "equivalent"),
+    ("contrastive.pirl_h", r"\frac{1}{1 + \sum_{I' \in D_N} \exp\left(\frac{s(v_{I^t}, v_{I'}) - s(v_I, v_{I^t})}{\tau}"
+                           r"\right)}", "equivalent"),
+    ("contrastive.pirl_h", r"\frac{\exp(s(v_I, v_{I^t})/\tau)}{\exp(s(v_I, v_{I^t})/\tau) + \sum_{I' \in D_N} "
+                           r"\exp(s(v_I, v_{I'})/\tau)}", "not_equivalent"),
+    ("contrastive.pirl_h", r"\frac{\exp(s(v_I, v_{I^t}))}{\exp(s(v_I, v_{I^t})) + \sum_{I' \in D_N} "
+                           r"\exp(s(v_{I^t}, v_{I'}))}", "not_equivalent"),
+    ("contrastive.nce_loss", r"-\log h(f(v_I), g(v_{I^t})) - \sum_{I' \in D_N} \log\big(1 - h(g(v_{I^t}), f(v_{I'}))\big)",
+     "equivalent"),
+    ("contrastive.nce_loss", r"L_{NCE}(I, I^t) = -\left[\log h(f(v_I), g(v_{I^t})) + \sum_{I' \in D_N} \log(1 - "
+                             r"h(g(v_{I^t}), f(v_{I'})))\right]", "equivalent"),
+    ("contrastive.nce_loss", r"-\log h(f(v_I), g(v_{I^t})) + \sum_{I' \in D_N} \log\big(1 - h(g(v_{I^t}), f(v_{I'}))\big)",
+     "not_equivalent"),
+    ("contrastive.nce_loss", r"-\log h(f(v_I), g(v_{I^t}))", "not_equivalent"),
+    ("latent.kmeans_energy", r"\lVert y - W z \rVert^2", "equivalent"),
+    ("latent.kmeans_energy", r"E(y, z) = (y - Wz)^\top (y - Wz)", "equivalent"),
+    ("latent.kmeans_energy", r"||y + Wz||^2", "not_equivalent"),
+    ("latent.kmeans_energy", r"\|y - W z\|", "not_equivalent"),
+    ("latent.sparse_coding_energy", r"\|y - W z\|_2^2 + \lambda \|z\|_1", "equivalent"),
+    ("latent.sparse_coding_energy", r"\lambda \lVert z \rVert_1 + \lVert W z - y \rVert^2", "equivalent"),
+    ("latent.sparse_coding_energy", r"\|y - W z\|^2 + \lambda \|z\|^2", "not_equivalent"),
+    ("latent.sparse_coding_energy", r"\|y - W z\|^2", "not_equivalent"),
+    ("latent.vae_kl", r"\frac{1}{2}\sum_j (\sigma_j^2 + \mu_j^2 - 1 - \log \sigma_j^2)", "equivalent"),
+    ("latent.vae_kl", r"\sum_{j=1}^{d} \left(\frac{\sigma_j^2 + \mu_j^2 - 1}{2} - \log \sigma_j\right)", "equivalent"),
+    ("latent.vae_kl", r"\frac{1}{2}\sum_j (\sigma_j^2 + \mu_j^2 - 1 - \log \sigma_j)", "not_equivalent"),
+    ("latent.vae_kl", r"\frac{1}{2}\sum_j (\sigma_j^2 + \mu_j^2 - \log \sigma_j^2)", "not_equivalent"),
+    ("latent.vae_loss", r"\|y - \hat{y}\|^2 + \beta \frac{1}{2}\sum_j (\sigma_j^2 + \mu_j^2 - 1 - \log \sigma_j^2)",
+     "equivalent"),
+    ("latent.vae_loss", r"(y - \hat y)^T (y - \hat y) + \frac{\beta}{2}\sum_{j=1}^{d} (\sigma_j^2 + \mu_j^2 - 1) - \beta"
+                        r"\sum_{j=1}^{d} \log \sigma_j", "equivalent"),
+    ("latent.vae_loss", r"\|y - \hat{y}\|^2 - \beta \frac{1}{2}\sum_j (\sigma_j^2 + \mu_j^2 - 1 - \log \sigma_j^2)",
+     "not_equivalent"),
+    ("latent.vae_loss", r"\|y - \hat{y}\|^2", "not_equivalent"),
 ]
 
 
 @pytest.mark.parametrize("name, form, expected", FORMS, ids=[f"{r}-{i}" for i, (r, _, _) in enumerate(FORMS)])
 def test_verdicts(name, form, expected):
-    v = check(form, against=name)
+    v = check(form, against=name, timeout=3)
     assert v.verdict == expected, str(v)
     if expected == "equivalent":
         assert v.method in ("symbolic", "numeric") and v.trials >= 6 and len(v.sizes) >= 2

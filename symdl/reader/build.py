@@ -249,7 +249,7 @@ class Builder:
                     self.bind(items[-1].obj, node.children[len(items):])
             if items[0].obj is PARTIAL:
                 if len(items) == 1:
-                    raise self.error("\\partial needs what it differentiates", items[0].end, "a name")
+                    return Derivative("", [])
                 return Derivative(canon(self.src(items[1].start, items[-1].end)), items[1:])
             if len(items) == 1:
                 return items[0].obj
@@ -488,11 +488,25 @@ class Builder:
 
     def b_frac(self, node, start, end):
         num, den = (self.build(c) for c in node.children[1:])
+        if isinstance(num.obj, Derivative) and isinstance(den.obj, Derivative) and not num.obj.items:
+            var = self._scalar_variable(den.obj)
+            if var is None:
+                raise self.error("\\frac{\\partial}{\\partial w} needs a scalar variable below", start)
+            return Head(f"d/d{var}", var, kind="derivative")
         if isinstance(num.obj, Derivative) and isinstance(den.obj, Derivative):
             return Derivative(f"d({num.obj.text})/d({den.obj.text})", value=self._scalar_derivative(num.obj, den.obj))
         if isinstance(num.obj, Derivative) or isinstance(den.obj, Derivative):
             raise self.error("a derivative needs \\partial above and below the fraction bar", start)
         return self.divide(self.as_value(num), self.as_value(den), start)
+
+    def _scalar_variable(self, den: Derivative):
+        if not den.items:
+            return None
+        try:
+            b = self.product(den.items) if len(den.items) > 1 else self.as_value(den.items[0])
+        except ReadError:
+            return None
+        return b if isinstance(b, sp.Symbol) else None
 
     def _scalar_derivative(self, num: Derivative, den: Derivative):
         """``sp.Derivative(a, b)`` when ``a`` reads as a scalar and ``b`` as a symbol, else ``None``."""
@@ -629,6 +643,10 @@ class Builder:
         return sp.HadamardPower(value, exponent)
 
     def apply(self, head: Head, group: Group, pos: int):
+        if head.kind == "derivative":
+            if len(group.items) != 1 or shape_of(group.items[0]) is not None:
+                raise self.error(f"{head.name} takes one scalar expression", pos)
+            return sp.Derivative(group.items[0], head.func)
         if head.kind == "diag":
             if len(group.items) != 1:
                 raise self.error("diag takes one vector", pos)
