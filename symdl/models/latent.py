@@ -325,7 +325,8 @@ def _sparse() -> Reference:
                 if not abs(2 * a) <= lm:
                     return False, f"z = 0 but |2 a| = {abs(2 * a):.6g} > lambda = {lm:.6g} at {label}", None
                 continue
-            trials += [(f"{label} gradient", float(g[0]) / (abs(2 * a) + lm), 0.0), (f"{label} energy", E0, float(Et))]
+            trials += [(f"{label} gradient", float(g[0]) / (abs(2 * a) + lm), 0.0),
+                       (f"{label} energy", E0, float(Et.detach()))]
         return compare_trials(trials)
 
     return _with(ref, [
