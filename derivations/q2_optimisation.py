@@ -371,9 +371,12 @@ def make_region_figure(path):
     import matplotlib.pyplot as plt
 
     G, B = np.meshgrid(np.linspace(0, 4.5, 301), np.linspace(-1.2, 1.2, 241))
-    rho = np.vectorize(spectral_radius)(G, B)
+    c = 1 + B - G  # the roots (c +- sqrt(c^2 - 4 beta)) / 2 of p, vectorised over the grid
+    root = np.sqrt((c**2 - 4 * B).astype(complex))
+    rho = np.maximum(np.abs((c + root) / 2), np.abs((c - root) / 2))
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
-    im = ax.pcolormesh(G, B, np.minimum(rho, 1.5), shading="auto", cmap="viridis")
+    im = ax.imshow(np.minimum(rho, 1.5), origin="lower", extent=(G.min(), G.max(), B.min(), B.max()), aspect="auto",
+                   cmap="viridis", interpolation="nearest")
     ax.contour(G, B, rho, levels=[1.0], colors="white", linewidths=1.5)
     bb = np.linspace(-1, 1, 50)
     ax.plot(2 * (1 + bb), bb, "r--", lw=1, label=r"$\gamma\lambda = 2(1+\beta)$")
