@@ -420,12 +420,17 @@ def find_reference(name: str):
     from . import registry
 
     section = name.split(".", 1)[0]
-    if section in registry.model_modules():
+    if registry._REFS is not None:
+        return registry.ref(name)
+    if section not in _SECTIONS and section in registry.model_modules():
         module = importlib.import_module(f"symdl.models.{section}")
-        for r in module.references():
-            if r.name == name:
-                return r
-    return registry.ref(name)
+        _SECTIONS[section] = {r.name: r for r in module.references()}
+    found = _SECTIONS.get(section, {}).get(name)
+    return found if found is not None else registry.ref(name)
+
+
+#: References built per model module by :func:`find_reference` (a module is derived once).
+_SECTIONS: dict = {}
 
 
 # -- the check ---------------------------------------------------------------------------------------

@@ -176,7 +176,7 @@ FORMS = [
 
 @pytest.mark.parametrize("name, form, expected", FORMS, ids=[f"{r}-{i}" for i, (r, _, _) in enumerate(FORMS)])
 def test_verdicts(name, form, expected):
-    v = check(form, against=name, timeout=3)
+    v = check(form, against=name, timeout=1.5)
     assert v.verdict == expected, str(v)
     if expected == "equivalent":
         assert v.method in ("symbolic", "numeric") and v.trials >= 6 and len(v.sizes) >= 2
