@@ -122,6 +122,41 @@ class CoursePrinter(LatexPrinter):
     def _print_ZeroMatrix(self, expr):
         return "0"
 
+    def _print_Add(self, expr, order=None):
+        r"""Terms in the order a person writes an update: ``w_t - \gamma g_t``, not ``-\gamma g_t + w_t``.
+
+        An unevaluated ``Add`` keeps the order it was built in; otherwise, when
+        some terms are negative, the positive ones come first, a bare symbol first of all.
+        """
+        terms = list(expr.args) if order == "none" or not expr.is_commutative else list(expr.as_ordered_terms())
+        negative = [t for t in terms if t.could_extract_minus_sign()]
+        if negative and len(negative) < len(terms):
+            positive = [t for t in terms if not t.could_extract_minus_sign()]
+            positive.sort(key=lambda t: not (t.is_Symbol or isinstance(t, sp.Indexed)))
+            terms = positive + negative
+        out = []
+        for i, term in enumerate(terms):
+            s = self._print(term)
+            if i == 0:
+                out.append(s)
+            elif s.startswith("-"):
+                out.append("- " + s[1:].lstrip())
+            else:
+                out.append("+ " + s)
+        return " ".join(out)
+
+    def _print_tanh(self, expr, exp=None):
+        head = r"\tanh" if exp is None else r"\tanh^{%s}" % exp
+        return r"%s\left(%s\right)" % (head, self._print(expr.args[0]))
+
+    def _print_Integral(self, expr):
+        r"""Over the whole line, the course writes the variable under the sign: ``\int_{y} ... \, dy``."""
+        if all(len(lim) == 3 and lim[1] == -sp.oo and lim[2] == sp.oo for lim in expr.limits):
+            signs = "".join(r"\int_{%s}" % self._print(lim[0]) for lim in reversed(expr.limits))
+            ds = "".join(r"\, d%s" % self._print(lim[0]) for lim in expr.limits)
+            return r"%s %s%s" % (signs, self.parenthesize(expr.function, 50), ds)
+        return super()._print_Integral(expr)
+
     def _print_Transpose(self, expr):
         return r"%s^\top" % self.parenthesize(expr.arg, 1000)
 
