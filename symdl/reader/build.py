@@ -304,7 +304,13 @@ class Builder:
         out, i = [], 0
         while i < len(items):
             for j in range(len(items) - 1, i, -1):
-                found = self.table.get(self.src(items[i].start, items[j].end))
+                text = self.src(items[i].start, items[j].end)
+                found = self.table.get(text)
+                power = re.fullmatch(r"(.*?)\^\s*\{?\s*([0-9]+)\s*\}?\s*", text, re.S)
+                if found is None and power:  # \nabla f_i(w_t)^2: the power of the name
+                    found = self.table.get(power.group(1))
+                    if found is not None and not isinstance(found, Head):
+                        found = self.power(found, sp.Integer(int(power.group(2))), items[j].start)
                 if found is not None:
                     out.append(Item(found, items[i].start, items[j].end))
                     i = j + 1
