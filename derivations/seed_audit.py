@@ -19,7 +19,7 @@ import numpy as np
 import sympy as sp
 
 from symdl.check import check, describe_size
-from symdl.derivation import Derivation, Section, Table, Text, prose, tex
+from symdl.derivation import Derivation, Section, Table, prose, tex
 
 TIMEOUT = 1.0
 GRADES = ("correct", "incorrect", "imprecise")
@@ -572,7 +572,8 @@ def graded() -> tuple:
 
 
 def _cell(text: str, is_math: bool):
-    return tex(text) if is_math else Text(text)
+    """A table cell: checked mathematics, or plain text (escaped when rendered)."""
+    return tex(text) if is_math else text
 
 
 def _table(question: int) -> Table:
@@ -581,7 +582,7 @@ def _table(question: int) -> Table:
         if c.question != question:
             continue
         correct_is_math = any(ch in c.correct for ch in "\\_^=")
-        rows.append((Text(f"{c.key} {c.part}"), _cell(c.seed, c.math), Text(grade), Text(evidence),
+        rows.append((f"{c.key} {c.part}", _cell(c.seed, c.math), grade, evidence,
                      _cell(c.correct, correct_is_math)))
     return Table(("claim", "the seed says", "verdict", "evidence", "correct form"), tuple(rows),
                  caption=f"The seed's claims in question {question}, graded.",
