@@ -91,8 +91,12 @@ class Reference:
         return {i.name: i.symbol for i in self.inputs}
 
     def expanded(self):
-        """``expr`` with every defined name replaced by its definition."""
-        return substitute_definitions(self.expr, self.definitions)
+        """``expr`` with every defined name replaced by its definition (computed once)."""
+        cached = self.__dict__.get("_expanded")
+        if cached is None:
+            cached = substitute_definitions(self.expr, self.definitions)
+            object.__setattr__(self, "_expanded", cached)
+        return cached
 
     def latex(self, *, equation: bool = True) -> str:
         """The result in the course's notation, as ``LHS = RHS`` unless ``equation=False``."""
