@@ -135,6 +135,11 @@ FORMS = [
     ("ebm.nll_gradient", r"\frac{1}{N}\sum_{i=1}^{N} \frac{\partial}{\partial w}\left[F_w(x_i,y_i)\right] - \frac{1}{N}"
                          r"\sum_{i=1}^{N} \frac{\int_y e^{-\beta F_w(x_i,y)} \frac{\partial F_w(x_i,y)}{\partial w} dy}"
                          r"{\int_{y} e^{-\beta F_w(x_i,y)} dy}", "equivalent"),
+    ("ebm.nll_gradient", r"\frac{\partial \mathcal{L}}{\partial w} = \frac{1}{N}\sum_{i=1}^{N} \left[\frac{\partial "
+                         r"F_w(x_i,y_i)}{\partial w} - \int_y P_w(y \mid x_i) \frac{\partial F_w(x_i,y)}{\partial w}\, dy"
+                         r"\right]", "equivalent"),
+    ("ebm.gibbs", r"\mathbb{P}(y \mid x) = \frac{\exp(-\beta F(x,y))}{\int_{y'} \exp(-\beta F(x,y'))\, dy'}", "equivalent"),
+    ("ebm.gibbs", r"P(y \mid x)", "equivalent"),
     ("ebm.nll_gradient", r"\frac{1}{N}\sum_{i=1}^{N} \big[F_w(x_i,y_i) + F_w(x_i,y)\big]", "not_equivalent"),
     ("ebm.nll_gradient", r"\frac{1}{N}\sum_{i=1}^{N} \frac{\partial F_w(x_i,y_i)}{\partial w}", "not_equivalent"),
     ("contrastive.pirl_h", r"\frac{\exp(s(v_I, v_{I^t})/\tau)}{\exp(s(v_I, v_{I^t})/\tau) + \sum_{I' \in D_N} "

@@ -80,6 +80,15 @@ class Derivative:
 
 
 @dataclass
+class Conditional:
+    """``(y \\mid x)``: the argument of a distribution."""
+
+    of: object
+    given: object
+    start: int
+
+
+@dataclass
 class Norm:
     r"""``\lVert v \rVert`` before its subscript (1 or 2) is known."""
 
@@ -190,6 +199,8 @@ class Builder:
             return self.norm_value(obj)
         if isinstance(obj, list):
             return self.product([Item(o, item.start, item.end) for o in obj])
+        if isinstance(obj, Conditional):
+            raise self.error("a conditional (y | x) is only read as the argument of P or P_w", item.start)
         if isinstance(obj, Group):
             if len(obj.items) != 1:
                 raise self.error("a list (a, b, ...) is only the argument of a function", item.start)
@@ -265,6 +276,11 @@ class Builder:
         i = 0
         while i < len(items):
             it = items[i]
+            if isinstance(it.obj, Name) and i + 1 < len(items) and isinstance(items[i + 1].obj, Conditional) \
+                    and canon(self.src(it.start, it.end)).replace("\\mathbb", "") in ("P", "P_w"):
+                values.append(Item(self.distribution(it, items[i + 1].obj), it.start, items[i + 1].end))
+                i += 2
+                continue
             obj = self.resolve(it)
             if isinstance(obj, list):
                 items = items[:i] + [Item(o, it.start, it.end) for o in obj] + items[i + 1:]
@@ -476,8 +492,23 @@ class Builder:
                          "apart, such as W_{fh} h_{t-1} + W_{fx} x_t", start)
 
     def b_conditional(self, node, start, end):
-        raise self.error("a conditional (y | x) is only read as the argument of a defined distribution "
-                         f"that {self.table.reference} knows", start)
+        return Conditional(self.value(node.children[0]), self.value(node.children[2]), start)
+
+    def distribution(self, it: Item, cond: "Conditional"):
+        r"""``P(y \mid x)`` or ``P_w(y \mid x_i)``: the Gibbs distribution of the reference's energy
+        (REFERENCES.md defines ``P_w`` from ``F_w`` and ``P`` from ``F``)."""
+        name = canon(self.src(it.start, it.end)).replace("\\mathbb", "")
+        wanted = ["F_w", "F"] if name.endswith("_w") else ["F", "F_w"]
+        energy = next((self.table.get(f) for f in wanted if isinstance(self.table.get(f), Head)), None)
+        beta = self.table.get("\\beta")
+        if energy is None or beta is None or shape_of(cond.given) is not None or shape_of(cond.of) is not None:
+            raise self.error(f"{self.src(it.start, it.end).strip()}(. | .) is a Gibbs distribution; "
+                             f"{self.table.reference} has no energy F or F_w and beta to build it from", it.start)
+        var = cond.of
+        dummy = self.table.variable(f"{var}'") if isinstance(var, sp.Symbol) else sp.Dummy("y")
+        f = energy.func
+        return sp.exp(-beta * f(cond.given, var)) / sp.Integral(sp.exp(-beta * f(cond.given, dummy)),
+                                                                (dummy, -sp.oo, sp.oo))
 
     def b_partial(self, node, start, end):
         return PARTIAL
