@@ -403,6 +403,13 @@ CLAIMS: tuple[Claim, ...] = (
           repairs=r"the derivative of the sum written as the sum of per-sample gradients \nabla \ell_i(\theta_k)",
           against="optim.gd",
           form=r"\theta_{k+1} \leftarrow \theta_k - \gamma_k \frac{1}{N} \sum_{i=1}^{N} \nabla \ell_i(\theta_k)"),
+    Claim("2.sgd", 2, "(b)",
+          r"\theta_{k+1} \leftarrow \theta_k - \gamma_k \frac{1}{|M_i|} \sum_{j \in M_i} \frac{\partial \ell_j(\hat{"
+          r"\boldsymbol{y}}_{\theta}(x_j), y_j)}{\partial \theta_k}",
+          r"\theta_{k+1} = \theta_k - \gamma \frac{1}{|B|}\sum_{j \in B} \nabla \ell_j(\theta_k)",
+          repairs=r"the derivative of sample j's loss written \nabla \ell_j(\theta_k); M_i is the batch B",
+          against="optim.sgd",
+          form=r"\theta_{k+1} \leftarrow \theta_k - \gamma_k \frac{1}{|M_i|} \sum_{j \in M_i} \nabla \ell_j(\theta_k)"),
     Claim("2.batch", 2, "(c)", "smaller batches converge sooner and regularise", "Noisier steps, more of them per "
           "epoch; regularisation is an empirical effect", math=False, grade=_batch_noise),
     Claim("2.classes", 2, "(d)", "a batch of about K samples represents all K classes",

@@ -211,6 +211,7 @@ def _sample(domain: str, shape: tuple, rng):
 def finite_witness(expr, ref, *, seed: int = 0, rtol: float = RTOL) -> Witness:
     """Both sides under the same random finite interpretations (:mod:`symdl.finite`)."""
     from .finite import Evaluator, Unsupported, interpretations
+    from .reader.names import canon
 
     hand = substitute_definitions(expr, ref.definitions)
     want_expr = ref.expanded()
@@ -243,7 +244,8 @@ def finite_witness(expr, ref, *, seed: int = 0, rtol: float = RTOL) -> Witness:
         want = np.broadcast_to(want, got.shape) if want.size == 1 else want
         err, idx = (float("inf"), None) if got.shape != want.shape else _rel_error(got, want)
         if not err <= rtol:
-            values = {**{k: _plain(v) for k, v in it.values.items()},
+            aliases = {canon(a) for a in ref.aliases} - {canon(i.name) for i in ref.inputs}
+            values = {**{k: _plain(v) for k, v in it.values.items() if k not in aliases},
                       **{f"grid of {g}": _plain(v) for g, v in it.grids.items()}}
             cx = {"sizes": {k: v for k, v in label.items() if k != "functions"},
                   "functions": {f: label["functions"] for f in it.functions}, "inputs": values,
@@ -374,7 +376,8 @@ def format_counterexample(cx: dict) -> str:
         text = arr(v).replace("\n", "\n" + " " * (width + 5))
         lines.append(f"  {name:>{width}} = {text}")
     if "entry" in cx:
-        lines.append(f"  largest difference at entry {cx['entry']}: hand {cx['hand_entry']:.17g}, "
+        where = f"largest difference at entry {cx['entry']}" if cx["entry"] else "the values differ"
+        lines.append(f"  {where}: hand {cx['hand_entry']:.17g}, "
                      f"reference {cx['reference_entry']:.17g} (relative error {cx['relative_error']:.3g})")
     else:
         lines.append(f"  the shapes differ: hand {cx['shapes']['hand']}, reference {cx['shapes']['reference']}")

@@ -252,15 +252,26 @@ class Evaluator:
         self.bound.pop(key, None)
         return total
 
+    def _members(self, over) -> list:
+        """0-based members of a set: the indices a batch ``B`` holds, or ``range(count)``."""
+        key = canon(str(over))
+        if key in self.i.values and np.ndim(self.i.values[key]):
+            return [int(m) - 1 for m in np.asarray(self.i.values[key]).reshape(-1)]
+        return list(range(self.i.counts.get(key, 2)))
+
     def _construct_SumOverSet(self, body, var, over):
-        count = self.i.counts.get(canon(str(over)), 2)
         key = canon(var.name)
         total = 0.0
-        for k in range(count):
+        for k in self._members(over):
             self.index[key] = k
             total = total + self.ev(body)
         self.index.pop(key, None)
         return total
+
+    def _construct_batch_gradient_sum(self, batch):
+        """optim.sgd's sum of the per-sample gradients over the batch ``B``."""
+        grads = np.asarray(self.i.values[canon(r"\nabla \ell_i(\theta_k)")]).reshape(-1)
+        return sum(grads[k] for k in self._members(batch))
 
     def _construct_MinOver(self, body, var):
         return min(self._over_grid(var, lambda: self.ev(body))[1], key=np.real)
@@ -323,6 +334,27 @@ def _functions(exprs) -> dict:
     return out
 
 
+def _batches(ref, exprs, it: Interpretation, count: int, rng) -> None:
+    """A set summed over that is an input (optim.sgd's batch ``B``): distinct sample indices, with
+    the per-sample inputs given one more sample than the batch holds."""
+    sets = set()
+    for e in exprs:
+        for node in sp.preorder_traversal(e):
+            if type(node).__name__ == "SumOverSet":
+                sets.add(canon(str(node.args[2])))
+            elif type(node).__name__ == "batch_gradient_sum":
+                sets.add(canon(str(node.args[0])))
+    for inp in ref.inputs:
+        key = canon(inp.name)
+        if key in sets and not inp.shape:
+            total = count + 2
+            for other in ref.inputs:
+                if re.search(r"_i(?![A-Za-z0-9])", canon(other.name)):
+                    it.values[canon(other.name)] = rng.normal(0, 0.7, total)
+            it.values[key] = np.sort(rng.choice(np.arange(1, total + 1), count, replace=False)).astype(float)
+            it.values[canon("|" + inp.name + "|")] = float(count)
+
+
 def interpretations(ref, exprs, sizes, rng, families=(0, 1, 2), points: int = 2, sample=None):
     """``(label, Interpretation)`` pairs: for each size, function family and random point."""
     loops = _loop_variables(exprs)
@@ -347,6 +379,10 @@ def interpretations(ref, exprs, sizes, rng, families=(0, 1, 2), points: int = 2,
                     it.values[key] = np.asarray(x).reshape(-1) if len(shape) == 2 and shape[1] == 1 else x
                 for g in grids:
                     it.grids[g] = np.sort(rng.normal(0, 1.0, grid_size))
+                _batches(ref, exprs, it, count, rng)
+                for alias, target in ref.aliases.items():
+                    if canon(target) in it.values:
+                        it.values.setdefault(canon(alias), it.values[canon(target)])
                 for name, arity in funcs.items():
                     it.functions[name] = random_function(name, arity, fam, rng)
                 label = {**({"samples": count} if loops else {}), **({"grid": grid_size} if grids else {}),

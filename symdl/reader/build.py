@@ -328,13 +328,27 @@ class Builder:
                     if found is not None and not isinstance(found, Head):
                         found = self.power(found, sp.Integer(int(power.group(2))), items[j].start)
                 if found is not None:
-                    out.append(Item(found, items[i].start, items[j].end))
+                    out.append(Item(self._as_written(found, text), items[i].start, items[j].end))
                     i = j + 1
                     break
             else:
                 out.append(items[i])
                 i += 1
         return out
+
+    def _as_written(self, found, text: str):
+        r"""An alias whose subscript is a variable bound here (``\nabla \ell_j(\theta_k)`` in a sum
+        over ``j``) stays a name of its own, so that it reads sample ``j``, not the target's ``i``."""
+        if not isinstance(found, sp.Symbol):
+            return found
+        key = canon(text)
+        for var in self.scope:
+            if re.search(r"_" + re.escape(var) + r"(?![A-Za-z0-9])", key) and \
+                    not re.search(r"_" + re.escape(var) + r"(?![A-Za-z0-9])", canon(found.name)):
+                for alias, target in self.table.aliases.items():
+                    if canon(alias) == key:
+                        return sp.Symbol(alias, **found.assumptions0)
+        return found
 
     # -- postfix: names with scripts, powers, transposes, primes ----------------------------
     def b_postfix(self, node, start, end):
@@ -566,7 +580,12 @@ class Builder:
         return Norm(v)
 
     def b_abs(self, node, start, end):
+        own = self.table.own.get(canon(self.src(start, end)))
+        if isinstance(own, sp.Symbol):  # the reference names |B| itself
+            return own
         v = self.value(node.children[1])
+        if isinstance(v, sp.Symbol) and isinstance(self.table.own.get(canon(f"|{v.name}|")), sp.Symbol):
+            return self.table.own[canon(f"|{v.name}|")]  # |M_i| for |B|, M_i an alias of B
         if shape_of(v) is not None:
             raise self.error(f"|...| of a {show_shape(shape_of(v))} {kind(shape_of(v))}: write a norm \\lVert "
                              "... \\rVert", start)

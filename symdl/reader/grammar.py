@@ -133,19 +133,25 @@ SPACE: /\\[,;:! ]/ | /\\(quad|qquad|displaystyle|textstyle)(?![A-Za-z])/ | "~"
 
 #: Tokens after which a ``\|`` or ``||`` closes an open norm rather than opening another.
 OPERAND_ENDS = frozenset({"NAME", "NUMBER", "SINGLE", "RPAR", "RSQB", "RBRACE", "PRIME", "GREEK", "TOP", "INFTY",
-                          "RNORM", "CAL", "OPNAME"})
+                          "RNORM", "RBAR", "CAL", "OPNAME"})
 
 
 def _norm_bars(stream):
-    r"""``\|`` and ``||`` are both delimiters of a norm; which one is decided from the token
-    before (an LALR grammar cannot tell an opening bar from a closing one)."""
-    depth, prev = 0, None
+    r"""``\|`` and ``||`` are both delimiters of a norm, ``|`` of an absolute value (``|B|``) or
+    the bar of ``P(y | x)``; which one is decided from the token before (an LALR grammar
+    cannot tell an opening bar from a closing one)."""
+    depth, bars, prev = 0, 0, None
     for tok in stream:
         if tok.type == "DBAR":
             if depth and prev in OPERAND_ENDS:
                 tok.type, depth = "RNORM", depth - 1
             else:
                 tok.type, depth = "LNORM", depth + 1
+        elif tok.type == "MID" and str(tok) == "|":
+            if bars and prev in OPERAND_ENDS:
+                tok.type, bars = "RBAR", bars - 1
+            elif prev not in OPERAND_ENDS:
+                tok.type, bars = "LBAR", bars + 1
         prev = tok.type
         yield tok
 
@@ -157,7 +163,7 @@ def parser():
     from lark.lark import PostLex
 
     class NormBars(PostLex):
-        always_accept = ("DBAR",)
+        always_accept = ("DBAR", "MID")
 
         def process(self, stream):
             return _norm_bars(stream)

@@ -73,6 +73,7 @@ class NameTable:
     own: dict = field(default_factory=dict)
     classes: dict = field(default_factory=dict)
     sums: dict = field(default_factory=dict)
+    aliases: dict = field(default_factory=dict)
 
     def variable(self, name: str) -> sp.Symbol:
         """The symbol of a bound variable: the reference's own when it uses that name."""
@@ -118,6 +119,7 @@ def table_for(ref) -> NameTable:
         obj = table.get(target)
         if obj is not None:
             table.add(alias, obj)
+            table.aliases[alias] = target
     _own_names(table, ref)
     return table
 
