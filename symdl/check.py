@@ -73,6 +73,8 @@ class Verdict:
             out["counterexample"] = self.counterexample
         if self.position is not None:
             out["position"] = self.position
+        if self.details.get("expected"):
+            out["expected"] = self.details["expected"]
         if self.max_error is not None:
             out["max_error"] = self.max_error
         if self.trials:
@@ -395,6 +397,8 @@ def prove(hand, reference) -> tuple:
     from . import normal
 
     if getattr(reference, "is_Matrix", False) or getattr(hand, "is_Matrix", False):
+        if getattr(hand, "shape", None) != getattr(reference, "shape", None):
+            return None, f"the shapes differ: {getattr(hand, 'shape', ())} and {getattr(reference, 'shape', ())}"
         if normal.same(hand, reference):
             return True, "SymPy: equal term by term after expanding products and merging diag factors, for every n"
         return None, "the terms did not match after expanding products (no proof for every n)"
@@ -451,7 +455,8 @@ def check(hand, against: str, *, timeout: float = TIMEOUT, seed: int = 0, rtol: 
     try:
         expr = _hand_expression(hand, ref)
     except ReadError as exc:
-        return Verdict("error", None, str(exc), ref.name, position=exc.position, caret=exc.caret())
+        return Verdict("error", None, str(exc), ref.name, position=exc.position, caret=exc.caret(),
+                       details={"expected": exc.expected} if exc.expected else {})
     w = numeric_witness(expr, ref, seed=seed, rtol=rtol)
     sizes = tuple(w.sizes)
     where = "; ".join(describe_size(s) for s in sizes)
