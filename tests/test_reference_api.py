@@ -91,3 +91,14 @@ def test_escape_text_makes_every_special_character_literal():
     assert escape_text(r"50% of $x_1 & {y}^~#\ok") == (
         r"50\% of \$x\_1 \& \{y\}\textasciicircum{}\textasciitilde{}\#\textbackslash{}ok")
     assert escape_text("a\x00b\x1bc") == "abc"
+
+
+def test_check_is_exported_without_importing_the_reader_at_import_time():
+    import subprocess
+    import sys
+
+    code = ("import sys, symdl; before = 'lark' in sys.modules; "
+            "v = symdl.check(r'\\operatorname{diag}(f_t)', against='lstm.cell_jacobian_direct'); "
+            "print(before, v.verdict, type(v).__name__ == symdl.Verdict.__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.split()
+    assert out == ["False", "equivalent", "True"]
