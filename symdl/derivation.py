@@ -53,6 +53,11 @@ def tex(source: str) -> TeX:
     """
     if isinstance(source, TeX):
         return source
+    bare = re.sub(r"\\.", "", source)  # escaped characters (\%, \#, \{) are harmless
+    for bad, why in (("^^", "TeX's ^^ notation can spell any command"), ("%", "a comment hides the rest of the line"),
+                     ("#", "a parameter character"), ("\x00", "a NUL character")):
+        if bad in bare:
+            raise UnsafeTeX(f"{why}: {bad!r} is not allowed in {source!r}")
     for cmd in _COMMAND.findall(source):
         if len(cmd) == 1:
             if cmd in ",;:!{}|_%&$# \\":

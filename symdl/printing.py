@@ -50,7 +50,7 @@ def escape_text(value) -> str:
 
 def is_safe_name(name: str) -> bool:
     """Whether a symbol name is a plain identifier with only whitelisted TeX commands."""
-    if not _NAME.match(name) or name.count("{") != name.count("}"):
+    if not _NAME.match(name) or name.count("{") != name.count("}") or "^^" in name:
         return False
     return all(cmd in SAFE_COMMANDS for cmd in _COMMAND.findall(name))
 

@@ -102,3 +102,17 @@ def test_check_is_exported_without_importing_the_reader_at_import_time():
             "print(before, v.verdict, type(v).__name__ == symdl.Verdict.__name__)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.split()
     assert out == ["False", "equivalent", "True"]
+
+
+@pytest.mark.parametrize("source", [r"^^5cinput{/etc/passwd}", r"x^^5cdef", r"a % hidden", r"#1", "a\x00b"])
+def test_author_mathematics_cannot_spell_commands_with_tex_tricks(source):
+    from symdl.derivation import UnsafeTeX, prose, tex
+
+    with pytest.raises(UnsafeTeX):
+        tex(source)
+    with pytest.raises(UnsafeTeX):
+        prose(f"see ${source}$")
+
+
+def test_symbol_names_with_caret_caret_are_printed_as_text():
+    assert latex(sp.Symbol("^^5cinput")).startswith(r"\texttt{")
