@@ -118,6 +118,7 @@ def read(text: str, ref, table: NameTable | None = None) -> Reading:
     if not text.strip():
         raise ReadError("the input is empty; expected a formula", 0, text, "a formula")
     tree = parse(text)
+    _check_depth(tree, text)
     table = table or table_for(ref)
     builder = Builder(text, table)
     lhs = None
@@ -133,6 +134,26 @@ def read(text: str, ref, table: NameTable | None = None) -> Reading:
     else:
         expr = builder.value(tree.children[0])
     return Reading(expr, lhs, text)
+
+
+#: Deepest parse tree the builder reads: 6x the deepest form in the tests, far inside the
+#: Python stack (the builder recurses about twice per level, SymPy more on what it builds).
+MAX_DEPTH = 200
+
+
+def _check_depth(tree, text: str) -> None:
+    """A :class:`ReadError` at the first node nested deeper than :data:`MAX_DEPTH` (5,000 brackets,
+    or a sum of thousands of terms, would otherwise end in a RecursionError)."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            pos = getattr(getattr(node, "meta", None), "start_pos", None)
+            pos = node.start_pos if pos is None and hasattr(node, "start_pos") else pos
+            raise ReadError(f"the formula is nested more than {MAX_DEPTH} levels deep (brackets inside brackets, "
+                            "or a very long chain of terms); split it or write it more flatly", pos, text,
+                            "a shallower formula")
+        stack.extend((child, depth + 1) for child in getattr(node, "children", ()))
 
 
 def _lhs_of(builder: Builder, node, source: str) -> str:
