@@ -472,6 +472,8 @@ class Builder:
 
     def b_number(self, node, start, end):
         text = str(node.children[0])
+        if len(text) > MAX_DIGITS:
+            raise self.error(f"a number of {len(text)} digits; at most {MAX_DIGITS} are read", start, "a shorter number")
         if "." in text:
             whole, frac = text.split(".")
             return sp.Rational(int(whole + frac), 10 ** len(frac))
@@ -680,6 +682,8 @@ class Builder:
     def divide(self, a, b, pos):
         sa, sb = shape_of(a), shape_of(b)
         if sb is None:
+            if b.is_zero:
+                raise self.error("division by zero", pos, "a denominator that is not 0")
             return self.scale(1 / b, a) if sa else a / b
         inv = sp.HadamardPower(b, -1)
         if sa is None:
@@ -693,7 +697,13 @@ class Builder:
             raise self.error("an exponent must be a scalar", pos)
         s = shape_of(value)
         if s is None:
-            return sp.Pow(value, exponent)
+            if value.is_Rational and exponent.is_Rational and _digits(value, exponent) > MAX_DIGITS:
+                raise self.error(f"this power of {str(value)[:20]} has more than {MAX_DIGITS} digits; it is not "
+                                 "computed", pos, "a smaller power")
+            out = sp.Pow(value, exponent)
+            if out in (sp.zoo, sp.nan):
+                raise self.error(f"{value}^{{{exponent}}} is undefined (division by zero)", pos, "a defined power")
+            return out
         if s[1] != 1:
             raise self.error(f"a power of a {show_shape(s)} matrix is not read (only vectors, elementwise)", pos)
         return sp.HadamardPower(value, exponent)
@@ -723,7 +733,10 @@ class Builder:
 
     def apply_function(self, func, v, pos):
         if shape_of(v) is None:
-            return func(v)
+            out = func(v)
+            if out in (sp.zoo, sp.nan):
+                raise self.error(f"{func.__name__}({v}) is undefined", pos, "an argument inside the function's domain")
+            return out
         d = sp.Dummy("d")
         return ElementwiseApplyFunction(sp.Lambda(d, func(d)), v)
 
@@ -808,6 +821,20 @@ class Builder:
             raise self.error(f"\\sum_{op.var} needs its limits, such as \\sum_{{{op.var}=1}}^{{N}}", where.start,
                              "limits")
         return sp.Sum(body, (op.var, *limits))
+
+
+#: Longest number read, and largest exact power computed (a tower 10^{10^{10^{10}}} never ends).
+MAX_DIGITS = 1000
+
+
+def _digits(base, exponent) -> float:
+    """About how many digits ``base ** exponent`` has (numerator or denominator)."""
+    import math
+
+    size, power = max(abs(base.p), abs(base.q)), abs(exponent)
+    if size <= 1:
+        return 0.0
+    return float("inf") if power > 10**9 else float(power) * math.log10(size)
 
 
 def kind(shape) -> str:
