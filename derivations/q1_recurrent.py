@@ -14,7 +14,7 @@ import numpy as np
 import sympy as sp
 
 from symdl import ref
-from symdl.calculus import jacobian
+from symdl.calculus import jacobian, substitute_definitions
 from symdl.checks import complex_step_check, explicit_proof
 from symdl.derivation import Derivation, Figure, ReferenceBlock, Section, Step, math as display, prose, tex
 from symdl.functions import sigmoid
@@ -65,20 +65,24 @@ def rnn_log_norms(gaps: int, act: str, scale: float, n_: int = 16, m_: int = 4, 
     return np.array(out)
 
 
-def _lstm_weights(rng, n_, m_, forget_bias):
+def _lstm_weights(rng, n_, m_, forget_bias, input_bias=0.0):
     v = {}
     for g in "figo":
         v[f"W_{{{g}h}}"] = rng.normal(0, 1 / math.sqrt(n_), (n_, n_))
         v[f"W_{{{g}x}}"] = rng.normal(0, 1 / math.sqrt(m_), (n_, m_))
         v[f"b_{g}"] = rng.normal(0, 0.1, n_)
     v["b_f"] = v["b_f"] + forget_bias
+    v["b_i"] = v["b_i"] + input_bias
     return v
 
 
-def lstm_trajectory(gaps, forget_bias, n_=16, m_=4, seed=RNG_SEED):
-    """Weights, inputs, and the (c_{k-1}, o_{k-1}) met along an LSTM run of ``gaps`` steps."""
+def lstm_trajectory(gaps, biases, n_=16, m_=4, seed=RNG_SEED):
+    """Weights, inputs, and the (c_{k-1}, o_{k-1}) met along an LSTM run of ``gaps`` steps.
+
+    ``biases`` is (forget-gate bias, input-gate bias) added to random small biases.
+    """
     rng = np.random.default_rng(seed)
-    w = _lstm_weights(rng, n_, m_, forget_bias)
+    w = _lstm_weights(rng, n_, m_, *biases)
     sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
     c, o = rng.normal(0, 0.5, n_), sig(rng.normal(size=n_))
     steps = []
@@ -92,11 +96,15 @@ def lstm_trajectory(gaps, forget_bias, n_=16, m_=4, seed=RNG_SEED):
     return steps
 
 
-def lstm_log_norms(gaps: int, forget_bias: float, n_: int = 16, m_: int = 4, seed: int = RNG_SEED):
-    """log ||dc_{t+k}/dc_t||_2 for k = 1..gaps from the derived four-term Jacobian (normalised products)."""
+def lstm_log_norms(gaps: int, biases: tuple, n_: int = 16, m_: int = 4, seed: int = RNG_SEED):
+    """log of the norm of prod_k dc_k/dc_(k-1), k = t+1..t+gap, from the derived four-term Jacobian.
+
+    Along the run the previous output gate o_(k-1) is held fixed in each factor, as in
+    the seed's product; products are normalised at every step (log space).
+    """
     J = ref("lstm.cell_jacobian")
     P, logscale, out = np.eye(n_), 0.0, []
-    for vals in lstm_trajectory(gaps, forget_bias, n_, m_, seed):
+    for vals in lstm_trajectory(gaps, biases, n_, m_, seed):
         P = J.evaluate(vals) @ P
         s = np.linalg.norm(P, 2)
         logscale += math.log(s)
@@ -108,13 +116,13 @@ def lstm_log_norms(gaps: int, forget_bias: float, n_: int = 16, m_: int = 4, see
 # -- oracles for the figure and the BPTT step (torch only) ------------------------------------
 
 
-def _torch_lstm_log_norm(gaps, forget_bias, n_=16, m_=4, seed=RNG_SEED):
+def _torch_lstm_log_norm(gaps, biases, n_=16, m_=4, seed=RNG_SEED):
     """The same quantity by torch.func.jacrev through an unrolled torch.nn.LSTMCell."""
     import torch
 
     from symdl.oracles import lstm_cell
 
-    steps = lstm_trajectory(gaps, forget_bias, n_, m_, seed)
+    steps = lstm_trajectory(gaps, biases, n_, m_, seed)
     cell = lstm_cell(steps[0])
     T = lambda a: torch.as_tensor(np.asarray(a, dtype=np.float64))  # noqa: E731
     os_, xs = [T(s["o_{t-1}"]) for s in steps], [T(s["x_t"]) for s in steps]
@@ -147,7 +155,8 @@ def _torch_rnn_log_norm(gaps, act, scale, n_=16, m_=4, seed=RNG_SEED):
     return float(torch.log(torch.linalg.matrix_norm(J, ord=2)))
 
 
-FORGET_BIASES = (-2.0, 0.0, 2.0, 5.0)
+#: (forget-gate bias, input-gate bias) of the LSTM curves: the last one explodes.
+LSTM_BIASES = ((-2.0, 0.0), (0.0, 0.0), (2.0, 0.0), (5.0, 0.0), (5.0, 5.0))
 RNN_SCALES = (0.5, 1.0, 2.0)
 GAP = 60
 
@@ -155,9 +164,9 @@ GAP = 60
 def _figure_check():
     def run():
         trials = []
-        for b in FORGET_BIASES:
+        for b in LSTM_BIASES:
             for k in (1, 5, 12):
-                trials.append((f"LSTM b_f = {b:g}, gap {k}", lstm_log_norms(k, b)[-1], _torch_lstm_log_norm(k, b)))
+                trials.append((f"LSTM b_f, b_i = {b}, gap {k}", lstm_log_norms(k, b)[-1], _torch_lstm_log_norm(k, b)))
         for s in RNN_SCALES:
             for k in (1, 5, 12):
                 trials.append((f"RNN tanh, scale {s:g}, gap {k}", rnn_log_norms(k, "tanh", s)[-1],
@@ -170,7 +179,8 @@ def _figure_check():
 
 def _figure_finite_check():
     def run():
-        curves = [lstm_log_norms(1000, b, n_=8) for b in (-2.0, 5.0)] + [rnn_log_norms(1000, "tanh", 2.0, n_=8)]
+        curves = [lstm_log_norms(1000, b, n_=8) for b in ((-2.0, 0.0), (5.0, 5.0))] + [
+            rnn_log_norms(1000, "tanh", 2.0, n_=8)]
         ok = all(np.all(np.isfinite(c)) for c in curves)
         lows = ", ".join(f"{c[-1]:.4g}" for c in curves)
         return ok, f"T = 1000 products stay finite in log space (final log-norms {lows})", None
@@ -189,9 +199,10 @@ def make_norm_figure(path):
     for s in RNN_SCALES:
         a1.plot(gaps, rnn_log_norms(GAP, "tanh", s) / math.log(10), label=f"tanh, $W_1$ scale {s:g}")
     a1.set_title(r"RNN: $\|\partial h_\tau / \partial h_t\|_2$")
-    for b in FORGET_BIASES:
-        a2.plot(gaps, lstm_log_norms(GAP, b) / math.log(10), label=f"$b_f$ = {b:g}")
-    a2.set_title(r"LSTM: $\|\partial c_\tau / \partial c_t\|_2$")
+    for bf, bi in LSTM_BIASES:
+        label = f"$b_f$ = {bf:g}" + (f", $b_i$ = {bi:g}" if bi else "")
+        a2.plot(gaps, lstm_log_norms(GAP, (bf, bi)) / math.log(10), label=label)
+    a2.set_title(r"LSTM: $\|\prod_k \partial c_k / \partial c_{k-1}\|_2$, $o_{k-1}$ fixed")
     for a in (a1, a2):
         a.set_xlabel(r"gap $\tau - t$")
         a.grid(alpha=0.3)
@@ -341,6 +352,47 @@ def _bptt_check():
                                "L = |h_T|^2 / 2", run)
 
 
+def _gate_display():
+    """The four gate definitions of the model, printed by symdl."""
+    from symdl.derivation import TeX
+    from symdl.printing import latex
+
+    rows = [f"{latex(L.gate[g])} &= {latex(L.GATE_DEFS[L.gate[g]])}" for g in "figo"]
+    return TeX(r"\begin{aligned} " + r" \\ ".join(rows) + r" \end{aligned}")
+
+
+def _gates_oracle():
+    """The model's gates against the gates torch.nn.LSTMCell computes from its stacked weights."""
+
+    def run():
+        import torch
+
+        from symdl import backends
+        from symdl.oracles import lstm_cell
+        from symdl.reference import evaluate_expression
+        from symdl.verify import random_values
+
+        rng = np.random.default_rng(RNG_SEED + 5)
+        ops = backends.ops("numpy")
+        trials = []
+        for n_, m_ in ((2, 3), (5, 2), (16, 7)):
+            v = random_values(L.INPUTS, {n: n_, m: m_}, rng)
+            cell = lstm_cell(v)
+            h = torch.as_tensor(v["o_{t-1}"]).reshape(-1) * torch.tanh(torch.as_tensor(v["c_{t-1}"]).reshape(-1))
+            x = torch.as_tensor(v["x_t"]).reshape(-1)
+            with torch.no_grad():
+                pre = cell.weight_ih @ x + cell.bias_ih + cell.weight_hh @ h + cell.bias_hh
+            i_, f_, g_, o_ = pre.chunk(4)
+            torch_gates = {"f": torch.sigmoid(f_), "i": torch.sigmoid(i_), "g": torch.tanh(g_), "o": torch.sigmoid(o_)}
+            for g in "figo":
+                expr = substitute_definitions(L.GATE_DEFS[L.gate[g]], L.DEFS)
+                got = evaluate_expression(expr, L.INPUTS, {}, v, ops, "numpy", g)
+                trials.append((f"n = {n_}, m = {m_} | {g}", got, torch_gates[g].numpy()))
+        return compare_trials(trials)
+
+    return CheckSpec("oracle", "each gate against torch.nn.LSTMCell's own gates (chunks i, f, g, o)", run)
+
+
 # -- steps derived by the engine ------------------------------------------------------------
 
 
@@ -353,25 +405,22 @@ def _engine_step(name, out, wrt, lhs, reason, defs=L.DEFS, inputs=L.INPUTS):
 
 def derivation() -> Derivation:
     d_h_d_c = _engine_step("dh/dc", L.h_prev, L.c_prev, r"\frac{\partial h_{t-1}}{\partial c_{t-1}}",
-                           "Hadamard rule with o_{t-1} held fixed, and tanh applied elementwise")
+                           "Hadamard rule with $o_{t-1}$ held fixed, and $\\tanh$ applied elementwise")
     gate_steps = [
         _engine_step(f"d{g}/dc", L.gate[g], L.c_prev,
                      r"\frac{\partial %s}{\partial c_{t-1}}" % sp.latex(L.gate[g]).replace("\\tilde{c}_{t}", r"\tilde{c}_t"),
-                     f"chain rule through the {L.GATE_MEANING[g]}'s pre-activation and h_(t-1)")
+                     f"chain rule through the {L.GATE_MEANING[g]}'s pre-activation and $h_{{t-1}}$")
         for g in "fig"]
-    sig_bound, tanh_bound = _gamma_check(), _rnn_bound_check()
+    slope_check, bound_check = _gamma_check(), _rnn_bound_check()
     diag_proof, diag_num = _diag_product_check()
 
     recurrences = Section("The two recurrences", (
         prose("The seed's background defines the vanilla RNN and the LSTM cell. symdl models each equation in "
               "SymPy with vectors of symbolic size $n$ (state) and $m$ (input); nothing below depends on a size."),
         ReferenceBlock("rnn.state"),
-        Step("gates", tex(r"\begin{aligned} f_t &= \sigma(W_{fh} h_{t-1} + W_{fx} x_t + b_f), & "
-                          r"i_t &= \sigma(W_{ih} h_{t-1} + W_{ix} x_t + b_i), \\ "
-                          r"\tilde{c}_t &= \tanh(W_{gh} h_{t-1} + W_{gx} x_t + b_g), & "
-                          r"o_t &= \sigma(W_{oh} h_{t-1} + W_{ox} x_t + b_o). \end{aligned}"),
-             "the gates (the seed lost the line of f_t; its f_t carries the input gate's W_ih and b_i)",
-             checks=ref("lstm.cell_update").checks, relation="def"),
+        Step("gates", _gate_display(),
+             "the gates, as symdl's model defines them (the seed lost the line of $f_t$; the $f_t$ it shows "
+             "carries the input gate's $W_{ih}$ and $b_i$)", checks=(_gates_oracle(),), relation="def"),
         ReferenceBlock("lstm.cell_update"),
         ReferenceBlock("lstm.hidden"),
     ))
@@ -390,11 +439,11 @@ def derivation() -> Derivation:
         ReferenceBlock("rnn.jacobian_product"),
         Step("sup-slope", tex(r"\gamma_\sigma = \sup_u |\sigma'(u)|: \quad \gamma_{\mathrm{sigmoid}} = \tfrac{1}{4}, "
                               r"\quad \gamma_{\tanh} = 1"),
-             "the largest slope, where the second derivative vanishes", checks=(sig_bound,), relation="def"),
+             "the largest slope, where the second derivative vanishes", checks=(slope_check,), relation="def"),
         Step("rnn-bound", tex(r"\Big\| \frac{\partial h_\tau}{\partial h_t} \Big\|_2 \le \prod_{k=t+1}^{\tau} "
                               r"\|\operatorname{diag}(\sigma'(a_k))\|_2 \, \|W_1\|_2 \le "
                               r"\big(\gamma_\sigma \|W_1\|_2\big)^{\tau - t}"),
-             "submultiplicativity of the spectral norm", checks=(tanh_bound,), relation="\\le"),
+             "submultiplicativity of the spectral norm", checks=(bound_check,), relation="\\le"),
         prose("So the gradient from $\\mathcal{L}_\\tau$ back to $h_t$ vanishes geometrically when "
               "$\\gamma_\\sigma \\|W_1\\|_2 < 1$, and can explode when the product's norm grows, which needs "
               "$\\gamma_\\sigma \\|W_1\\|_2 > 1$: repeated application of $W_1$, as the question says."),
@@ -426,14 +475,17 @@ def derivation() -> Derivation:
         Step("gate-bound", tex(r"\Big\| \operatorname{diag}\big(c_{t-1} \odot \sigma'(\cdot)\big) W_{fh} "
                                r"\operatorname{diag}\big(o_{t-1} \odot \tanh'(c_{t-1})\big) \Big\|_2 \le "
                                r"\tfrac{1}{4} \|c_{t-1}\|_\infty \|W_{fh}\|_2"),
-             "|sigma'| <= 1/4, |o| < 1, |tanh'| <= 1, and submultiplicativity", checks=(_gate_term_bound_check(),),
+             "$|\\sigma'| \\le 1/4$, $|o| < 1$, $|\\tanh'| \\le 1$, and submultiplicativity",
+             checks=(_gate_term_bound_check(),),
              relation="\\le"),
         prose("The bound grows with the cell state and the weights, and symdl finds points where "
               "$\\|\\partial c_t / \\partial c_{t-1}\\|_2 > 1$: products of such factors can explode. "
               "The figure shows both effects, computed from the derived closed forms."),
-        Figure("norms", "Norms of the Jacobian products against the gap, in log space (normalised products, "
-                        "n = 16). RNN with tanh at three scales of W_1; LSTM cell path at four forget-gate biases "
-                        "(o held fixed along the run, the seed's product over dc_k/dc_(k-1)).",
+        Figure("norms", "Norms of the Jacobian products against the gap $\\tau - t$, in log space (normalised "
+                        "products, $n = 16$). Left: the RNN with $\\tanh$ at three scales of $W_1$. Right: the "
+                        "seed's product $\\prod_k \\partial c_k / \\partial c_{k-1}$ of four-term Jacobians along an "
+                        "LSTM run, $o_{k-1}$ held fixed in each factor, for five gate biases; with the forget and "
+                        "input gates open ($b_f = b_i = 5$) the product grows instead of decaying.",
                make_norm_figure, checks=(_figure_check(), _figure_finite_check()), width="0.95"),
         prose("Answer. The LSTM's cell update is additive, so one term of $\\partial c_t / \\partial c_{t-1}$ is "
               "$\\operatorname{diag}(f_t)$ with no weight matrix. That softens vanishing, and removes it only when "

@@ -18,7 +18,7 @@ from .derivation import Derivation, Figure, Prose, ReferenceBlock, Step, Table, 
 from .printing import display
 from .registry import ref
 from .render import BuildError, compile_pdf, copy_atomic, environment, latexmk_available, write_atomic
-from .verify import Result, run_checks
+from .verify import METHODS, Result, run_checks
 
 
 @dataclass
@@ -55,10 +55,28 @@ def verify_document(doc: Derivation) -> Ledger:
 
 def _status(result: Result | None) -> dict:
     if result is None:
-        return {"status": "unverified", "checks": []}
+        return {"status": "unverified", "checks": [], "marks": []}
     return {"status": result.status,
             "checks": [{"method": c.method, "made": c.made, "passed": c.passed, "mark": c.mark,
-                        "detail": c.detail} for c in result.checks]}
+                        "detail": c.detail} for c in result.checks],
+            "marks": _marks(result)}
+
+
+def _marks(result: Result) -> list[dict]:
+    """One mark a method, in the order symbolic, numeric, oracle: how many checks, and the worst outcome."""
+    out = []
+    for method in METHODS:
+        checks = [c for c in result.checks if c.method == method]
+        if not checks:
+            continue
+        if any(c.made and not c.passed for c in checks):
+            state = "failed"
+        elif any(not c.made for c in checks):
+            state = "not made"
+        else:
+            state = "passed"
+        out.append({"method": method, "count": len(checks), "state": state})
+    return out
 
 
 def _cell(value) -> dict:
@@ -88,7 +106,7 @@ def context(doc: Derivation, ledger: Ledger, figure_files: dict[str, str]) -> di
             elif isinstance(b, ReferenceBlock):
                 r = ref(b.name)
                 claim, where = display(r.lhs, r.expr)
-                blocks.append({"kind": "reference", "name": r.name, "description": r.description,
+                blocks.append({"kind": "reference", "name": r.name, "description": _parts(r.description),
                                "claim": TeX(claim), "blocks": [TeX(w) for w in where],
                                **_status(results.get(r.name))})
             elif isinstance(b, Figure):

@@ -226,6 +226,11 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         _err("interrupted; no output was left half-written")
         return 130
+    except BrokenPipeError:  # `symdl list | head`: the reader left, which is not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":

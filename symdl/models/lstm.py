@@ -28,7 +28,8 @@ b = {g: vector(f"b_{g}") for g in GATES}
 gate = {"f": vector("f_t"), "i": vector("i_t"), "g": vector(r"\tilde{c}_t"), "o": vector("o_t")}
 c_t, h_t = vector("c_t"), vector("h_t")
 
-WEIGHTS = tuple(Input(s, meaning=f"{GATE_MEANING[g]} weights") for g in GATES for s in (Wh[g], Wx[g], b[g]))
+WEIGHTS = tuple(Input(s, meaning=f"{GATE_MEANING[g]} {what}") for g in GATES
+                for s, what in ((Wh[g], "recurrent weights"), (Wx[g], "input weights"), (b[g], "bias")))
 #: Inputs when h_{t-1} is defined through the previous output gate (REFERENCES.md, lstm).
 INPUTS = (Input(c_prev, meaning="previous cell state"), Input(o_prev, meaning="previous output gate, held fixed"),
           Input(x, meaning="input"), *WEIGHTS)
@@ -62,18 +63,18 @@ def _jacobian_checks(ref, J, forward, defs, inputs, wrt, oracle, oracle_text):
 
 
 def references() -> list[Reference]:
-    cell = Reference("lstm.cell_update", "the cell state c_t = f_t * c_{t-1} + i_t * g_t (equation 1)", "c_t",
+    cell = Reference("lstm.cell_update", "the cell state (equation 1 of the seed)", "c_t",
                      CELL, INPUTS, DEFS, aliases=ALIASES, oracle="torch.nn.LSTMCell")
     cell = _with(cell, [oracle_check(lambda v: cell.evaluate(v), lambda v: oracles.lstm_step(v)[0], INPUTS, DIMS,
                                      "torch.nn.LSTMCell, cell state")])
-    hidden = Reference("lstm.hidden", "the hidden state h_t = o_t * tanh(c_t) (equation 2)", "h_t",
+    hidden = Reference("lstm.hidden", "the hidden state (equation 2 of the seed)", "h_t",
                        HIDDEN, INPUTS, DEFS, aliases=ALIASES, oracle="torch.nn.LSTMCell")
     hidden = _with(hidden, [oracle_check(lambda v: hidden.evaluate(v), lambda v: oracles.lstm_step(v)[1], INPUTS,
                                          DIMS, "torch.nn.LSTMCell, hidden state")])
 
     J = jacobian(c_t, c_prev, DEFS)
     full = Reference(
-        "lstm.cell_jacobian", "dc_t/dc_{t-1} through every path, h_{t-1} = o_{t-1} * tanh(c_{t-1}): four terms",
+        "lstm.cell_jacobian", r"$\partial c_t / \partial c_{t-1}$ through every path, $h_{t-1} = o_{t-1} \odot \tanh(c_{t-1})$: four terms",
         r"\frac{\partial c_t}{\partial c_{t-1}}", J, INPUTS, DEFS, aliases=ALIASES,
         oracle="torch.func.jacrev of torch.nn.LSTMCell")
     full = _jacobian_checks(full, J, c_t, DEFS, INPUTS, c_prev, oracles.lstm_cell_jacobian,
@@ -82,7 +83,7 @@ def references() -> list[Reference]:
     # h_{t-1} held fixed: differentiate with h_{t-1} as an independent symbol, evaluate with its definition.
     Jd = jacobian(c_t, c_prev, FREE_DEFS)
     direct = Reference(
-        "lstm.cell_jacobian_direct", "dc_t/dc_{t-1} with h_{t-1} held fixed: diag(f_t)",
+        "lstm.cell_jacobian_direct", r"$\partial c_t / \partial c_{t-1}$ with $h_{t-1}$ held fixed",
         r"\left.\frac{\partial c_t}{\partial c_{t-1}}\right|_{h_{t-1}}", Jd, INPUTS, DEFS, aliases=ALIASES,
         oracle="torch.func.jacrev of torch.nn.LSTMCell, h_{t-1} fixed")
     direct = _with(direct, [
@@ -96,7 +97,7 @@ def references() -> list[Reference]:
     blocks = [[jacobian(out, var, FREE_ALL) for var in (c_prev, h_prev)] for out in (c_t, h_t)]
     S = sp.BlockMatrix(blocks)
     state = Reference(
-        "lstm.state_jacobian", "the 2n x 2n Jacobian of (c_t, h_t) by (c_{t-1}, h_{t-1}), both free",
+        "lstm.state_jacobian", r"the $2n \times 2n$ Jacobian of $(c_t, h_t)$ with respect to $(c_{t-1}, h_{t-1})$, both free",
         r"\frac{\partial (c_t, h_t)}{\partial (c_{t-1}, h_{t-1})}", S, STATE_INPUTS, FREE_ALL, aliases=ALIASES,
         oracle="torch.func.jacrev of torch.nn.LSTMCell over (c, h)")
     state = _with(state, [

@@ -42,7 +42,7 @@ def _state_refs() -> list[Reference]:
     inputs = (Input(h_prev, meaning="previous state"), Input(x, meaning="input"),
               Input(W1, meaning="recurrent weights"), Input(W2, meaning="input weights"))
     state = Reference(
-        "rnn.state", "the RNN state h_t = sigma(W_1 h_{t-1} + W_2 x_t)", "h_t",
+        "rnn.state", r"the RNN state $h_t = \sigma(W_1 h_{t-1} + W_2 x_t)$", "h_t",
         elementwise(sigma, defs[a]), inputs, {}, FUNCTIONS,
         oracle="torch.nn.RNNCell (tanh) and explicit torch steps (sigmoid, softplus)")
     state = _with(state, [oracle_check(
@@ -51,7 +51,7 @@ def _state_refs() -> list[Reference]:
 
     J = jacobian(h_t, h_prev, defs)
     sj = Reference(
-        "rnn.state_jacobian", "dh_t/dh_{t-1} = diag(sigma'(a_t)) W_1, numerator layout",
+        "rnn.state_jacobian", r"one step's Jacobian $\partial h_t / \partial h_{t-1}$, numerator layout",
         r"\frac{\partial h_t}{\partial h_{t-1}}", J, inputs, defs, FUNCTIONS,
         oracle="torch.func.jacrev of the torch step")
     sj = _with(sj, [
@@ -80,10 +80,11 @@ def jacobian_product(gap: int = 3) -> Reference:
         h = hk
     J = jacobian(h, vector("h_t"), defs)
     inputs = (Input(vector("h_t"), meaning="state at time t"),
-              *[Input(x, meaning="input") for x in xs], Input(W1), Input(W2))
+              *[Input(x, meaning="input") for x in xs], Input(W1, meaning="recurrent weights"),
+              Input(W2, meaning="input weights"))
     ref = Reference(
         "rnn.jacobian_product",
-        "dh_tau/dh_t as the ordered product of the step Jacobians, later factors on the left",
+        r"$\partial h_\tau / \partial h_t$ as the ordered product of the step Jacobians, later factors on the left",
         rf"\frac{{\partial h_{{t+{gap}}}}}{{\partial h_t}}", J, inputs, defs, FUNCTIONS,
         oracle="torch.func.jacrev through an unrolled loop", evaluator=_evaluate_product,
         variants=jacobian_product, params={"gap": gap})
