@@ -19,6 +19,7 @@ from symdl.calculus import substitute_definitions
 from symdl.derivation import (Derivation, Figure, Prose, ReferenceBlock, Section, Step, Table, Text, math as display,
                               prose, tex)
 from symdl.models import optim as O
+from symdl.models._display import ordered_sum, ordered_xreplace
 from symdl.verify import CheckSpec, compare_trials, relative_error
 
 QUESTION = (
@@ -407,7 +408,8 @@ def _eps_step():
     """Where epsilon sits: outside the root, as torch.optim.RMSprop has it, not inside."""
     rms = ref("optim.rmsprop")
     v_next = next(k for k in rms.definitions if k.name == "v_{t+1}")
-    inside = rms.expr.xreplace({sp.sqrt(v_next) + O.eps: sp.sqrt(v_next + O.eps)})
+    denominator = next(e for e in sp.preorder_traversal(rms.expr) if e.is_Add and sp.sqrt(v_next) in e.args)
+    inside = ordered_xreplace(rms.expr, {denominator: sp.sqrt(ordered_sum(v_next, O.eps))})
     point = {"w_t": 1.0, "v_t": 0.0, "g_t": 1e-3, r"\gamma": 0.01, r"\alpha": 0.99, r"\epsilon": 1e-8}
 
     def run():
@@ -483,7 +485,7 @@ def _adam_steps():
     # The seed's Adam: numerator m_t instead of the corrected m_{t+1} / (1 - beta_1^{t+1}).
     adam = ref("optim.adam")
     d = {k.name: k for k in adam.definitions}
-    seed_expr = adam.expr.xreplace({d[r"\hat{m}_{t+1}"]: S("m_t"), d[r"\hat{v}_{t+1}"]: d["v_{t+1}"]})
+    seed_expr = ordered_xreplace(adam.expr, {d[r"\hat{m}_{t+1}"]: S("m_t"), d[r"\hat{v}_{t+1}"]: d["v_{t+1}"]})
     first = {"w_t": 1.0, "m_t": 0.0, "v_t": 0.0, "g_t": 0.5, r"\gamma": 0.1, r"\beta_1": 0.9, r"\beta_2": 0.999,
              r"\epsilon": 1e-8, "t": 0}
 

@@ -33,6 +33,7 @@ from ..checks import symbolic_equal
 from ..reference import DOMAINS, EvaluationError, Input, Reference, check_keys, evaluate_expression
 from ..symbols import scalar
 from ..verify import CheckSpec, compare_trials
+from ._display import ordered_product, ordered_sum, reciprocal
 
 #: Agreement demanded of a reference against torch.optim, at every step.
 ORACLE_RTOL = 1e-12
@@ -267,13 +268,13 @@ def _gd_refs() -> list[Reference]:
     lr_inp = Input(gamma, "nonnegative", "learning rate (step size)")
     aliases = {**RATE_ALIASES, r"\gamma_k": r"\gamma"}
     gd_grads = S(r"\nabla \ell_i(\theta_k)")
-    gd_expr = theta - gamma * sp.Sum(sample_gradient(i), (i, 1, N)) / N
+    gd_expr = ordered_sum(theta, ordered_product(-1, gamma, reciprocal(N), sp.Sum(sample_gradient(i), (i, 1, N))))
     gd_inputs = (Input(theta, meaning="current parameter"), lr_inp,
                  Input(gd_grads, meaning="per-sample gradients, one row per sample i = 1..N"))
     gd = Reference("optim.gd", "gradient descent on the mean of the per-sample losses", r"\theta_{k+1}", gd_expr,
                    gd_inputs, aliases=aliases, oracle="torch.optim.SGD on the mean of N per-sample losses (autograd)",
                    evaluator=_evaluate_mean_gradient)
-    sgd_expr = theta - gamma * batch_gradient_sum(B) / card_B
+    sgd_expr = ordered_sum(theta, ordered_product(-1, gamma, reciprocal(card_B), batch_gradient_sum(B)))
     sgd_inputs = (*gd_inputs, Input(B, "count", "mini-batch: indices j in 1..N"))
     sgd = Reference("optim.sgd", "mini-batch SGD: the mean gradient over a batch B of samples", r"\theta_{k+1}",
                     sgd_expr,
@@ -359,7 +360,7 @@ def _mean_loss_oracle(ref: Reference, batched: bool) -> CheckSpec:
 
 def _heavy_ball() -> Reference:
     w, w_prev, g = S("w_t"), S("w_{t-1}"), S("g_t")
-    expr = w - gamma * g + beta * (w - w_prev)
+    expr = ordered_sum(w, -gamma * g, beta * ordered_sum(w, -w_prev))
     inputs = (Input(w, meaning="current parameter"), Input(w_prev, meaning="previous parameter"),
               Input(g, meaning="gradient at w_t"), Input(gamma, "nonnegative", "learning rate"),
               Input(beta, "nonnegative", "momentum coefficient"))
@@ -426,8 +427,8 @@ def _torch_sgd() -> Reference:
 
 def _rmsprop() -> Reference:
     w, v, v_next, g = S("w_t"), S("v_t"), S("v_{t+1}"), S("g_t")
-    expr = w - gamma * g / (sp.sqrt(v_next) + eps)
-    defs = {v_next: alpha * v + (1 - alpha) * g**2}
+    expr = ordered_sum(w, ordered_product(-1, gamma, g / ordered_sum(sp.sqrt(v_next), eps)))
+    defs = {v_next: ordered_sum(alpha * v, ordered_product(1 - alpha, g**2))}
     inputs = (Input(w, meaning="current parameter"), Input(v, "nonnegative", "second-moment average"),
               Input(g, meaning="gradient"), Input(gamma, "nonnegative", "learning rate"),
               Input(alpha, "unit", "decay of the second moment"), Input(eps, "nonnegative", "added to the root"))
@@ -456,8 +457,9 @@ def _rmsprop() -> Reference:
 def _adam() -> Reference:
     w, m, v, g = S("w_t"), S("m_t"), S("v_t"), S("g_t")
     m_next, v_next, m_hat, v_hat = S("m_{t+1}"), S("v_{t+1}"), S(r"\hat{m}_{t+1}"), S(r"\hat{v}_{t+1}")
-    expr = w - gamma * m_hat / (sp.sqrt(v_hat) + eps)
-    defs = {m_next: beta1 * m + (1 - beta1) * g, v_next: beta2 * v + (1 - beta2) * g**2,
+    expr = ordered_sum(w, ordered_product(-1, gamma, m_hat / ordered_sum(sp.sqrt(v_hat), eps)))
+    defs = {m_next: ordered_sum(beta1 * m, ordered_product(1 - beta1, g)),
+            v_next: ordered_sum(beta2 * v, ordered_product(1 - beta2, g**2)),
             m_hat: m_next / (1 - beta1 ** (t + 1)), v_hat: v_next / (1 - beta2 ** (t + 1))}
     inputs = (Input(w, meaning="current parameter"), Input(m, meaning="first-moment average"),
               Input(v, "nonnegative", "second-moment average"), Input(g, meaning="gradient"),
