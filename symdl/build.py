@@ -170,29 +170,34 @@ def build(doc: Derivation, outdir: Path, *, pdf: bool = True, templates: Path | 
         source = render_tex(doc, ledger, figure_files, templates)
         tex_path = work / f"{doc.slug}.tex"
         tex_path.write_text(source, encoding="utf-8")
-        write_atomic(outdir / f"{doc.slug}.tex", source)
-        report.tex = outdir / f"{doc.slug}.tex"
-        for rel in figure_files.values():
-            copy_atomic(work / rel, outdir / rel)
+        failed = outdir / f"{doc.slug}.failed.tex"
         if ledger.refuted:
             names = ", ".join(r.name for r in ledger.refuted)
-            report.error = f"refuted: {names}; the PDF was not updated"
+            write_atomic(failed, source)
+            report.error = f"refuted: {names}; the last good .tex and PDF were left in place ({failed} shows the rest)"
             return report
-        if not pdf:
-            return report
-        if not latexmk_available():
+        if pdf and latexmk_available():
+            t0 = time.perf_counter()
+            try:
+                made = compile_pdf(tex_path, work, timeout=timeout)
+            except BuildError as exc:
+                write_atomic(failed, source)
+                report.error = (f"{str(exc).replace(f'{doc.slug}.tex:', f'{failed}:')}\n"
+                                f"the last good .tex and PDF, if any, were left in place")
+                return report
+            finally:
+                report.tex_seconds = time.perf_counter() - t0
+        # everything succeeded: the outputs are renamed into place together
+        for rel in figure_files.values():
+            copy_atomic(work / rel, outdir / rel)
+        write_atomic(outdir / f"{doc.slug}.tex", source)
+        report.tex = outdir / f"{doc.slug}.tex"
+        failed.unlink(missing_ok=True)
+        if pdf and latexmk_available():
+            copy_atomic(made, outdir / f"{doc.slug}.pdf")
+            report.pdf = outdir / f"{doc.slug}.pdf"
+        elif pdf:
             report.error = compile_hint()
-            return report
-        t0 = time.perf_counter()
-        try:
-            made = compile_pdf(tex_path, work, timeout=timeout)
-        except BuildError as exc:
-            report.error = f"{exc}\nthe last good PDF, if any, was left in place"
-            return report
-        finally:
-            report.tex_seconds = time.perf_counter() - t0
-        copy_atomic(made, outdir / f"{doc.slug}.pdf")
-        report.pdf = outdir / f"{doc.slug}.pdf"
     return report
 
 

@@ -104,8 +104,10 @@ def test_a_refuted_step_fails_the_build_and_keeps_the_last_good_pdf(tmp_path, ca
     write_doc(tmp_path / "docs", rhs="x**2 + x + 1")
     assert main(["build", "--derivations", str(docs), "--out", str(out)]) == 1
     err = capsys.readouterr().err
-    assert "refuted: tiny: square" in err and "the PDF was not updated" in err
+    assert "refuted: tiny: square" in err and "the last good .tex and PDF were left in place" in err
     assert (out / "tiny.pdf").read_bytes() == good
+    assert "x^2 + 2x + 1" in (out / "tiny.tex").read_text()
+    assert (out / "tiny.failed.tex").exists()
 
 
 def test_a_tex_error_is_shown_as_file_line_message_with_an_excerpt(tmp_path, capsys):
@@ -117,8 +119,8 @@ def test_a_tex_error_is_shown_as_file_line_message_with_an_excerpt(tmp_path, cap
     out = tmp_path / "out"
     assert main(["build", "--derivations", str(docs), "--out", str(out), "--templates", str(templates)]) == 2
     err = capsys.readouterr().err
-    assert "tiny.tex:" in err and "Undefined control sequence" in err and "\\undefinedcommandhere" in err
-    assert "last good PDF" in err and not (out / "tiny.pdf").exists()
+    assert "tiny.failed.tex:" in err and "Undefined control sequence" in err and "\\undefinedcommandhere" in err
+    assert "last good .tex and PDF" in err and not (out / "tiny.pdf").exists() and not (out / "tiny.tex").exists()
 
 
 def test_without_latexmk_the_tex_is_written_and_the_packages_named(tmp_path):
