@@ -126,6 +126,10 @@ class Reference:
         (autograd for torch, the complex step for numpy) unless given as ``\\sigma'``.
         """
         ops = backends.ops(backend)
+        if not isinstance(values, Mapping):
+            raise EvaluationError(f"{self.name}: values must be a mapping from symbol names to arrays, "
+                                  f"got {type(values).__name__}; expected keys: "
+                                  + ", ".join(repr(i.name) for i in self.inputs))
         values = self._resolve_aliases(values)
         if self.evaluator is not None:
             return self.evaluator(self, values, backend)
@@ -161,16 +165,19 @@ def _shape_of(x) -> tuple:
 
 
 def bind(name: str, inputs: Sequence[Input], values: Mapping, ops) -> tuple[list, dict]:
-    """Arrays for the inputs (vectors as columns) and the sizes they imply, checked."""
-    arrays, dims = [], {}
+    """Arrays for the inputs (vectors as columns) and the sizes they imply, checked.
+
+    When inputs disagree about a size, the message names the input that is the odd one out.
+    """
+    arrays, claims = [], {}
     for inp in inputs:
-        x = ops.asarray(values[inp.name])
+        x = _as_array(name, inp, values[inp.name], ops)
         want = inp.shape
-        got = _shape_of(x)
         if not want:  # a scalar input reads elementwise: a number or an array of any shape
             _check_domain(name, inp, x)
             arrays.append(x)
             continue
+        got = _shape_of(x)
         if len(want) == 2 and want[1] == 1 and len(got) == 1:
             x = x.reshape(-1, 1)
             got = _shape_of(x)
@@ -178,18 +185,38 @@ def bind(name: str, inputs: Sequence[Input], values: Mapping, ops) -> tuple[list
             raise EvaluationError(f"{name}: {inp.name!r} has shape {got}, expected {_show(want)}")
         for w, g in zip(want, got):
             if isinstance(w, sp.Symbol):
-                if dims.setdefault(w, g) != g:
-                    raise EvaluationError(
-                        f"{name}: {inp.name!r} has shape {got}, but other inputs give {w} = {dims[w]}")
+                claims.setdefault(w, []).append((inp.name, g, got))
             elif int(w) != g:
                 raise EvaluationError(f"{name}: {inp.name!r} has shape {got}, expected {_show(want)}")
         _check_domain(name, inp, x)
         arrays.append(x)
+    dims = {}
+    for sym, said in claims.items():
+        sizes = [g for _, g, _ in said]
+        common = max(set(sizes), key=sizes.count)
+        odd = [(k, shape) for k, g, shape in said if g != common]
+        if odd:
+            k, shape = odd[0]
+            raise EvaluationError(f"{name}: {k!r} has shape {shape}, but the other inputs give {sym} = {common}")
+        dims[sym] = common
     return arrays, dims
 
 
+def _as_array(name: str, inp: Input, value, ops):
+    if type(value).__module__.startswith("torch") and ops.__name__.endswith("numpy"):
+        raise EvaluationError(f"{name}: {inp.name!r} is a torch tensor; pass backend='torch', or numpy arrays")
+    try:
+        return ops.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise EvaluationError(f"{name}: {inp.name!r} is not an array of numbers: {exc}") from None
+
+
 def _show(shape) -> str:
-    return "(" + ", ".join(str(s) for s in shape) + ")" if shape else "a scalar"
+    if not shape:
+        return "a scalar"
+    if len(shape) == 2 and shape[1] == 1:
+        return f"({shape[0]},) or ({shape[0]}, 1)"
+    return "(" + ", ".join(str(s) for s in shape) + ")"
 
 
 def _check_domain(name: str, inp: Input, x) -> None:

@@ -31,9 +31,24 @@ def test_missing_and_unknown_keys_are_named_with_the_expected_ones():
 
 def test_shapes_that_do_not_fit_are_named():
     r = symdl.ref("rnn.state")
-    with pytest.raises(symdl.EvaluationError, match=r"'W_1' has shape \(3, 3\), but other inputs give n = 2"):
+    with pytest.raises(symdl.EvaluationError, match=r"'W_1' has shape \(3, 3\), but the other inputs give n = 2"):
         r.evaluate({"h_{t-1}": np.ones(2), "x_t": np.ones(1), "W_1": np.eye(3), "W_2": np.ones((2, 1)),
                     r"\sigma": np.tanh})
+    # the odd one out is blamed, whichever input comes first
+    with pytest.raises(symdl.EvaluationError, match=r"'x_t' has shape \(4, 1\), but the other inputs give m = 3"):
+        r.evaluate({"h_{t-1}": np.ones(2), "x_t": np.ones(4), "W_1": np.eye(2), "W_2": np.ones((2, 3)),
+                    r"\sigma": np.tanh})
+
+
+def test_torch_tensors_on_the_numpy_backend_and_non_mappings_are_named():
+    import torch
+
+    r = symdl.ref("rnn.state")
+    vals = {"h_{t-1}": torch.ones(2), "x_t": np.ones(1), "W_1": np.eye(2), "W_2": np.ones((2, 1)), r"\sigma": np.tanh}
+    with pytest.raises(symdl.EvaluationError, match="'h_{t-1}' is a torch tensor; pass backend='torch'"):
+        r.evaluate(vals)
+    with pytest.raises(symdl.EvaluationError, match="values must be a mapping"):
+        r.evaluate([1, 2, 3])
 
 
 def test_abstract_function_must_be_callable():
