@@ -491,8 +491,11 @@ def derivation() -> Derivation:
               "$\\operatorname{diag}(f_t)$ with no weight matrix. That softens vanishing, and removes it only when "
               "the forget gate stays close to 1. It does not solve it: the product of forget gates still decays "
               "geometrically, and the three gate terms carry $W_{fh}$, $W_{ih}$, $W_{gh}$, whose products can "
-              "vanish or explode like an RNN's. The seed's conclusion that additive gradients \"will not "
-              "explode/vanish\" is therefore incorrect."),
+              "vanish or explode like an RNN's. What is wrong in the seed is the middle of its answer: \"since they "
+              "are additive in nature, the gradients will not explode/vanish\" is false, and crediting the "
+              "additive term with solving the vanishing gradient overstates it (the term softens vanishing). What "
+              "is right is its final paragraph: when one of the four terms dominates, the product behaves like a "
+              "vanilla RNN's, and the gradient can still vanish or blow up. The audit below grades each answer."),
     ))
     return Derivation(
         slug="q1-recurrent",

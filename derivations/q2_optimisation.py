@@ -358,7 +358,7 @@ def _grading_steps():
     one = Step("beta-one", tex(r"\beta = 1: \quad \operatorname{disc} p = ") + display(disc)
                + tex(r" < 0 \text{ for } 0 < \gamma\lambda < 4, \quad |r_1| = |r_2| = \sqrt{r_1 r_2} = 1"),
                "at $\\beta = 1$ the roots sit on the unit circle (or one is outside): the iterates oscillate "
-               "forever and never converge, so the admissible range is $[0, 1)$ as the seed says",
+               "forever and never converge: $\\beta = 1$ is excluded, as the seed's $[0, 1)$ excludes it",
                checks=(symbolic_equal(disc, gl * (gl - 4), "discriminant of p at beta = 1"),
                        CheckSpec("numeric", "2000 heavy-ball steps at beta = 1 via optim.heavy_ball", at_one)),
                relation="=>")
@@ -839,7 +839,9 @@ def derivation() -> Derivation:
         prose("Grading the seed's claims about the range of $\\beta$ (the seed calls $\\beta$ a dampening factor; "
               "it is the momentum coefficient, PyTorch's $\\mu$, and PyTorch's dampening is $\\tau$):"),
         zero_step, neg_step, above, one,
-        prose("So the range $[0, 1)$ is right and $\\beta = 0.9$ is a usual choice; \"$\\beta < 0$ is simply GD\" "
+        prose("So $[0, 1)$ is the range used in practice, with $\\beta = 0.9$ a usual choice, while the iteration "
+              "converges for $|\\beta| < 1$ with $0 < \\gamma\\lambda < 2(1 + \\beta)$: the seed's range is "
+              "imprecise, since negative $\\beta$ down to $-1$ converge too. \"$\\beta < 0$ is simply GD\" "
               "is false, \"$\\beta > 1$ blows up\" is true, and $\\beta = 1$ does not converge either. Momentum "
               "also widens the stable step sizes: up to $\\gamma\\lambda < 2(1 + \\beta)$ instead of GD's 2."),
     ))
