@@ -741,7 +741,7 @@ QUESTION_TEXT: tuple[QuestionText, ...] = (
 
 _SEED_JACOBIAN = (r"\frac{\partial \boldsymbol{c}_t}{\partial \boldsymbol{c}_{t-1}} = \sigma'(\boldsymbol{W}"
                   r"[\boldsymbol{h}_{t-1}, \boldsymbol{x}_t]) \boldsymbol{W} \boldsymbol{o}_{t-1} \odot "
-                  r"\tanh'(\boldsymbol{c}_{t-1}) \boldsymbol{c}_{t-1} + \boldsymbol{f}_t \\ & \quad + \sigma'(\cdot) "
+                  r"\tanh'(\boldsymbol{c}_{t-1}) \boldsymbol{c}_{t-1} \\ & \quad + \boldsymbol{f}_t + \sigma'(\cdot) "
                   r"\boldsymbol{W} \boldsymbol{o}_{t-1} \odot \tanh'(\boldsymbol{c}_{t-1}) \tilde{\boldsymbol{c}}_t "
                   r"+ \sigma'(\cdot) \boldsymbol{W} \boldsymbol{o}_{t-1} \odot \tanh'(\boldsymbol{c}_{t-1}) "
                   r"\boldsymbol{i}_t")
@@ -811,8 +811,8 @@ CLAIMS: tuple[Claim, ...] = (
           r"\operatorname{Var}\Big[\frac{1}{|B|}\sum_{j \in B} g_j\Big] = \frac{s^2}{|B|}\,\frac{N - |B|}{N - 1}",
           findings=(computed("loose", "numeric", "batch noise against batch size", _batch_noise),)),
     Claim("2.classes", 2, "(d)", "a batch of slightly more than or equal to K samples represents all K classes",
-          r"P(\text{a uniform batch of } K \text{ holds every class}) = \frac{K!}{K^K}; \quad "
-          r"\text{a class-stratified batch of } |B| \ge K \text{ does}",
+          r"P(\text{a uniform batch of } K \text{ has every class}) = \frac{K!}{K^K}; \quad "
+          r"\text{stratified: } |B| \ge K \text{ suffices}",
           findings=(computed("loose", "numeric", "batch size K against the classes it holds", _batch_of_k),)),
     Claim("2.early", 2, "(e)", "early in training the SGD noise is small compared with the information in the gradient",
           r"\frac{\lVert \bar g \rVert}{\operatorname{rms}(g_i - \bar g)} \text{ is larger far from the optimum, "
@@ -1032,7 +1032,7 @@ def _display(c: Claim):
 
 
 def _question_table(question: int) -> Table | None:
-    rows = [(f"{q.key} ({q.part})", tex(q.text) if q.math else q.text, q.repairs or "none")
+    rows = [(_label(q.key, q.part), tex(q.text) if q.math else q.text, q.repairs or "none")
             for q in QUESTION_TEXT if q.key.startswith(f"{question}.")]
     if not rows:
         return None
@@ -1042,14 +1042,18 @@ def _question_table(question: int) -> Table | None:
 
 
 def _overview(question: int) -> Table:
-    rows = [(f"{c.key} ({c.part})", verdict, c.says) for c, verdict, _ in graded() if c.question == question]
+    rows = [(_label(c.key, c.part), verdict, c.says) for c, verdict, _ in graded() if c.question == question]
     return Table(("answer", "verdict", "the seed says"), tuple(rows),
                  caption=f"The answers to question {question}, graded by the checks below.",
                  widths=(0.15, 0.11, 0.62))
 
 
+def _label(key: str, part: str) -> str:
+    return f"{key} {part}" if part.startswith("(") else f"{key} ({part})"
+
+
 def _claim_blocks(c: Claim, verdict: str, checks) -> tuple:
-    head = f"{c.key} ({c.part}), {verdict}. The seed: {c.says}."
+    head = f"{_label(c.key, c.part)}, {verdict}. The seed: {c.says}."
     if c.repairs:
         head += f" Transcription: {c.repairs}."
     if not c.findings:
