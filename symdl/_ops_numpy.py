@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from .backends import by_column_scale
+
 pi = np.pi
 e = np.e
 tanh, exp, log, abs, sign, cos, sin, sqrt = np.tanh, np.exp, np.log, np.abs, np.sign, np.cos, np.sin, np.sqrt
@@ -84,7 +86,7 @@ def derivative(f):
 def fused_sum(scaled, diags, others):
     """``sum_k diag(a_k) X_k diag(b_k) + sum diag(d) + others`` without diagonal matrices."""
     out = None
-    for b, items in _by_column_scale(scaled):
+    for b, items in by_column_scale(scaled):
         acc = None
         for a, x in items:
             term = x if a is None else a * x
@@ -100,10 +102,3 @@ def fused_sum(scaled, diags, others):
     for o in others:
         out = out + o
     return out
-
-
-def _by_column_scale(scaled):
-    groups = {}
-    for a, x, b in scaled:
-        groups.setdefault(id(b), (b, []))[1].append((a, x))
-    return list(groups.values())

@@ -7,6 +7,8 @@ import math
 
 import torch
 
+from .backends import by_column_scale
+
 pi = math.pi
 e = math.e
 tanh, exp, log, abs, sign, cos, sin, sqrt = (
@@ -111,7 +113,7 @@ def fused_sum(scaled, diags, others):
             out = out + o
         return out
     out = None
-    for b, items in _by_column_scale(scaled):
+    for b, items in by_column_scale(scaled):
         (a0, x0), rest = items[0], items[1:]
         acc = x0.clone() if a0 is None else a0 * x0
         for a, x in rest:
@@ -127,10 +129,3 @@ def fused_sum(scaled, diags, others):
     for o in others:
         out.add_(o)
     return out
-
-
-def _by_column_scale(scaled):
-    groups = {}
-    for a, x, b in scaled:
-        groups.setdefault(id(b), (b, []))[1].append((a, x))
-    return list(groups.values())

@@ -26,7 +26,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix
 from sympy.printing.str import StrPrinter
 
-from .functions import prime_base, sigmoid, sigmoid_prime, softplus, tanh_prime
+from .functions import sigmoid, sigmoid_prime, softplus, tanh_prime
 
 BACKENDS = ("numpy", "torch")
 
@@ -204,6 +204,14 @@ def _scaled_product(term):
     return a, factors[0], b
 
 
+def by_column_scale(scaled) -> list:
+    """Terms ``(a, X, b)`` of a fused sum grouped by their column scale ``b`` (the same object)."""
+    groups: dict = {}
+    for a, x, b in scaled:
+        groups.setdefault(id(b), (b, []))[1].append((a, x))
+    return list(groups.values())
+
+
 def shared_subexpressions(expr) -> list:
     """Matrix subexpressions (not symbols) that occur more than once, innermost first."""
     counts: dict = {}
@@ -267,7 +275,3 @@ class _Verbatim(StrPrinter):
             return self._code
         return super().doprint(expr, *args, **kwargs)
 
-
-def prime_functions(functions: Sequence[UndefinedFunction]) -> list:
-    """For each abstract ``f'`` among the functions, the abstract ``f`` it differentiates."""
-    return [prime_base(f) for f in functions]

@@ -63,6 +63,22 @@ def complex_step_jacobian(forward: Callable[[dict], np.ndarray], values: dict, w
     return np.stack(cols, axis=1)
 
 
+def random_trials(inputs: Sequence[Input], dims: Sequence[sp.Symbol], function_values, seed: int,
+                  sizes: Sequence[tuple] = TRIAL_SIZES):
+    """``(label, values, functions)`` for every function instantiation, size and repetition.
+
+    Labels read ``"n = 2, m = 3 | tanh"`` so that :func:`~symdl.verify.compare_trials` reports
+    the largest error of each size.
+    """
+    rng = np.random.default_rng(seed)
+    for label, fns in function_values:
+        for size in (sizes if dims else ((),)):
+            at = dict(zip(dims, size))
+            where = ", ".join(f"{d} = {s}" for d, s in at.items()) or "scalars"
+            for _ in range(TRIALS_PER_SIZE):
+                yield f"{where}{' | ' + label if label else ''}", random_values(inputs, at, rng), fns, label
+
+
 def complex_step_check(derived, forward, definitions: Mapping, inputs: Sequence[Input], functions: Mapping,
                        wrt: str, dims: Sequence[sp.Symbol], function_values: Sequence[tuple[str, dict]] = (("", {}),),
                        seed: int = 0, description: str = "") -> CheckSpec:
@@ -73,19 +89,15 @@ def complex_step_check(derived, forward, definitions: Mapping, inputs: Sequence[
 
     def run():
         ops = backends.ops("numpy")
-        rng = np.random.default_rng(seed)
+
+        def forward_at(v):
+            return evaluate_expression(forward, inputs, functions, v, ops, "numpy", "forward")
+
         trials = []
-        for label, fns in function_values:
-            for size in TRIAL_SIZES:
-                at = dict(zip(dims, size))
-                for _ in range(TRIALS_PER_SIZE):
-                    vals = {**random_values(inputs, at, rng), **fns}
-                    got = evaluate_expression(derived, inputs, functions, vals, ops, "numpy", "derived")
-                    want = complex_step_jacobian(
-                        lambda v: evaluate_expression(forward, inputs, functions, v, ops, "numpy", "forward"),
-                        vals, wrt)
-                    where = ", ".join(f"{d} = {s}" for d, s in at.items())
-                    trials.append((f"{where}{' | ' + label if label else ''}", got, want))
+        for label, vals, fns, _ in random_trials(inputs, dims, function_values, seed):
+            vals = {**vals, **fns}
+            got = evaluate_expression(derived, inputs, functions, vals, ops, "numpy", "derived")
+            trials.append((label, got, complex_step_jacobian(forward_at, vals, wrt)))
         return compare_trials(trials)
 
     return CheckSpec("numeric", description or "complex-step derivative of the forward map", run)
@@ -97,16 +109,8 @@ def oracle_check(ref_eval: Callable[[dict], np.ndarray], oracle: Callable[[dict]
     """The reference evaluated by symdl against an independent torch computation."""
 
     def run():
-        rng = np.random.default_rng(seed)
-        trials = []
-        for label, fns in function_values:
-            for size in TRIAL_SIZES:
-                at = dict(zip(dims, size))
-                for _ in range(TRIALS_PER_SIZE):
-                    vals = random_values(inputs, at, rng)
-                    where = ", ".join(f"{d} = {s}" for d, s in at.items())
-                    trials.append((f"{where}{' | ' + label if label else ''}",
-                                   ref_eval({**vals, **fns}), oracle({**vals, "_function": label})))
+        trials = [(label, ref_eval({**vals, **fns}), oracle({**vals, "_function": name}))
+                  for label, vals, fns, name in random_trials(inputs, dims, function_values, seed)]
         return compare_trials(trials)
 
     return CheckSpec("oracle", description, run)
@@ -143,17 +147,11 @@ def numeric_equal(a, b, inputs: Sequence[Input], functions: Mapping = None, dims
 
     def run():
         ops = backends.ops("numpy")
-        rng = np.random.default_rng(seed)
         trials = []
-        for label, fns in function_values:
-            for size in (sizes if dims else ((),)):
-                at = dict(zip(dims, size))
-                for _ in range(TRIALS_PER_SIZE):
-                    vals = {**random_values(inputs, at, rng), **fns}
-                    got = evaluate_expression(a, inputs, functions, vals, ops, "numpy", "left side")
-                    want = evaluate_expression(b, inputs, functions, vals, ops, "numpy", "right side")
-                    where = ", ".join(f"{d} = {s}" for d, s in at.items()) or "scalars"
-                    trials.append((f"{where}{' | ' + label if label else ''}", got, want))
+        for label, vals, fns, _ in random_trials(inputs, dims, function_values, seed, sizes):
+            vals = {**vals, **fns}
+            trials.append((label, evaluate_expression(a, inputs, functions, vals, ops, "numpy", "left side"),
+                           evaluate_expression(b, inputs, functions, vals, ops, "numpy", "right side")))
         return compare_trials(trials, **({"rtol": rtol} if rtol else {}))
 
     return CheckSpec("numeric", description, run)
