@@ -283,7 +283,7 @@ def _likelihood_check():
 
 
 def nce_derivatives():
-    L, a, b, c, e = C.loss_in_similarities()
+    L, a, b, c, _ = C.loss_in_similarities()
     return [(name, sp.simplify(sp.diff(L, s))) for name, s in (("a", a), ("b_1", b[0]), ("c_1", c[0]))]
 
 

@@ -1,14 +1,20 @@
-r"""Sums and products printed in the order REFERENCES.md writes them.
+r"""Sums, products, sums over samples and derivatives printed as REFERENCES.md writes them.
 
 ``CoursePrinter`` prints a SymPy ``Add`` in its own order (the positive
-terms first, ``\epsilon + \sqrt{v}``) and a product with a reciprocal as one
-fraction (``\frac{\sum_i \ldots}{N}``).  :func:`ordered_sum` and
-:func:`ordered_product` build an unevaluated sum or product that prints its
-terms in the order given, ``w_t - \gamma g_t + \beta (w_t - w_{t-1})`` and
-``\frac{1}{N} \sum_i [\ldots]``, and is otherwise SymPy's ``Add`` or ``Mul``:
-the classes keep SymPy's names, so code printers and :mod:`symdl.finite`,
-which dispatch on the type's name, read them as sums and products, and any
-arithmetic on them flattens them into ordinary ones.
+terms first, ``\epsilon + \sqrt{v}``), a product with a reciprocal as one
+fraction (``\frac{\sum_i \ldots}{N}``) and a derivative as
+``\frac{\partial}{\partial w} F``.  The builders here make nodes that print
+in the order given, ``w_t - \gamma g_t + \beta (w_t - w_{t-1})``,
+``\frac{1}{N} \sum_{i=1}^{N} \Big[\ldots\Big]``,
+``\frac{\partial F_w(x_i, y)}{\partial w}``, and are otherwise SymPy's own:
+
+- each class keeps its SymPy class's name, so code printers and
+  :mod:`symdl.finite`, which dispatch on the type's name, read it as a sum,
+  a product or a derivative;
+- a display node is equal to, and hashes like, the SymPy expression it
+  stands for, so a proof that cancels a hand form against it still cancels;
+- rebuilt (``xreplace``, ``expand``, arithmetic) it becomes SymPy's own node.
+  :func:`ordered_xreplace` substitutes and keeps the order, for displays.
 """
 
 from __future__ import annotations
@@ -17,13 +23,45 @@ import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
 
 
-class Add(sp.Add):
-    """An unevaluated sum printed term by term in the order it was built; rebuilt, it is SymPy's ``Add``."""
+class _Display:
+    """Equality and hashing of the plain SymPy expression the node stands for."""
 
-    def __new__(cls, *args, evaluate=None, **kwargs):
-        if evaluate is False:
-            return super().__new__(cls, *args, evaluate=False, **kwargs)
-        return sp.Add(*args, evaluate=evaluate, **kwargs)
+    _base: type
+
+    @property
+    def func(self):
+        """SymPy's class: what rebuilds this node (``xreplace``, ``expand``, :mod:`symdl.finite`) makes."""
+        return self._base
+
+    def plain(self) -> sp.Basic:
+        cached = self.__dict__.get("_plain") if hasattr(self, "__dict__") else None
+        if cached is None:
+            cached = self._base(*self.args)
+            try:
+                self._plain = cached
+            except AttributeError:
+                pass
+        return cached
+
+    def __eq__(self, other):
+        if isinstance(other, _Display):
+            other = other.plain()
+        return self.plain() == other
+
+    def __ne__(self, other):
+        return not self == other
+
+    def __hash__(self):
+        return hash(self.plain())
+
+
+class Add(_Display, sp.Add):
+    """An unevaluated sum printed term by term in the order it was built."""
+
+    _base = sp.Add
+
+    def __new__(cls, *args, **kwargs):
+        return sp.Add(*args, **kwargs)
 
     def _latex(self, printer, **_):
         out = []
@@ -38,21 +76,26 @@ class Add(sp.Add):
         return " ".join(out)
 
 
-class Mul(sp.Mul):
-    r"""An unevaluated product printed factor by factor (a reciprocal ``1/a`` as ``\frac{1}{a}``); rebuilt,
-    it is SymPy's ``Mul``."""
+class Mul(_Display, sp.Mul):
+    r"""An unevaluated product printed factor by factor: a leading reciprocal as ``\frac{1}{N} \ldots``, a last
+    one under the factors before it, ``\frac{a b}{c}``."""
 
-    def __new__(cls, *args, evaluate=None, **kwargs):
-        if evaluate is False:
-            return super().__new__(cls, *args, evaluate=False, **kwargs)
-        return sp.Mul(*args, evaluate=evaluate, **kwargs)
+    _base = sp.Mul
+
+    def __new__(cls, *args, **kwargs):
+        return sp.Mul(*args, **kwargs)
 
     def _latex(self, printer, **_):
+        factors = list(self.args)
+        last = factors[-1]
+        if len(factors) > 1 and _is_reciprocal(last) and not _is_reciprocal(factors[-2]):
+            top = ordered_product(*factors[:-1]) if len(factors) > 2 else factors[0]
+            return r"\frac{%s}{%s}" % (printer._print(top), printer._print(last.base))
         parts, sign = [], ""
-        for factor in self.args:
+        for factor in factors:
             if factor == -1:
                 sign = "-"
-            elif isinstance(factor, sp.Pow) and factor.exp == -1:
+            elif _is_reciprocal(factor):
                 parts.append(r"\frac{1}{%s}" % printer._print(factor.base))
             elif isinstance(factor, (sp.Sum, sp.Integral)):
                 parts.append(printer._print(factor))
@@ -61,8 +104,35 @@ class Mul(sp.Mul):
         return sign + " ".join(parts)
 
 
-class Sum(sp.Sum):
-    r"""A ``Sum`` whose summand is printed in square brackets, ``\sum_{i=1}^{N} \Big[\ldots\Big]``."""
+def _is_reciprocal(e) -> bool:
+    return isinstance(e, sp.Pow) and e.exp == -1
+
+
+class exp(_Display, sp.exp):  # noqa: N801  (SymPy's name, read by name-dispatching code)
+    r"""``\exp(s(u, v)/\tau)``: the exponential written as a function, a quotient argument inline."""
+
+    _base = sp.exp
+
+    def __new__(cls, *args, **kwargs):
+        return sp.exp(*args, **kwargs)
+
+    def _latex(self, printer, **_):
+        arg = self.args[0]
+        if isinstance(arg, sp.Mul) and len(arg.args) == 2 and _is_reciprocal(arg.args[1]):
+            body = "%s/%s" % (printer.parenthesize(arg.args[0], PRECEDENCE["Mul"], strict=True),
+                              printer.parenthesize(arg.args[1].base, PRECEDENCE["Pow"]))
+        else:
+            body = printer._print(arg)
+        return r"\exp\left(%s\right)" % body
+
+
+class Sum(_Display, sp.Sum):
+    r"""A sum over one index whose summand is printed in square brackets, ``\sum_{i=1}^{N} \Big[\ldots\Big]``."""
+
+    _base = sp.Sum
+
+    def __new__(cls, *args, **kwargs):
+        return sp.Sum(*args, **kwargs)
 
     def _latex(self, printer, **_):
         (var, low, high), = self.limits
@@ -70,20 +140,52 @@ class Sum(sp.Sum):
                                                    printer._print(self.function))
 
 
+class Derivative(_Display, sp.Derivative):
+    r"""A first derivative printed as ``\frac{\partial F_w(x_i, y)}{\partial w}``."""
+
+    _base = sp.Derivative
+
+    def __new__(cls, *args, **kwargs):
+        return sp.Derivative(*args, **kwargs)
+
+    def _latex(self, printer, **_):
+        (var, _count), = self.variable_count
+        return r"\frac{\partial %s}{\partial %s}" % (printer._print(self.expr), printer._print(var))
+
+
+class Named(sp.Symbol):
+    r"""A defined name that reads as a function of its arguments, ``P_w(y | x_i)``; ``|`` prints as ``\mid``.
+
+    It is a key of the reference's ``definitions``, so ``expanded()`` replaces it by what it stands for.
+    """
+
+    def _latex(self, printer, **_):
+        return self.name.replace(" | ", r" \mid ")
+
 
 def ordered_sum(*terms) -> sp.Expr:
     """The sum of ``terms``, printed in this order."""
-    return Add(*terms, evaluate=False)
+    return sp.Add.__new__(Add, *terms, evaluate=False)
 
 
 def ordered_product(*factors) -> sp.Expr:
-    """The product of ``factors``, printed in this order."""
-    return Mul(*factors, evaluate=False)
+    r"""The product of ``factors``, printed in this order (``-1`` as a leading minus)."""
+    return sp.Mul.__new__(Mul, *factors, evaluate=False)
 
 
 def bracketed_sum(term, limits) -> sp.Expr:
     r"""``\sum`` of ``term`` over ``limits`` (``(i, 1, N)``), the summand printed in square brackets."""
-    return Sum(term, limits)
+    return sp.Sum.__new__(Sum, term, limits)
+
+
+def partial(f, var) -> sp.Expr:
+    r"""``\frac{\partial f}{\partial var}``, unevaluated."""
+    return sp.Derivative.__new__(Derivative, f, var, evaluate=False)
+
+
+def exp_of(numerator, denominator) -> sp.Expr:
+    r"""``\exp(numerator/denominator)``, printed with the quotient inline."""
+    return sp.Function.__new__(exp, ordered_product(numerator, reciprocal(denominator)), evaluate=False)
 
 
 def reciprocal(a) -> sp.Expr:
@@ -92,13 +194,14 @@ def reciprocal(a) -> sp.Expr:
 
 
 def ordered_xreplace(expr, mapping) -> sp.Basic:
-    """``expr.xreplace(mapping)`` that keeps the order of :func:`ordered_sum` and :func:`ordered_product` nodes
-    (``xreplace`` rebuilds them as SymPy's own, which print in SymPy's order)."""
-    if expr in mapping:
+    """``expr.xreplace(mapping)`` that keeps the display nodes (``xreplace`` rebuilds them as SymPy's own)."""
+    if any(expr is k for k in mapping) or (not isinstance(expr, _Display) and expr in mapping):
         return mapping[expr]
     if not expr.args:
         return expr
     args = [ordered_xreplace(a, mapping) for a in expr.args]
-    if isinstance(expr, (Add, Mul)):
-        return type(expr)(*args, evaluate=False)
+    if isinstance(expr, Add):
+        return ordered_sum(*args)
+    if isinstance(expr, Mul):
+        return ordered_product(*args)
     return expr.func(*args) if args != list(expr.args) else expr

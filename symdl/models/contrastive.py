@@ -23,6 +23,7 @@ import sympy as sp
 from .. import oracles_ebm
 from ..reference import EvaluationError, Input, Reference, check_keys
 from ..verify import CheckSpec, compare_trials
+from ._display import exp_of, ordered_product, ordered_sum, reciprocal
 from ._grids import asarray, callable_of, exp, logsumexp, positive, stack, trials_check
 
 v_I, v_It, v_Ip = sp.symbols("v_I v_{I^t} v_{I'}", real=True)
@@ -40,13 +41,14 @@ class SumOverSet(sp.Function):
 
 
 def h_expr(a, b, negative=v_Ip):
-    """PIRL's ``h(a, b)``: the negatives against ``b`` in the denominator."""
-    top = sp.exp(s(a, b) / tau)
-    return top / (top + SumOverSet(sp.exp(s(b, negative) / tau), Ip, D_N))
+    """PIRL's ``h(a, b)``: the negatives against ``b`` in the denominator, printed as REFERENCES.md writes it."""
+    top = exp_of(s(a, b), tau)
+    return ordered_product(top, reciprocal(ordered_sum(top, SumOverSet(exp_of(s(b, negative), tau), Ip, D_N))))
 
 
 PIRL_H = h_expr(v_I, v_It)
-NCE_LOSS = -sp.log(h(f(v_I), g(v_It))) - SumOverSet(sp.log(1 - h(g(v_It), f(v_Ip))), Ip, D_N)
+NCE_LOSS = ordered_sum(-sp.log(h(f(v_I), g(v_It))),
+                       ordered_product(-1, SumOverSet(sp.log(1 - h(g(v_It), f(v_Ip))), Ip, D_N)))
 
 # -- evaluation ----------------------------------------------------------------------------
 
@@ -180,32 +182,78 @@ def h_between_zero_and_one():
     return None, "SymPy could not sign h or 1 - h", None
 
 
+#: An exact point for h: v_I, v_It, the negatives D_N (one per row) and tau, all rational.
+EXACT_POINT = (sp.Matrix([1, 0, 2]), sp.Matrix([1, 1, 0]), (sp.Matrix([1, 2, 2]), sp.Matrix([0, 1, -3])),
+               sp.Rational(1, 2))
+
+
+def _exact_cosine(u, v):
+    return (u.T * v)[0] / sp.sqrt((u.T * u)[0] * (v.T * v)[0])
+
+
+def h_at_exact_point(expr=None):
+    """The reference's expression for ``h`` at :data:`EXACT_POINT`: the sum over ``D_N`` written out, ``s``
+    the exact cosine similarity of the vectors the symbols name."""
+    expr = PIRL_H if expr is None else expr
+    vI, vIt, negs, t = EXACT_POINT
+    vectors = {v_I: vI, v_It: vIt}
+
+    def over_set(body, _index, _set):
+        return sp.Add(*[body.xreplace({v_Ip: sp.Symbol(f"n_{k}")}) for k in range(len(negs))])
+
+    written = expr.replace(lambda e: isinstance(e, SumOverSet), lambda e: over_set(*e.args))
+    vectors.update({sp.Symbol(f"n_{k}"): n for k, n in enumerate(negs)})
+    return written.replace(lambda e: isinstance(e, sp.core.function.AppliedUndef) and e.func == s,
+                           lambda e: _exact_cosine(vectors[e.args[0]], vectors[e.args[1]])).xreplace({tau: t})
+
+
+def h_softmax_exact():
+    """PIRL's h at :data:`EXACT_POINT` computed apart from the reference: the first entry of the softmax of
+    ``[s(v_I, v_It), s(v_It, n) for n in D_N] / tau``, with SymPy's exact arithmetic."""
+    vI, vIt, negs, t = EXACT_POINT
+    logits_ = [_exact_cosine(vI, vIt) / t] + [_exact_cosine(vIt, n) / t for n in negs]
+    return 1 / sp.Add(*[sp.exp(l - logits_[0]) for l in logits_])
+
+
+def h_exact_check():
+    def run():
+        got, want = h_at_exact_point(), h_softmax_exact()
+        if sp.simplify(got - want) == 0:
+            return True, (f"at v_I = (1, 0, 2), v_It = (1, 1, 0), D_N = {{(1, 2, 2), (0, 1, -3)}}, tau = 1/2 the "
+                          f"reference's h and the softmax share agree exactly (both {float(want):.6f})"), None
+        if abs(float(got - want)) > 1e-12:
+            return False, f"the reference's h is {float(got):.9g}, the softmax share {float(want):.9g}", None
+        return None, "SymPy could not reduce the difference to 0", None
+
+    return CheckSpec("symbolic", "the reference at an exact rational point equals the softmax share of the positive "
+                                 "pair, computed apart", run, timeout=60)
+
+
 def loss_in_similarities(n_neg: int = 2):
-    """L_NCE with each similarity a free real: a (positive pair), b_k (v_I' against g(v_It)),
-    c_k (negative pair g(v_It), f(v_I')), e_kl (v_I'_l against f(v_I'_k))."""
+    """L_NCE with each similarity a free real: ``a = s(f(v_I), g(v_It))`` (the positive pair),
+    ``b_k = s(g(v_It), v_I'_k)``, ``c_k = s(g(v_It), f(v_I'_k))`` (the negative pairs) and
+    ``d_kl = s(f(v_I'_k), v_I'_l)`` (the denominator of ``h(g(v_It), f(v_I'_k))``), named ``d_{kl}``."""
     a = sp.Symbol("a", real=True)
     b = sp.symbols(f"b_1:{n_neg + 1}", real=True)
     c = sp.symbols(f"c_1:{n_neg + 1}", real=True)
-    e = [[sp.Symbol(f"e_{k + 1}{l + 1}", real=True) for l in range(n_neg)] for k in range(n_neg)]
+    d = [[sp.Symbol(f"d_{{{k + 1}{l + 1}}}", real=True) for l in range(n_neg)] for k in range(n_neg)]
 
     def hh(top, rest):
         return sp.exp(top / tau) / (sp.exp(top / tau) + sum(sp.exp(r / tau) for r in rest))
 
-    L = -sp.log(hh(a, b)) - sum(sp.log(1 - hh(c[k], e[k])) for k in range(n_neg))
-    return L, a, b, c, e
+    L = -sp.log(hh(a, b)) - sum(sp.log(1 - hh(c[k], d[k])) for k in range(n_neg))
+    return L, a, b, c, d
 
 
 def gradient_signs():
     """dL/da < 0, dL/dc_k > 0, dL/db_k > 0, each simplified and signed by SymPy."""
-    L, a, b, c, e = loss_in_similarities()
+    L, a, b, c, _ = loss_in_similarities()
     signs = {"a": (a, False), "b_1": (b[0], True), "c_1": (c[0], True)}
-    got = {}
     for name, (sym, want_positive) in signs.items():
         dv = sp.simplify(sp.diff(L, sym))
         sign = dv.is_positive if want_positive else dv.is_negative
         if sign is not True:
-            return None, f"SymPy could not sign dL/d{name} = {dv}", None
-        got[name] = "> 0" if want_positive else "< 0"
+            return None, f"SymPy could not sign dL/d{name}", None
     return True, ("dL/da < 0 (positive pair), dL/db_k > 0 and dL/dc_k > 0 (negatives), "
                   "from sp.diff with |D_N| = 2"), None
 
@@ -238,9 +286,11 @@ def _pirl_h() -> Reference:
                 yield f"{label}, {backend}", _num(ref.evaluate(v, backend=backend)), want
 
     return _with(ref, [
-        CheckSpec("symbolic", "0 < h < 1", h_between_zero_and_one, timeout=60),
-        trials_check("numeric", "cosine similarity: h unchanged by positive rescaling of every vector",
-                     scale_invariant),
+        h_exact_check(),
+        CheckSpec("symbolic", "a property, not the definition: 0 < h < 1 for any similarities",
+                  h_between_zero_and_one, timeout=60),
+        trials_check("numeric", "a property, not the definition: h unchanged by positive rescaling of every vector "
+                                "(cosine similarity)", scale_invariant),
         trials_check("oracle", "torch.nn.functional.cosine_similarity and torch.logsumexp", oracle),
     ])
 

@@ -31,6 +31,7 @@ from .. import oracles_ebm
 from ..checks import symbolic_equal
 from ..reference import Input, Reference
 from ..verify import CheckSpec
+from ._display import Named, bracketed_sum, ordered_product, ordered_sum, partial, reciprocal
 from ._ebm_eval import (_eval_free_energy, _eval_gibbs, _eval_inference, _eval_joint, _eval_nll_gradient,
                         _eval_nll_loss, _eval_zero_temperature)
 from ._grids import both_backends, trials_check
@@ -81,6 +82,15 @@ FREE_ENERGY = -sp.log(integral(sp.exp(-beta * E(x, y, z)), z)) / beta
 #: The per-sample NLL loss, written from -(1/beta) log P_w(y_i | x_i) (see nll_from_likelihood).
 NLL_TERM = F_w(x_i, y_i) + sp.log(integral(sp.exp(-beta * F_w(x_i, y)), y)) / beta
 NLL_LOSS = sp.Sum(NLL_TERM, (i, 1, N)) / N
+#: The Gibbs density of F_w at the training input x_i, a defined name of ebm.nll_gradient.
+P_W = Named(r"P_w(y | x_i)")
+
+
+def display_loss():
+    r"""The loss in REFERENCES.md's order: ``\frac{1}{N} \sum_i [F_w(x_i, y_i) + \frac{1}{\beta} \log \int_y \ldots]``."""
+    term = ordered_sum(F_w(x_i, y_i), ordered_product(reciprocal(beta),
+                                                      sp.log(integral(sp.exp(-beta * F_w(x_i, y)), y))))
+    return ordered_product(reciprocal(N), bracketed_sum(term, (i, 1, N)))
 
 
 def _dw(expr):
@@ -102,9 +112,10 @@ def nll_gradient_contract():
 
 
 def display_gradient():
-    """The contract's gradient as it is printed (``w`` implicit in ``F_w``)."""
-    dF = sp.Derivative(F_w(x_i, y), w)
-    return sp.Sum(sp.Derivative(F_w(x_i, y_i), w) - integral(gibbs_expr(F_w(x_i, y)) * dF, y), (i, 1, N)) / N
+    """The contract's gradient as it is printed (``w`` implicit in ``F_w``), with the defined name ``P_w(y | x_i)``."""
+    term = ordered_sum(partial(F_w(x_i, y_i), w),
+                       ordered_product(-1, integral(ordered_product(P_W, partial(F_w(x_i, y), w)), y)))
+    return ordered_product(reciprocal(N), bracketed_sum(term, (i, 1, N)))
 
 
 def finite_energies(K: int, args=()):
@@ -460,7 +471,7 @@ NLL_INPUTS = (Input(x_i, meaning="training inputs, one per row"), Input(y_i, mea
 def _nll_loss() -> Reference:
     ref = Reference(
         "ebm.nll_loss", "the negative log-likelihood loss of the Gibbs model, divided by beta",
-        r"\mathcal{L}(w)", NLL_LOSS, NLL_INPUTS, functions={"F_w": F_w},
+        r"\mathcal{L}(w)", display_loss(), NLL_INPUTS, functions={"F_w": F_w},
         oracle="-(1/(N beta)) sum_i torch.distributions.Categorical(logits=-beta F_w).log_prob(y_i)",
         evaluator=_eval_nll_loss)
     derived, contract = nll_from_likelihood()
@@ -475,7 +486,8 @@ def _nll_loss() -> Reference:
 def _nll_gradient() -> Reference:
     ref = Reference(
         "ebm.nll_gradient", "the NLL gradient: dF_w at the data minus its expectation under P_w(y|x_i)",
-        r"\frac{\partial \mathcal{L}}{\partial w}", display_gradient(), NLL_INPUTS, functions={"F_w": F_w},
+        r"\frac{\partial \mathcal{L}}{\partial w}", display_gradient(), NLL_INPUTS, {P_W: gibbs_expr(F_w(x_i, y))},
+        functions={"F_w": F_w},
         oracle="torch autograd of the Categorical NLL", evaluator=_eval_nll_gradient)
 
     def leibniz():

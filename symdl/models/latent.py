@@ -29,6 +29,7 @@ from ..checks import symbolic_equal
 from ..reference import EvaluationError, Input, Reference, check_keys, evaluate_expression
 from ..verify import CheckSpec, compare_trials
 from ..symbols import n
+from ._display import ordered_sum
 from ._grids import asarray, positive, trials_check
 
 d = sp.Symbol("d", integer=True, positive=True)
@@ -50,7 +51,14 @@ class SquaredNorm(sp.Function):
     r""":math:`\lVert v \rVert^2`, for display."""
 
     def _latex(self, printer):
-        return r"\lVert %s \rVert^2" % printer._print(self.args[0])
+        v = self.args[0]
+        if isinstance(v, sp.MatAdd):  # y - W z: each term with its sign and spaces
+            parts = [printer._print(t) for t in v.args]
+            body = " ".join([parts[0]] + [("- " + p[1:].lstrip()) if p.startswith("-") else "+ " + p
+                                          for p in parts[1:]])
+        else:
+            body = printer._print(v)
+        return r"\lVert %s \rVert^2" % body
 
 
 class L1Norm(sp.Function):
@@ -62,7 +70,7 @@ class L1Norm(sp.Function):
 
 RESIDUAL = add(y, -W * z)
 KMEANS = SquaredNorm(RESIDUAL)
-SPARSE = SquaredNorm(RESIDUAL) + lam * L1Norm(z)
+SPARSE = ordered_sum(SquaredNorm(RESIDUAL), lam * L1Norm(z))
 
 # -- derivations ---------------------------------------------------------------------------
 
@@ -389,7 +397,7 @@ def _kl() -> Reference:
 
 
 def _vae_loss() -> Reference:
-    expr = SquaredNorm(add(y_n, -y_hat)) + beta * sp.Sum(kl_derived(), (j, 1, d))
+    expr = ordered_sum(SquaredNorm(add(y_n, -y_hat)), beta * sp.Sum(kl_derived(), (j, 1, d)))
     ref = Reference("latent.vae_loss", "VAE loss: squared reconstruction error plus beta times the KL",
                     r"\ell(y, \hat{y})", expr,
                     (Input(y_n, meaning="data"), Input(y_hat, meaning="reconstruction"), Input(mu_vec, meaning="means"),
