@@ -447,9 +447,17 @@ def _rmsprop() -> Reference:
     closed = [(1 - alpha) * sp.Add(*[alpha ** (k - j) * gs[j - 1] ** 2 for j in range(1, k + 1)]) for k in range(K + 1)]
     configs = [{"lr": 0.01, "alpha": 0.99, "eps": 1e-8}, {"lr": 0.1, "alpha": 0.9, "eps": 1e-3},
                {"lr": 0.05, "alpha": 0.5, "eps": 0.0}]
+    # torch.optim.RMSprop's step as its source writes it (centered=False, momentum=0):
+    # square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha); avg = square_avg.sqrt().add_(eps);
+    # param.addcdiv_(grad, avg, value=-lr)
+    square_avg = v * alpha + g * g * (1 - alpha)
+    torch_update = w + (-gamma) * g / (sp.sqrt(square_avg) + eps)
     return _with(ref, [
-        symbolic_equal(sp.Matrix(vs), sp.Matrix(closed), f"v_t from v_0 = 0 unrolled {K} steps is "
-                       "(1-alpha) sum_k alpha^(t-k) g_k^2"),
+        symbolic_equal(ref.expanded(), torch_update, "the update, v_{t+1} expanded, equals torch.optim.RMSprop's "
+                       "as its source writes it: param.addcdiv_(grad, sqrt(square_avg) + eps, value=-lr) after "
+                       "square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)"),
+        symbolic_equal(sp.Matrix(vs), sp.Matrix(closed), f"the moving average alone: v_t from v_0 = 0 unrolled {K} "
+                       "steps is (1-alpha) sum_k alpha^(t-k) g_k^2"),
         trajectory_check(one, oracles_optim.rmsprop_records, configs, "torch.optim.RMSprop, stepped from its state"),
     ])
 
