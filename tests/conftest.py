@@ -11,3 +11,21 @@ def _project_cwd(monkeypatch):
     """Tests run from the project folder, where derivations/ and templates/ are."""
     monkeypatch.chdir(ROOT)
     os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+# -- shared by tests/test_contrastive.py and tests/test_latent.py ----------------------------------
+
+RTOL = 1e-10
+BACKENDS = ("numpy", "torch")
+
+
+def rel(got, want) -> float:
+    """The relative error of a scalar from symdl (numpy or torch) against a torch float64 value."""
+    got = float(got.detach() if hasattr(got, "detach") else got)
+    return abs(got - float(want)) / abs(float(want))
+
+
+def ref(name):
+    import symdl.registry as registry
+
+    return registry.ref(name)

@@ -8,21 +8,10 @@ import torch
 from torch.nn.functional import cosine_similarity
 
 import symdl.registry as registry
+from conftest import BACKENDS, RTOL, ref, rel
 from symdl.models import contrastive
 from symdl.reference import EvaluationError
 from symdl.verify import run_check, run_checks
-
-RTOL = 1e-10
-BACKENDS = ("numpy", "torch")
-
-
-def rel(got, want) -> float:
-    got = float(got.detach() if hasattr(got, "detach") else got)
-    return abs(got - float(want)) / abs(float(want))
-
-
-def ref(name):
-    return registry.ref(name)
 
 
 def torch_h(a, b, negs, tau):

@@ -8,21 +8,10 @@ import torch
 from torch.distributions import Normal, kl_divergence
 
 import symdl.registry as registry
+from conftest import BACKENDS, RTOL, ref, rel
 from symdl.models import latent
 from symdl.reference import EvaluationError
 from symdl.verify import run_checks
-
-RTOL = 1e-10
-BACKENDS = ("numpy", "torch")
-
-
-def rel(got, want) -> float:
-    got = float(got.detach() if hasattr(got, "detach") else got)
-    return abs(got - float(want)) / abs(float(want))
-
-
-def ref(name):
-    return registry.ref(name)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
