@@ -1089,8 +1089,8 @@ def derivation() -> Derivation:
     counts = tally()
     graded_n = sum(counts[g] for g in GRADES)
     intro = Section("How the seed was graded", (
-        prose(f"The seed's answers hold {len(CLAIMS)} claims: {counts['correct']} correct, {counts['imprecise']} "
-              f"imprecise, {counts['incorrect']} incorrect and {counts[NOT_GRADED]} not graded"
+        prose(f"The seed's answers hold {len(CLAIMS)} claims: "
+              + ", ".join(f"{counts[g]} {g}" for g in GRADES) + f" and {counts[NOT_GRADED]} not graded"
               + (f", {counts[UNDECIDED]} undecided" if counts[UNDECIDED] else "") +
               f" ({graded_n} graded). The exam's own text (background, definitions, equations 1 and 2, "
               f"{len(QUESTION_TEXT)} items) is transcribed and not graded."),
