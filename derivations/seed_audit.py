@@ -791,7 +791,7 @@ CLAIMS: tuple[Claim, ...] = (
           "if one of the four additive terms dominates, the LSTM back-propagates like a vanilla RNN and the "
           "gradient may still vanish or blow up",
           r"\prod_k \frac{\partial c_k}{\partial c_{k-1}} \approx \prod_k \operatorname{diag}(i_k \odot "
-          r"\tanh'(u_{g,k})) W_{gh} D_{k-1} \quad \text{where the candidate's term dominates}",
+          r"\tanh'(u_{g,k})) W_{gh} D_{k-1} \quad \text{when it dominates}",
           findings=(computed("holds", "numeric", "a dominating term makes the product RNN-like", _dominating_term),)),
     Claim("2.gd", 2, "(a)", "the gradient-descent update",
           r"\theta_{k+1} = \theta_k - \gamma \frac{1}{N}\sum_{i=1}^{N} \nabla \ell_i(\theta_k)",
