@@ -138,7 +138,10 @@ def _momentum_steps():
 
     def solve_check():
         ok = len(sol) == 1 and sp.simplify(sol[0][b2] - O.mu * rates[1] / rates[0]) == 0 and sol[0][O.tau] == 0
-        return ok, f"sp.solve on the coefficients of g_1, g_2 gives {sol}", None
+        if ok:
+            return ok, ("sp.solve on the coefficients of g_1 and g_2 gives one solution: beta_2 = mu gamma_2 / gamma_1 "
+                        "and tau = 0"), None
+        return ok, f"sp.solve on the coefficients of g_1 and g_2 gives {len(sol)} solutions, not that one", None
 
     def varying_rate_oracle():
         rng = np.random.default_rng(21)
@@ -599,6 +602,11 @@ def rule_schedule(losses):
     return out
 
 
+def _exact(x: float) -> str:
+    """A rate as its shortest exact decimal (0.01953125, not 0.0195312)."""
+    return np.format_float_positional(x, trim="-")
+
+
 def _nonmono_blocks():
     rule = rule_schedule(LOSSES)
     seed = seed_reading(LOSSES, LR0, LR_DECAY)
@@ -614,7 +622,7 @@ def _nonmono_blocks():
     for e in range(1, len(LOSSES) + 1):  # the window columns are shown, the decisions come from the two functions
         window = LOSSES[: e - NONMONO]
         rows.append((str(e), f"{LOSSES[e - 1]:.2f}", f"{min(window):.2f}" if e > NONMONO else "(none)",
-                     f"{min(LOSSES[: e - 1]):.2f}" if e > 1 else "(none)", f"{rule[e - 1]:g}", f"{seed[e - 1]:g}"))
+                     f"{min(LOSSES[: e - 1]):.2f}" if e > 1 else "(none)", _exact(rule[e - 1]), _exact(seed[e - 1])))
     table = Table(("epoch e", "loss", f"best up to epoch e - {NONMONO}", "best up to epoch e - 1", "rate: the rule",
                    "rate: the seed's reading"),
                   tuple(rows), caption=f"NONMONO = {NONMONO}, LR_DECAY = {LR_DECAY:g}, starting rate {LR0:g}: the "

@@ -150,7 +150,7 @@ def _points(seed):
     rng = np.random.default_rng(seed)
     for d, n_neg in SIZES:
         for _ in range(3):
-            yield f"d = {d} |D_N| = {n_neg}", random_point(rng, d, n_neg), rng
+            yield f"d = {d}, |D_N| = {n_neg}", random_point(rng, d, n_neg), rng
 
 
 def _num(x):
@@ -178,7 +178,8 @@ def h_between_zero_and_one():
     hh = top / (top + sum(sp.exp(bk / tau) for bk in b))
     one_minus = sp.simplify(1 - hh)
     if hh.is_positive and one_minus.is_positive:
-        return True, f"h > 0 and 1 - h = {one_minus} > 0 by SymPy's sign assumptions (|D_N| = 3)", None
+        return True, ("h > 0, and 1 - h simplifies to the negatives' share, a sum of exponentials over a sum of "
+                      "exponentials, > 0: both signed by SymPy's assumptions, with three negatives"), None
     return None, "SymPy could not sign h or 1 - h", None
 
 
@@ -269,7 +270,7 @@ H_INPUTS = (Input(v_I, meaning="feature vector of the image"),
 
 
 def _pirl_h() -> Reference:
-    ref = Reference("contrastive.pirl_h", "PIRL's score h: softmax share of the positive pair among D_N",
+    ref = Reference("contrastive.pirl_h", "PIRL's score $h$: the softmax share of the positive pair against the negatives $D_N$",
                     r"h(v_I, v_{I^t})", PIRL_H, H_INPUTS, oracle="torch cosine_similarity and logsumexp",
                     evaluator=_eval_h)
 
@@ -297,7 +298,7 @@ def _pirl_h() -> Reference:
 
 def _nce_loss(h_ref: Reference) -> Reference:
     inputs = (*H_INPUTS,)
-    ref = Reference("contrastive.nce_loss", "PIRL's NCE loss with projection heads f and g",
+    ref = Reference("contrastive.nce_loss", "PIRL's NCE loss with projection heads $f$ and $g$",
                     r"L_{NCE}(I, I^t)", NCE_LOSS, inputs, functions={"f": f, "g": g},
                     oracle="torch cosine_similarity, logsumexp, random linear heads", evaluator=_eval_nce)
 
@@ -360,10 +361,10 @@ def seed_form_exact() -> CheckSpec:
         seed = sp.exp(cos(a, b) / t) / (sp.exp(cos(a, b) / t) + sp.exp(cos(a, n) / t))
         diff = sp.simplify(seed - pirl)
         if diff.is_zero is False:
-            return True, (f"at v_I = (1, 0), v_It = (0, 1), D_N = {{(1, 2)}}, tau = 1: "
-                          f"the forms are {sp.simplify(seed)} "
-                          f"and {sp.simplify(pirl)}, difference {diff} != 0"), None
-        return None, f"SymPy could not decide the sign of {diff}", None
+            return True, (f"at v_I = (1, 0), v_It = (0, 1), D_N = {{(1, 2)}}, tau = 1 the seed's h is "
+                          f"{float(seed):.6f} and PIRL's {float(pirl):.6f}: SymPy shows the exact difference, "
+                          f"{float(diff):.6f}, is not 0"), None
+        return None, "SymPy could not decide whether the exact difference is 0", None
 
     return CheckSpec("symbolic", "exact counterexample to the seed's form", run, timeout=60)
 

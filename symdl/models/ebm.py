@@ -290,9 +290,12 @@ def _mode_is_argmin():
     Z = sp.Symbol("Z", positive=True)
     ratio = sp.simplify((sp.exp(-beta * fj) / Z) / (sp.exp(-beta * (fj + gap)) / Z))
     log_ratio = sp.expand_log(sp.log(ratio), force=True)
-    if log_ratio.is_positive:
-        return True, f"P(y_j|x)/P(y_k|x) simplifies to {ratio}, whose log {log_ratio} is > 0 when F_j < F_k", None
-    return None, f"SymPy could not sign log({ratio})", None
+    if log_ratio.is_positive and sp.expand(log_ratio - beta * gap) == 0:
+        at = float(ratio.subs({beta: 2, gap: sp.Rational(1, 2)}))
+        return True, ("the normaliser cancels: P(y_j|x)/P(y_k|x) simplifies to e to the power beta times the gap "
+                      f"F_k - F_j, whose logarithm SymPy signs positive when F_j < F_k (e.g. {at:.4f} at beta = 2 "
+                      "and a gap of 0.5)"), None
+    return None, "SymPy could not sign the logarithm of the ratio", None
 
 
 def _symbolic(description, fn, timeout=60.0):
@@ -304,7 +307,7 @@ def _symbolic(description, fn, timeout=60.0):
 
 def _inference() -> Reference:
     ref = Reference(
-        "ebm.inference", "the inferred y: the grid point of lowest energy F(x, y)", r"\hat y",
+        "ebm.inference", "the inferred $y$: the grid point of lowest energy $F(x, y)$", r"\hat y",
         ArgminOver(F(x, y), y), (Input(x, meaning="input, passed to F as given"),
                                  Input(y, meaning="grid of candidate y, one per row")),
         functions={"F": F}, oracle="torch argmin over the grid of a one-layer network energy",
@@ -331,7 +334,7 @@ def _inference() -> Reference:
 
 def _gibbs() -> Reference:
     ref = Reference(
-        "ebm.gibbs", "the Gibbs-Boltzmann distribution P(y|x) over a grid of y", r"P(y \mid x)", GIBBS,
+        "ebm.gibbs", r"the Gibbs-Boltzmann distribution $P(y \mid x)$ over a grid of $y$", r"P(y \mid x)", GIBBS,
         (Input(x, meaning="input"), Input(y, meaning="grid of y, one per row"),
          Input(beta, "positive", "inverse temperature")),
         functions={"F": F}, oracle="exp(-beta F - torch.logsumexp(-beta F))", evaluator=_eval_gibbs)
@@ -357,7 +360,7 @@ def _gibbs() -> Reference:
 
 def _joint() -> Reference:
     ref = Reference(
-        "ebm.joint_gibbs", "the joint Gibbs distribution P(y, z|x) over grids of y and z", r"P(y, z \mid x)", JOINT,
+        "ebm.joint_gibbs", r"the joint Gibbs distribution $P(y, z \mid x)$ over grids of $y$ and $z$", r"P(y, z \mid x)", JOINT,
         (Input(x, meaning="input"), Input(y, meaning="grid of y"), Input(z, meaning="grid of z"),
          Input(beta, "positive", "inverse temperature")),
         functions={"E": E}, oracle="one torch.logsumexp over both grids", evaluator=_eval_joint)
@@ -374,7 +377,7 @@ def _joint() -> Reference:
 
 def _free_energy() -> Reference:
     ref = Reference(
-        "ebm.free_energy", "the free energy F_beta(x, y) = -(1/beta) log int_z exp(-beta E)", r"F_\beta(x,y)",
+        "ebm.free_energy", r"the free energy $F_\beta(x, y) = -\frac{1}{\beta} \log \int_z \exp(-\beta E(x, y, z))\, dz$", r"F_\beta(x,y)",
         FREE_ENERGY, (Input(x, meaning="input"), Input(y, meaning="a point y, passed to E as given"),
                       Input(z, meaning="grid of z"), Input(beta, "positive", "inverse temperature")),
         functions={"E": E}, oracle="-(1/beta) torch.logsumexp(-beta E)", evaluator=_eval_free_energy)
@@ -408,7 +411,7 @@ LARGE_BETA = 1e14
 
 def _zero_temperature() -> Reference:
     ref = Reference(
-        "ebm.zero_temperature", "the zero-temperature limit of F_beta: min_z E(x, y, z)",
+        "ebm.zero_temperature", r"the zero-temperature limit of $F_\beta$: $\min_z E(x, y, z)$",
         r"\lim_{\beta\to\infty} F_\beta(x,y)", MinOver(E(x, y, z), z),
         (Input(x, meaning="input"), Input(y, meaning="a point y"), Input(z, meaning="grid of z")),
         functions={"E": E}, oracle="torch.logsumexp at beta up to 1e14", evaluator=_eval_zero_temperature)
@@ -470,7 +473,7 @@ NLL_INPUTS = (Input(x_i, meaning="training inputs, one per row"), Input(y_i, mea
 
 def _nll_loss() -> Reference:
     ref = Reference(
-        "ebm.nll_loss", "the negative log-likelihood loss of the Gibbs model, divided by beta",
+        "ebm.nll_loss", r"the negative log-likelihood loss of the Gibbs model, divided by $\beta$",
         r"\mathcal{L}(w)", display_loss(), NLL_INPUTS, functions={"F_w": F_w},
         oracle="-(1/(N beta)) sum_i torch.distributions.Categorical(logits=-beta F_w).log_prob(y_i)",
         evaluator=_eval_nll_loss)
@@ -485,7 +488,7 @@ def _nll_loss() -> Reference:
 
 def _nll_gradient() -> Reference:
     ref = Reference(
-        "ebm.nll_gradient", "the NLL gradient: dF_w at the data minus its expectation under P_w(y|x_i)",
+        "ebm.nll_gradient", r"the NLL gradient: $\partial F_w / \partial w$ at the data minus its expectation under $P_w(y \mid x_i)$, where $P_w(y \mid x_i) = \frac{\exp(-\beta F_w(x_i, y))}{\int_{y'} \exp(-\beta F_w(x_i, y'))\, dy'}$",
         r"\frac{\partial \mathcal{L}}{\partial w}", display_gradient(), NLL_INPUTS, {P_W: gibbs_expr(F_w(x_i, y))},
         functions={"F_w": F_w},
         oracle="torch autograd of the Categorical NLL", evaluator=_eval_nll_gradient)

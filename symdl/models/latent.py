@@ -231,7 +231,7 @@ def _points(seed):
     rng = np.random.default_rng(seed)
     for dd, kk in SIZES:
         for _ in range(3):
-            yield f"d = {dd} k = {kk}", rng, dd, kk
+            yield f"d = {dd}, k = {kk}", rng, dd, kk
 
 
 def _one_hot(rng, kk):
@@ -252,7 +252,7 @@ def _with(ref: Reference, checks) -> Reference:
 
 def _kmeans() -> Reference:
     ref = Reference("latent.kmeans_energy",
-                    "K-means: E(y, z) = ||y - W z||^2 with z one-hot; F(y) = min_k ||y - w_k||^2",
+                    r"K-means: $E(y, z) = \lVert y - W z \rVert^2$ with $z$ one-hot; $F(y) = \min_k \lVert y - w_k \rVert^2$",
                     "E(y, z)", KMEANS, (Input(y, meaning="data point"), Input(W, meaning="prototypes w_k as columns"),
                                         Input(z, meaning="one-hot code; leave out for F(y)")),
                     oracle="torch.cdist and argmin", evaluator=_eval_kmeans)
@@ -286,7 +286,7 @@ def _kmeans() -> Reference:
 
 
 def _sparse() -> Reference:
-    ref = Reference("latent.sparse_coding_energy", "sparse coding: E(y, z) = ||y - W z||^2 + lambda ||z||_1",
+    ref = Reference("latent.sparse_coding_energy", r"sparse coding: $E(y, z) = \lVert y - W z \rVert^2 + \lambda \lVert z \rVert_1$",
                     "E(y, z)", SPARSE, (Input(y, meaning="data point"), Input(W, meaning="dictionary"),
                                         Input(z, meaning="code"), Input(lam, "positive", "sparsity weight")),
                     oracle="torch mse_loss and vector_norm(ord=1)", evaluator=_eval_sparse)
@@ -312,9 +312,10 @@ def _sparse() -> Reference:
               and zp.subs(atom_a, lam / 2 + t).is_positive and zn.subs(atom_a, -lam / 2 - t).is_negative
               and zp.subs(atom_a, lam / 2 - t).is_negative and zn.subs(atom_a, -lam / 2 + t).is_positive)
         if ok:
-            return True, (f"z > 0: z = {zp}, feasible iff a > lambda/2; z < 0: z = {zn}, feasible iff a < -lambda/2; "
-                          "else z = 0: soft thresholding of a = w^T y at lambda/2, over c = ||w||^2"), None
-        return None, f"SymPy gave the branches {zp} and {zn}", None
+            return True, ("z > 0: z = (a - lambda/2)/c, feasible iff a > lambda/2; z < 0: z = (a + lambda/2)/c, "
+                          "feasible iff a < -lambda/2; else z = 0: soft thresholding of a = w^T y at lambda/2, over "
+                          "c = ||w||^2"), None
+        return None, "SymPy's branches are not (a - lambda/2)/c and (a + lambda/2)/c", None
 
     def stationary():
         """torch autograd of the energy at the derived one-atom minimiser: 0 there, or |2 a| <= lambda at z = 0."""
@@ -361,7 +362,7 @@ def _gauss_hermite_kl(mu, sigma):
 
 def _kl() -> Reference:
     expr = sp.Sum(kl_derived(), (j, 1, d))
-    ref = Reference("latent.vae_kl", "KL(N(mu, diag sigma^2) || N(0, I)), derived by integrating the densities",
+    ref = Reference("latent.vae_kl", r"$KL(\mathcal{N}(\mu, \operatorname{diag}\sigma^2) \,\Vert\, \mathcal{N}(0, I))$, derived by integrating the densities",
                     r"KL(\mathcal{N}(\mu, \operatorname{diag}\sigma^2) \,\Vert\, \mathcal{N}(0, I))", expr,
                     (Input(mu_vec, meaning="means"), Input(sigma_vec, "positive", "standard deviations")),
                     oracle="torch.distributions.kl_divergence", evaluator=_eval_kl)
@@ -398,7 +399,7 @@ def _kl() -> Reference:
 
 def _vae_loss() -> Reference:
     expr = ordered_sum(SquaredNorm(add(y_n, -y_hat)), beta * sp.Sum(kl_derived(), (j, 1, d)))
-    ref = Reference("latent.vae_loss", "VAE loss: squared reconstruction error plus beta times the KL",
+    ref = Reference("latent.vae_loss", r"VAE loss: squared reconstruction error plus $\beta$ times the KL",
                     r"\ell(y, \hat{y})", expr,
                     (Input(y_n, meaning="data"), Input(y_hat, meaning="reconstruction"), Input(mu_vec, meaning="means"),
                      Input(sigma_vec, "positive", "standard deviations"), Input(beta, "positive", "KL weight")),

@@ -276,7 +276,7 @@ def _gd_refs() -> list[Reference]:
                    evaluator=_evaluate_mean_gradient)
     sgd_expr = ordered_sum(theta, ordered_product(-1, gamma, reciprocal(card_B), batch_gradient_sum(B)))
     sgd_inputs = (*gd_inputs, Input(B, "count", "mini-batch: indices j in 1..N"))
-    sgd = Reference("optim.sgd", "mini-batch SGD: the mean gradient over a batch B of samples", r"\theta_{k+1}",
+    sgd = Reference("optim.sgd", "mini-batch SGD: the mean gradient over a batch $B$ of samples", r"\theta_{k+1}",
                     sgd_expr,
                     sgd_inputs, aliases={**aliases, r"\nabla \ell_j(\theta_k)": r"\nabla \ell_i(\theta_k)",
                                          "M_i": "B", "M": "B"},
@@ -364,7 +364,7 @@ def _heavy_ball() -> Reference:
     inputs = (Input(w, meaning="current parameter"), Input(w_prev, meaning="previous parameter"),
               Input(g, meaning="gradient at w_t"), Input(gamma, "nonnegative", "learning rate"),
               Input(beta, "nonnegative", "momentum coefficient"))
-    ref = Reference("optim.heavy_ball", "Polyak's heavy ball: a gradient step plus beta times the last step", "w_{t+1}",
+    ref = Reference("optim.heavy_ball", r"Polyak's heavy ball: a gradient step plus $\beta$ times the last step $w_t - w_{t-1}$", "w_{t+1}",
                     expr, inputs, aliases={**GRADIENT_ALIASES, **RATE_ALIASES, r"\beta_t": r"\beta"},
                     oracle="torch.optim.SGD(momentum=beta, dampening=0)", evaluator=_evaluate_plain)
 
@@ -398,7 +398,7 @@ def _torch_sgd() -> Reference:
               Input(mu, "nonnegative", "momentum"), Input(tau, "unit", "dampening"),
               Input(step, "step", "step number, 1 on the first step"))
     ref = Reference("optim.sgd_momentum_torch",
-                    "PyTorch's SGD with momentum mu and dampening tau; the first step uses the gradient alone",
+                    r"PyTorch's SGD with momentum $\mu$ and dampening $\tau$; the first step uses the gradient alone, $b_1 = g_1$",
                     r"\theta_t", expr, inputs, {b_t: buffer}, aliases={**GRADIENT_ALIASES, **RATE_ALIASES},
                     oracle="torch.optim.SGD(momentum, dampening, nesterov=False)", evaluator=_evaluate_torch_sgd,
                     params={"first": theta_prev - gamma * g, "later": theta_prev - gamma * later})
@@ -432,7 +432,7 @@ def _rmsprop() -> Reference:
     inputs = (Input(w, meaning="current parameter"), Input(v, "nonnegative", "second-moment average"),
               Input(g, meaning="gradient"), Input(gamma, "nonnegative", "learning rate"),
               Input(alpha, "unit", "decay of the second moment"), Input(eps, "nonnegative", "added to the root"))
-    ref = Reference("optim.rmsprop", "RMSprop as torch.optim.RMSprop computes it, eps outside the square root",
+    ref = Reference("optim.rmsprop", r"RMSprop as torch.optim.RMSprop computes it, $\epsilon$ outside the square root",
                     "w_{t+1}", expr, inputs, defs, aliases={**GRADIENT_ALIASES, **RATE_ALIASES},
                     oracle="torch.optim.RMSprop(centered=False, momentum=0)", evaluator=_evaluate_plain)
 
@@ -474,7 +474,7 @@ def _adam() -> Reference:
               Input(gamma, "nonnegative", "learning rate"), Input(beta1, "unit", "decay of the first moment"),
               Input(beta2, "unit", "decay of the second moment"), Input(eps, "nonnegative", "added to the root"),
               Input(t, "count", "updates already made (0 on the first)"))
-    ref = Reference("optim.adam", "Adam with bias correction as torch.optim.Adam computes it; t counts the updates made",
+    ref = Reference("optim.adam", "Adam with bias correction as torch.optim.Adam computes it; $t$ counts the updates made",
                     "w_{t+1}", expr, inputs, defs,
                     aliases={**GRADIENT_ALIASES, **RATE_ALIASES, r"\beta": r"\beta_1", r"\alpha": r"\beta_2"},
                     oracle="torch.optim.Adam (amsgrad=False)", evaluator=_evaluate_plain)
@@ -516,8 +516,8 @@ def _nonmono() -> Reference:
     inputs = (Input(gamma, "positive", "learning rate before the update"),
               Input(S("L"), meaning="validation losses L_1..L_e, one per epoch so far"),
               Input(nonmono, "count", "epochs of patience"), Input(decay, "positive", "divisor of the rate"))
-    ref = Reference("optim.lr_decay_nonmono", "after epoch e divide the rate by LR_DECAY when e > NONMONO and "
-                    "L_e > min(L_1..L_{e-NONMONO})", r"\gamma_{e+1}", expr, inputs,
+    ref = Reference("optim.lr_decay_nonmono", r"after epoch $e$ divide the rate by $LR\_DECAY$ when $e > NONMONO$ and "
+                    r"$L_e > \min(L_1, \ldots, L_{e-NONMONO})$", r"\gamma_{e+1}", expr, inputs,
                     aliases={"lr": r"\gamma", r"\eta": r"\gamma", "LR_DECAY": r"LR\_DECAY", "lr_decay": r"LR\_DECAY",
                              "nonmono": "NONMONO", "losses": "L"},
                     oracle="an AWD-LSTM-style training loop keeping every validation loss",
