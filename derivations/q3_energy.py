@@ -38,6 +38,28 @@ def _verdict(ok, yes, no="SymPy could not show it"):
     return (True, yes, None) if ok else (None, no, None)
 
 
+# -- figures ---------------------------------------------------------------------------------
+
+
+def _pyplot():
+    """matplotlib's pyplot on the file-only Agg backend (imported when a figure is drawn)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path):
+    """Lay out, write without a creation date (builds are reproducible), and close."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, metadata={"CreationDate": None})
+    plt.close(fig)
+
+
 # -- (b), (c): sample energies for the figures ----------------------------------------------
 
 Y_GRID = np.linspace(-2.0, 2.0, 201)
@@ -55,11 +77,7 @@ def gibbs_curves():
 
 
 def make_gibbs_figure(path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.2))
     a1.plot(Y_GRID, double_well(0.0, Y_GRID), color="k")
     a1.set_title(r"energy $F(x, y) = (y^2 - 1)^2 + 0.3 y$")
@@ -70,9 +88,7 @@ def make_gibbs_figure(path):
         a.set_xlabel("$y$")
         a.grid(alpha=0.3)
     a2.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, metadata={"CreationDate": None})
-    plt.close(fig)
+    _save(fig, path)
 
 
 def _gibbs_figure_check():
@@ -87,7 +103,7 @@ def _gibbs_figure_check():
 
 
 Z_ENERGIES = np.array([0.8, 0.35, 1.6, 0.37, 2.4, 1.1])  # E(x, y, z_k) for six z
-BETA_RANGE = np.logspace(-2, 4, 121)
+BETA_RANGE = np.logspace(-0.5, 3, 121)  # from beta = 0.32, where F_beta is 5 below min E, to 1000
 
 
 def free_energy_curve():
@@ -98,23 +114,20 @@ def free_energy_curve():
 
 
 def make_free_energy_figure(path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     m, K = Z_ENERGIES.min(), len(Z_ENERGIES)
+    F, low = free_energy_curve(), m - np.log(K) / BETA_RANGE
     fig, ax = plt.subplots(figsize=(6.4, 3.4))
-    ax.semilogx(BETA_RANGE, free_energy_curve(), label=r"$F_\beta(x, y)$")
+    ax.semilogx(BETA_RANGE, F, lw=2, label=r"$F_\beta(x, y)$")
     ax.axhline(m, color="k", ls="--", label=r"$\min_z E(x, y, z)$")
-    ax.semilogx(BETA_RANGE, m - np.log(K) / BETA_RANGE, color="gray", ls=":", label=r"$\min_z E - \log|Z| / \beta$")
-    ax.set_ylim(m - 1.5, Z_ENERGIES.max())
+    ax.semilogx(BETA_RANGE, low, color="gray", ls=":", label=r"$\min_z E - \log|Z| / \beta$")
+    pad = 0.05 * (m - low.min())
+    ax.set_ylim(low.min() - pad, m + 2 * pad)
     ax.set_xlabel(r"inverse temperature $\beta$")
-    ax.legend(fontsize=8)
+    ax.set_ylabel("energy")
+    ax.legend(fontsize=8, loc="lower right")
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, metadata={"CreationDate": None})
-    plt.close(fig)
+    _save(fig, path)
 
 
 def _free_energy_figure_checks():
@@ -123,13 +136,15 @@ def _free_energy_figure_checks():
 
         E = torch.as_tensor(Z_ENERGIES)
         want = np.array([float(-torch.logsumexp(-b * E, 0) / b) for b in BETA_RANGE])
-        return compare_trials([("121 values of beta in [1e-2, 1e4]", free_energy_curve(), want)], RTOL)
+        label = f"{len(BETA_RANGE)} values of beta in [{BETA_RANGE[0]:.2g}, {BETA_RANGE[-1]:.0e}]"
+        return compare_trials([(label, free_energy_curve(), want)], RTOL)
 
     def bound():
         F, m = free_energy_curve(), Z_ENERGIES.min()
         low = m - np.log(len(Z_ENERGIES)) / BETA_RANGE
         ok = bool(np.all(F <= m + 1e-15) and np.all(F >= low - 1e-15))
-        return ok, f"inside the bound at all 121 beta; F_beta(1e4) - min E = {F[-1] - m:.3g}", None
+        return ok, (f"inside the bound at all {len(BETA_RANGE)} beta; at beta = {BETA_RANGE[-1]:.0e}, "
+                    f"F_beta - min E = {F[-1] - m:.3g}"), None
 
     return (CheckSpec("oracle", "the plotted F_beta against -(1/beta) torch.logsumexp(-beta E)", oracle),
             CheckSpec("numeric", "min E - log|Z|/beta <= F_beta <= min E along the curve", bound))
@@ -147,11 +162,7 @@ def kmeans_surface():
 
 
 def make_kmeans_figure(path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.2, 4.2))
     cs = ax.contourf(MESH, MESH, kmeans_surface(), levels=20, cmap="viridis")
     fig.colorbar(cs, ax=ax, label=r"$F(y) = \min_k \|y - w_k\|^2$")
@@ -160,9 +171,7 @@ def make_kmeans_figure(path):
     ax.set_ylabel("$y_2$")
     ax.legend(fontsize=8, loc="upper left")
     ax.set_aspect("equal")
-    fig.tight_layout()
-    fig.savefig(path, metadata={"CreationDate": None})
-    plt.close(fig)
+    _save(fig, path)
 
 
 def _kmeans_figure_check():
@@ -182,7 +191,7 @@ def _kmeans_figure_check():
 def _exp_free_energy_is_partition():
     e = sp.exp(-M.beta * M.FREE_ENERGY)
     return _verdict(e == M.integral(sp.exp(-M.beta * M.E(M.x, M.y, M.z)), M.z),
-                    f"SymPy evaluates exp(-beta F_beta) to {e} directly")
+                    "SymPy evaluates exp(-beta F_beta) directly to the integral over z of exp(-beta E(x, y, z))")
 
 
 def _seed_joint_check():
@@ -323,18 +332,9 @@ def _seed_counterexample_table():
 # -- the document ----------------------------------------------------------------------------
 
 
-def derivation() -> Derivation:
-    gibbs_sum = M._sum_normalises
-    marginal, target = M.marginal_pieces()
-    b, m, ds, Fb3 = M.zero_temperature_pieces(3)
-    _, lim3, _, factored3, _ = M.zero_temperature_limit(3)
-    nce_d = dict(nce_derivatives())
-    zp, zn = Lt.sparse_code_branches()
-    kl_t = sp.Symbol("t", real=True)
-    q = Lt.gaussian_density(kl_t, Lt.mu_j, Lt.sigma_j)
-    p = Lt.gaussian_density(kl_t, 0, 1)
-
-    inference = Section("(a) Inference", (
+def _inference_section() -> Section:
+    """(a): inference is an argmin, the mode of the Gibbs distribution."""
+    return Section("(a) Inference", (
         prose("Inference picks the most compatible $y$: the point of lowest energy. On a finite set of candidates "
               "(a grid) it is an argmin over the grid."),
         ReferenceBlock("ebm.inference"),
@@ -345,13 +345,16 @@ def derivation() -> Derivation:
         prose("The seed's answer (a) is right."),
     ))
 
-    gibbs = Section("(b) The Gibbs-Boltzmann distribution", (
+
+def _gibbs_section() -> Section:
+    """(b): the Gibbs-Boltzmann distribution and its normalisation."""
+    return Section("(b) The Gibbs-Boltzmann distribution", (
         ReferenceBlock("ebm.gibbs"),
         Step("normalised", display(sp.simplify(sp.simplify(M.integral(M.GIBBS, M.y)).as_dummy()),
                                    r"\int_y P(y \mid x)\, dy"),
              "the denominator does not depend on $y$; SymPy, with $F$ abstract",
              checks=(CheckSpec("symbolic", "the integral normalises", M._integral_normalises, timeout=60),
-                     CheckSpec("symbolic", "a sum over a grid of K points normalises", gibbs_sum, timeout=60))),
+                     CheckSpec("symbolic", "a sum over a grid of K points normalises", M._sum_normalises, timeout=60))),
         prose("The seed's equation (4) integrates over $y$ in the denominator but reuses the same letter $y$ "
               "that is free in the numerator; the denominator needs its own variable $y'$. With that reading it "
               "is right, with $\\beta > 0$."),
@@ -360,7 +363,11 @@ def derivation() -> Derivation:
                make_gibbs_figure, checks=(_gibbs_figure_check(),), width="0.95"),
     ))
 
-    latent_marg = Section("(c) Latent variables: marginalisation and the free energy", (
+
+def _latent_section() -> Section:
+    """(c): marginalising a latent variable gives the Gibbs distribution of the free energy."""
+    _, target = M.marginal_pieces()
+    return Section("(c) Latent variables: marginalisation and the free energy", (
         ReferenceBlock("ebm.joint_gibbs"),
         Step("marginal", tex(r"P(y \mid x) = \int_z P(y, z \mid x)\, dz = "
                              r"\frac{\int_z e^{-\beta E(x, y, z)}\, dz}{\int_{y'} \int_{z'} e^{-\beta E(x, y', z')}\,"
@@ -387,7 +394,12 @@ def derivation() -> Derivation:
               "definition of $F_\\beta$ are right: the intermediate steps are wrong, the result is right."),
     ))
 
-    zero_t = Section("Zero temperature: the free energy tends to the minimum", (
+
+def _zero_temperature_section() -> Section:
+    """The free energy tends to the minimum energy as the temperature goes to zero."""
+    *_, Fb3 = M.zero_temperature_pieces(3)
+    _, lim3, _, factored3, _ = M.zero_temperature_limit(3)
+    return Section("Zero temperature: the free energy tends to the minimum", (
         prose("Take a finite set of $|Z|$ latent values with energies $E_k = m + d_k$, where $m = \\min_z E$ "
               "and $d_k > 0$ for the others (shown for $|Z| = 3$; the checks run $|Z| = 2, 3, 4$)."),
         Step("factor", display(factored3, r"F_\beta"), "factor $e^{-\\beta m}$ out of the sum and expand the "
@@ -405,17 +417,20 @@ def derivation() -> Derivation:
                make_free_energy_figure, checks=_free_energy_figure_checks(), width="0.7"),
     ))
 
-    nll = Section("(d) The negative log-likelihood loss and its gradient", (
+
+def _nll_section() -> Section:
+    """(d): the NLL loss from the likelihood, its gradient by Leibniz, and the seed's last line."""
+    return Section("(d) The negative log-likelihood loss and its gradient", (
         Step("likelihood", tex(r"P(y_1, \ldots, y_N \mid x_1, \ldots, x_N, w) = \prod_{i=1}^{N} P_w(y_i \mid x_i)"),
-             "training pairs are independent", relation="given", checks=(_likelihood_check(),)),
+             "an assumption: the training pairs are drawn independently", relation="given"),
         Step("nll", display(M.nll_one_pair(), r"-\frac{1}{\beta} \log P_w(y_i \mid x_i)"),
              "expand the logarithm of the Gibbs density; averaging over the $N$ pairs gives the loss, in units "
              "of energy (the product over pairs is checked on a grid of 3 points with $N = 2$)",
              checks=(symbolic_equal(M.nll_one_pair(), M.NLL_TERM, "one pair's term of the loss",
                                     simplifier=lambda e: sp.simplify(e.as_dummy())),
-                     *ref("ebm.nll_loss").checks[:1])),
+                     *ref("ebm.nll_loss").checks[:1], _likelihood_check())),
         ReferenceBlock("ebm.nll_loss"),
-        Step("leibniz", display(M.nll_gradient_derived(), r"\frac{\partial \mathcal{L}_i}{\partial w}"),
+        Step("leibniz", display(M.w_implicit(M.nll_gradient_derived()), r"\frac{\partial \mathcal{L}_i}{\partial w}"),
              "sp.diff of one sample's loss, $F_w$ abstract: SymPy differentiates under the integral sign",
              checks=ref("ebm.nll_gradient").checks[:2]),
         Step("expectation", tex(r"\frac{\partial \mathcal{L}}{\partial w} = \frac{1}{N} \sum_i \Big["
@@ -424,13 +439,14 @@ def derivation() -> Derivation:
              "the ratio is the Gibbs density: push down the energy of the data, pull up the energy where the "
              "model puts mass", checks=ref("ebm.nll_gradient").checks[2:], boxed=True),
         ReferenceBlock("ebm.nll_gradient"),
-        Step("latent-gradient", display(_latent_gradient_pieces()[0], r"\frac{\partial F_\beta}{\partial w}"),
+        Step("latent-gradient", display(M.w_implicit(_latent_gradient_pieces()[0]),
+                                        r"\frac{\partial F_\beta}{\partial w}"),
              "with a latent $z$, differentiate $F_\\beta$ under the integral: this is "
              "$\\mathbb{E}_{z \\sim P(z \\mid x, y)} \\frac{\\partial E(x, y, z)}{\\partial w}$",
              checks=(_symbolic("Leibniz for the free energy, E abstract", _latent_gradient_symbolic),
                      CheckSpec("oracle", "complex step of ebm.free_energy and torch autograd of -(1/beta) logsumexp",
                                _latent_gradient_numeric))),
-        Step("seed-gradient", tex(r"\frac{\partial \mathcal{L}}{\partial w} \ne F_w(x_i, y_i) + F_{\beta}(x_i)"),
+        Step("seed-gradient", tex(r"\frac{\partial \mathcal{L}}{\partial w} \ne F_w(x_i, y_i) + F_{\beta, w}(x_i, y)"),
              "adding a constant $c$ to $F_w$ leaves the gradient alone but moves the seed's last line by $2c$",
              relation="given", checks=(_symbolic("the seed's last line is not the gradient", _seed_last_line),)),
         prose("Grading (d). The loss is right. The seed's intermediate line "
@@ -443,12 +459,18 @@ def derivation() -> Derivation:
               "flipped."),
     ))
 
-    pirl = Section("(e) PIRL and the NCE loss", (
+
+def _pirl_section() -> Section:
+    """(e): PIRL's h and NCE loss, the signs of the loss's gradient, and the seed's h."""
+    nce_d = dict(nce_derivatives())
+    return Section("(e) PIRL and the NCE loss", (
         ReferenceBlock("contrastive.pirl_h"),
         ReferenceBlock("contrastive.nce_loss"),
         prose("Write every similarity as a free real: $a = s(f(v_I), g(v_{I^t}))$ for the positive pair, "
-              "$b_k = s(g(v_{I^t}), v_{I'_k})$ and $c_k = s(g(v_{I^t}), f(v_{I'_k}))$ for the negatives. The "
-              "energy of a pair is $-s/\\tau$. SymPy differentiates the loss ($|D_N| = 2$):"),
+              "$b_k = s(g(v_{I^t}), v_{I'_k})$ and $c_k = s(g(v_{I^t}), f(v_{I'_k}))$ for the negatives, and "
+              "$d_{kl} = s(f(v_{I'_k}), v_{I'_l})$ for the negatives in the denominator of "
+              "$h(g(v_{I^t}), f(v_{I'_k}))$. The energy of a pair is $-s/\\tau$. SymPy differentiates the loss "
+              "($|D_N| = 2$):"),
         Step("grad-positive", display(nce_d["a"], r"\frac{\partial L_{NCE}}{\partial a}"),
              "negative: a gradient step raises $a$, lowering the positive pair's energy",
              checks=ref("contrastive.nce_loss").checks[:1]),
@@ -468,7 +490,11 @@ def derivation() -> Derivation:
               "wrong: the two forms agree only when $s(v_I, v_{I'}) = s(v_{I^t}, v_{I'})$ for every negative."),
     ))
 
-    arch = Section("(f) Architectural methods", (
+
+def _architecture_section() -> Section:
+    """(f): K-means, sparse coding and the VAE's KL."""
+    zp, zn = Lt.sparse_code_branches()
+    return Section("(f) Architectural methods", (
         Step("one-hot", tex(r"z = e_k \implies W z = w_k, \quad \lVert y - W z \rVert^2 = \lVert y - w_k \rVert^2"),
              "a one-hot code picks one column of $W$ (SymPy, $d = 2$, $k = 3$)",
              checks=ref("latent.kmeans_energy").checks[:1]),
@@ -497,12 +523,15 @@ def derivation() -> Derivation:
               "energy is the minimum over $z$. The VAE loss is right, with the KL term made explicit above."),
     ))
 
+
+def derivation() -> Derivation:
     return Derivation(
         slug="q3-energy",
         title="Question 3: Energy-based models",
         description="Gibbs distributions, free energy, the NLL gradient, PIRL's NCE loss and architectural EBMs",
         question=QUESTION,
-        sections=(inference, gibbs, latent_marg, zero_t, nll, pirl, arch) + _audit(),
+        sections=(_inference_section(), _gibbs_section(), _latent_section(), _zero_temperature_section(),
+                  _nll_section(), _pirl_section(), _architecture_section()) + _audit(),
     )
 
 

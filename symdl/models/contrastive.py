@@ -270,7 +270,8 @@ H_INPUTS = (Input(v_I, meaning="feature vector of the image"),
 
 
 def _pirl_h() -> Reference:
-    ref = Reference("contrastive.pirl_h", "PIRL's score $h$: the softmax share of the positive pair against the negatives $D_N$",
+    ref = Reference("contrastive.pirl_h",
+                    "PIRL's score $h$: the softmax share of the positive pair against the negatives $D_N$",
                     r"h(v_I, v_{I^t})", PIRL_H, H_INPUTS, oracle="torch cosine_similarity and logsumexp",
                     evaluator=_eval_h)
 

@@ -87,7 +87,8 @@ P_W = Named(r"P_w(y | x_i)")
 
 
 def display_loss():
-    r"""The loss in REFERENCES.md's order: ``\frac{1}{N} \sum_i [F_w(x_i, y_i) + \frac{1}{\beta} \log \int_y \ldots]``."""
+    r"""The loss in REFERENCES.md's order:
+    ``\frac{1}{N} \sum_i [F_w(x_i, y_i) + \frac{1}{\beta} \log \int_y \ldots]``."""
     term = ordered_sum(F_w(x_i, y_i), ordered_product(reciprocal(beta),
                                                       sp.log(integral(sp.exp(-beta * F_w(x_i, y)), y))))
     return ordered_product(reciprocal(N), bracketed_sum(term, (i, 1, N)))
@@ -360,7 +361,8 @@ def _gibbs() -> Reference:
 
 def _joint() -> Reference:
     ref = Reference(
-        "ebm.joint_gibbs", r"the joint Gibbs distribution $P(y, z \mid x)$ over grids of $y$ and $z$", r"P(y, z \mid x)", JOINT,
+        "ebm.joint_gibbs", r"the joint Gibbs distribution $P(y, z \mid x)$ over grids of $y$ and $z$",
+        r"P(y, z \mid x)", JOINT,
         (Input(x, meaning="input"), Input(y, meaning="grid of y"), Input(z, meaning="grid of z"),
          Input(beta, "positive", "inverse temperature")),
         functions={"E": E}, oracle="one torch.logsumexp over both grids", evaluator=_eval_joint)
@@ -377,7 +379,9 @@ def _joint() -> Reference:
 
 def _free_energy() -> Reference:
     ref = Reference(
-        "ebm.free_energy", r"the free energy $F_\beta(x, y) = -\frac{1}{\beta} \log \int_z \exp(-\beta E(x, y, z))\, dz$", r"F_\beta(x,y)",
+        "ebm.free_energy",
+        r"the free energy $F_\beta(x, y) = -\frac{1}{\beta} \log \int_z \exp(-\beta E(x, y, z))\, dz$",
+        r"F_\beta(x,y)",
         FREE_ENERGY, (Input(x, meaning="input"), Input(y, meaning="a point y, passed to E as given"),
                       Input(z, meaning="grid of z"), Input(beta, "positive", "inverse temperature")),
         functions={"E": E}, oracle="-(1/beta) torch.logsumexp(-beta E)", evaluator=_eval_free_energy)
@@ -488,7 +492,9 @@ def _nll_loss() -> Reference:
 
 def _nll_gradient() -> Reference:
     ref = Reference(
-        "ebm.nll_gradient", r"the NLL gradient: $\partial F_w / \partial w$ at the data minus its expectation under $P_w(y \mid x_i)$, where $P_w(y \mid x_i) = \frac{\exp(-\beta F_w(x_i, y))}{\int_{y'} \exp(-\beta F_w(x_i, y'))\, dy'}$",
+        "ebm.nll_gradient",
+        r"the NLL gradient: $\partial F_w / \partial w$ at the data minus its expectation under $P_w(y \mid x_i)$, "
+        r"where $P_w(y \mid x_i) = \frac{\exp(-\beta F_w(x_i, y))}{\int_{y'} \exp(-\beta F_w(x_i, y'))\, dy'}$",
         r"\frac{\partial \mathcal{L}}{\partial w}", display_gradient(), NLL_INPUTS, {P_W: gibbs_expr(F_w(x_i, y))},
         functions={"F_w": F_w},
         oracle="torch autograd of the Categorical NLL", evaluator=_eval_nll_gradient)
@@ -537,3 +543,14 @@ def references() -> list[Reference]:
     _GIBBS_REF, _JOINT_REF, _NLL_LOSS_REF = _gibbs(), _joint(), _nll_loss()
     return [_inference(), _GIBBS_REF, _JOINT_REF, _free_energy(), _zero_temperature(), _NLL_LOSS_REF,
             _nll_gradient()]
+
+
+def w_implicit(expr):
+    r"""For display: the parameters as the course leaves them implicit, ``F_w(a, b, w)`` as ``F_w(a, b)``,
+    ``E(x, y, z, w)`` as ``E(x, y, z)``, and their derivatives in ``w`` as ``\frac{\partial F_w(a, b)}{\partial w}``."""
+    def with_w(e):
+        return isinstance(e, sp.core.function.AppliedUndef) and e.func in (F_w, E) and e.args and e.args[-1] == w
+
+    expr = expr.replace(lambda e: isinstance(e, sp.Derivative) and with_w(e.expr) and e.variables == (w,),
+                        lambda e: partial(e.expr.func(*e.expr.args[:-1]), w))
+    return expr.replace(with_w, lambda e: e.func(*e.args[:-1]))

@@ -252,7 +252,8 @@ def _with(ref: Reference, checks) -> Reference:
 
 def _kmeans() -> Reference:
     ref = Reference("latent.kmeans_energy",
-                    r"K-means: $E(y, z) = \lVert y - W z \rVert^2$ with $z$ one-hot; $F(y) = \min_k \lVert y - w_k \rVert^2$",
+                    r"K-means: $E(y, z) = \lVert y - W z \rVert^2$ with $z$ one-hot; "
+                    r"$F(y) = \min_k \lVert y - w_k \rVert^2$",
                     "E(y, z)", KMEANS, (Input(y, meaning="data point"), Input(W, meaning="prototypes w_k as columns"),
                                         Input(z, meaning="one-hot code; leave out for F(y)")),
                     oracle="torch.cdist and argmin", evaluator=_eval_kmeans)
@@ -286,7 +287,8 @@ def _kmeans() -> Reference:
 
 
 def _sparse() -> Reference:
-    ref = Reference("latent.sparse_coding_energy", r"sparse coding: $E(y, z) = \lVert y - W z \rVert^2 + \lambda \lVert z \rVert_1$",
+    ref = Reference("latent.sparse_coding_energy",
+                    r"sparse coding: $E(y, z) = \lVert y - W z \rVert^2 + \lambda \lVert z \rVert_1$",
                     "E(y, z)", SPARSE, (Input(y, meaning="data point"), Input(W, meaning="dictionary"),
                                         Input(z, meaning="code"), Input(lam, "positive", "sparsity weight")),
                     oracle="torch mse_loss and vector_norm(ord=1)", evaluator=_eval_sparse)
@@ -362,7 +364,9 @@ def _gauss_hermite_kl(mu, sigma):
 
 def _kl() -> Reference:
     expr = sp.Sum(kl_derived(), (j, 1, d))
-    ref = Reference("latent.vae_kl", r"$KL(\mathcal{N}(\mu, \operatorname{diag}\sigma^2) \,\Vert\, \mathcal{N}(0, I))$, derived by integrating the densities",
+    ref = Reference("latent.vae_kl",
+                    r"$KL(\mathcal{N}(\mu, \operatorname{diag}\sigma^2) \,\Vert\, \mathcal{N}(0, I))$, "
+                    "derived by integrating the densities",
                     r"KL(\mathcal{N}(\mu, \operatorname{diag}\sigma^2) \,\Vert\, \mathcal{N}(0, I))", expr,
                     (Input(mu_vec, meaning="means"), Input(sigma_vec, "positive", "standard deviations")),
                     oracle="torch.distributions.kl_divergence", evaluator=_eval_kl)

@@ -364,7 +364,8 @@ def _heavy_ball() -> Reference:
     inputs = (Input(w, meaning="current parameter"), Input(w_prev, meaning="previous parameter"),
               Input(g, meaning="gradient at w_t"), Input(gamma, "nonnegative", "learning rate"),
               Input(beta, "nonnegative", "momentum coefficient"))
-    ref = Reference("optim.heavy_ball", r"Polyak's heavy ball: a gradient step plus $\beta$ times the last step $w_t - w_{t-1}$", "w_{t+1}",
+    ref = Reference("optim.heavy_ball",
+                    r"Polyak's heavy ball: a gradient step plus $\beta$ times the last step $w_t - w_{t-1}$", "w_{t+1}",
                     expr, inputs, aliases={**GRADIENT_ALIASES, **RATE_ALIASES, r"\beta_t": r"\beta"},
                     oracle="torch.optim.SGD(momentum=beta, dampening=0)", evaluator=_evaluate_plain)
 
@@ -398,7 +399,8 @@ def _torch_sgd() -> Reference:
               Input(mu, "nonnegative", "momentum"), Input(tau, "unit", "dampening"),
               Input(step, "step", "step number, 1 on the first step"))
     ref = Reference("optim.sgd_momentum_torch",
-                    r"PyTorch's SGD with momentum $\mu$ and dampening $\tau$; the first step uses the gradient alone, $b_1 = g_1$",
+                    r"PyTorch's SGD with momentum $\mu$ and dampening $\tau$; the first step uses the gradient "
+                    r"alone, $b_1 = g_1$",
                     r"\theta_t", expr, inputs, {b_t: buffer}, aliases={**GRADIENT_ALIASES, **RATE_ALIASES},
                     oracle="torch.optim.SGD(momentum, dampening, nesterov=False)", evaluator=_evaluate_torch_sgd,
                     params={"first": theta_prev - gamma * g, "later": theta_prev - gamma * later})
@@ -474,7 +476,8 @@ def _adam() -> Reference:
               Input(gamma, "nonnegative", "learning rate"), Input(beta1, "unit", "decay of the first moment"),
               Input(beta2, "unit", "decay of the second moment"), Input(eps, "nonnegative", "added to the root"),
               Input(t, "count", "updates already made (0 on the first)"))
-    ref = Reference("optim.adam", "Adam with bias correction as torch.optim.Adam computes it; $t$ counts the updates made",
+    ref = Reference("optim.adam",
+                    "Adam with bias correction as torch.optim.Adam computes it; $t$ counts the updates made",
                     "w_{t+1}", expr, inputs, defs,
                     aliases={**GRADIENT_ALIASES, **RATE_ALIASES, r"\beta": r"\beta_1", r"\alpha": r"\beta_2"},
                     oracle="torch.optim.Adam (amsgrad=False)", evaluator=_evaluate_plain)
