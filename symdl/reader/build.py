@@ -319,7 +319,7 @@ class Builder:
         r"""Names spanning several pieces, such as ``\nabla f_i(w_t)`` for ``g_t``."""
         out, i = [], 0
         while i < len(items):
-            for j in range(len(items) - 1, i, -1):
+            for j in range(min(len(items) - 1, i + MAX_ALIAS_PIECES), i, -1):
                 text = self.src(items[i].start, items[j].end)
                 found = self.table.get(text)
                 power = re.fullmatch(r"(.*?)\^\s*\{?\s*([0-9]+)\s*\}?\s*", text, re.S)
@@ -822,6 +822,10 @@ class Builder:
                              "limits")
         return sp.Sum(body, (op.var, *limits))
 
+
+#: Most pieces a compound alias spans (``\nabla \ell_i(\theta_k)`` has 3); looking further made a
+#: juxtaposition of n pieces cost n^2 lookups of ever longer text (1,000 pieces: 20 s).
+MAX_ALIAS_PIECES = 8
 
 #: Longest number read, and largest exact power computed (a tower 10^{10^{10^{10}}} never ends).
 MAX_DIGITS = 1000
