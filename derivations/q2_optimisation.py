@@ -48,6 +48,25 @@ def _differs(a, b, what: str) -> tuple:
     return err > 1e-6, f"{what}: {np.asarray(a).tolist()} against {np.asarray(b).tolist()} (relative gap {err:.3g})", err
 
 
+def _pyplot():
+    """matplotlib's pyplot on the file-only Agg backend (imported when a figure is drawn)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path):
+    """Lay out, write without a creation date (builds are reproducible), and close."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, metadata={"CreationDate": None})
+    plt.close(fig)
+
+
 # -- 1. GD and SGD ----------------------------------------------------------------------------------
 
 N_, M_ = sp.Symbol("N", integer=True, positive=True), sp.Symbol("M", integer=True, positive=True)
@@ -369,31 +388,32 @@ def _grading_steps():
 
 
 def make_region_figure(path):
-    import matplotlib
+    """max |r| over the (gamma lambda, beta) plane, a diverging colour scale centred at |r| = 1; the computed
+    |r| = 1 contour drawn in black over the wider, pale lines of the region's boundary."""
+    from matplotlib.colors import TwoSlopeNorm
+    from matplotlib.lines import Line2D
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     G, B = np.meshgrid(np.linspace(0, 4.5, 301), np.linspace(-1.2, 1.2, 241))
     c = 1 + B - G  # the roots (c +- sqrt(c^2 - 4 beta)) / 2 of p, vectorised over the grid
     root = np.sqrt((c**2 - 4 * B).astype(complex))
     rho = np.maximum(np.abs((c + root) / 2), np.abs((c - root) / 2))
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
     im = ax.imshow(np.minimum(rho, 1.5), origin="lower", extent=(G.min(), G.max(), B.min(), B.max()), aspect="auto",
-                   cmap="viridis", interpolation="nearest")
-    ax.contour(G, B, rho, levels=[1.0], colors="white", linewidths=1.5)
+                   cmap="RdBu_r", norm=TwoSlopeNorm(vmin=0.0, vcenter=1.0, vmax=1.5), interpolation="nearest")
     bb = np.linspace(-1, 1, 50)
-    ax.plot(2 * (1 + bb), bb, "r--", lw=1, label=r"$\gamma\lambda = 2(1+\beta)$")
-    ax.axhline(1, color="r", ls=":", lw=1, label=r"$\beta = 1$")
-    ax.plot([0, 2], [0, 0], color="orange", lw=2.5, label=r"GD: $\beta = 0$, $0 < \gamma\lambda < 2$")
+    ax.plot(2 * (1 + bb), bb, color="gold", ls="--", lw=4, zorder=2, label=r"$\gamma\lambda = 2(1+\beta)$")
+    ax.axhline(1, color="limegreen", ls="--", lw=4, zorder=2, label=r"$\beta = 1$")
+    ax.contour(G, B, rho, levels=[1.0], colors="k", linewidths=1.2, zorder=3)
+    ax.plot([0, 2], [0, 0], color="darkorange", lw=2.5, zorder=4, label=r"GD: $\beta = 0$, $0 < \gamma\lambda < 2$")
     ax.set_xlabel(r"$\gamma\lambda$")
     ax.set_ylabel(r"$\beta$")
-    ax.set_title(r"largest $|r|$ of $r^2 - (1+\beta-\gamma\lambda) r + \beta$ (white: $|r| = 1$)")
-    fig.colorbar(im, ax=ax, label=r"$\max |r|$ (capped at 1.5)")
-    ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, metadata={"CreationDate": None})
-    plt.close(fig)
+    ax.set_title(r"largest $|r|$ of $r^2 - (1+\beta-\gamma\lambda) r + \beta$")
+    fig.colorbar(im, ax=ax, label=r"$\max |r|$ (white at 1, capped at 1.5)")
+    handles, _ = ax.get_legend_handles_labels()
+    contour = Line2D([], [], color="k", lw=1.2, label=r"$|r| = 1$, computed")
+    ax.legend(handles=[contour, *handles], fontsize=7, loc="lower right")
+    _save(fig, path)
 
 
 # -- 4. RMSprop and Adam ------------------------------------------------------------------------------
@@ -762,35 +782,83 @@ def _trajectory_check(problem):
     return CheckSpec("oracle", f"every plotted path against torch.optim with autograd on the {problem}", run)
 
 
-def make_trajectory_figure(problem):
-    def make(path):
-        import matplotlib
+#: How each optimiser's path is drawn, and which step size (PROBLEMS[...]["lr"]) it runs at.
+STYLES = {
+    "GD": {"color": "C0", "ls": "-", "marker": "o", "lr": "gd"},
+    "SGD (batch 2)": {"color": "C1", "ls": "--", "marker": "s", "lr": "sgd"},
+    "heavy ball": {"color": "C2", "ls": "-.", "marker": "^", "lr": "heavy"},
+    "RMSprop": {"color": "C3", "ls": ":", "marker": "v", "lr": "rmsprop"},
+    "Adam": {"color": "C4", "ls": "-", "marker": "D", "lr": "adam"},
+}
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
 
-        paths = trajectories(problem)
-        fig, ax = plt.subplots(figsize=(6.4, 4.0))
-        if problem == "quadratic":
-            X, Y = np.meshgrid(np.linspace(-2.3, 1.0, 200), np.linspace(-1.1, 1.1, 200))
-            Z = 0.5 * (H[0] * X**2 + H[1] * Y**2)
-            ax.contour(X, Y, Z, levels=np.geomspace(0.01, 15, 14), colors="0.75", linewidths=0.6)
-            ax.plot(0, 0, "k*", ms=10)
-        else:
-            X, Y = np.meshgrid(np.linspace(-1.6, 1.4, 200), np.linspace(-0.6, 1.6, 200))
-            Z = (1 - X) ** 2 + 100 * (Y - X**2) ** 2
-            ax.contour(X, Y, Z, levels=np.geomspace(0.1, 800, 16), colors="0.75", linewidths=0.6)
-            ax.plot(1, 1, "k*", ms=10)
-        for name, xs in paths.items():
-            ax.plot(xs[:, 0], xs[:, 1], ".-", ms=2, lw=0.9, label=name)
-        ax.set_xlabel("$w_1$")
-        ax.set_ylabel("$w_2$")
-        ax.legend(fontsize=7, loc="lower right")
-        fig.tight_layout()
-        fig.savefig(path, metadata={"CreationDate": None})
-        plt.close(fig)
+def _label(problem: str, name: str) -> str:
+    """The legend entry: the method and its step size (and momentum)."""
+    lr = PROBLEMS[problem]["lr"][STYLES[name]["lr"]]
+    extra = rf", $\beta = {MOMENTUM:g}$" if name == "heavy ball" else ""
+    return rf"{name}: $\gamma = {lr:g}${extra}"
 
-    return make
+
+def _landscape(ax, problem: str):
+    """Contours of the loss, the start (circle) and the minimum (star) drawn above the paths."""
+    if problem == "quadratic":
+        X, Y = np.meshgrid(np.linspace(-2.3, 1.0, 200), np.linspace(-1.1, 1.1, 200))
+        ax.contour(X, Y, 0.5 * (H[0] * X**2 + H[1] * Y**2), levels=np.geomspace(0.01, 15, 14), colors="0.8",
+                   linewidths=0.6)
+        best = (0.0, 0.0)
+    else:
+        X, Y = np.meshgrid(np.linspace(-1.6, 1.4, 200), np.linspace(-0.6, 1.6, 200))
+        ax.contour(X, Y, (1 - X) ** 2 + 100 * (Y - X**2) ** 2, levels=np.geomspace(0.1, 800, 16), colors="0.8",
+                   linewidths=0.6)
+        best = (1.0, 1.0)
+    start = PROBLEMS[problem]["x0"]
+    ax.plot(*start, "o", color="k", mfc="w", ms=7, zorder=6, label="start")
+    ax.plot(*best, "*", color="gold", mec="k", ms=15, zorder=6, label=f"minimum {best}")
+    ax.set_xlabel("$w_1$")
+    ax.set_ylabel("$w_2$")
+
+
+def _path(ax, problem: str, name: str, xs, every: int):
+    st = STYLES[name]
+    ax.plot(xs[:, 0], xs[:, 1], color=st["color"], ls=st["ls"], lw=1.2, marker=st["marker"], ms=3.5,
+            markevery=every, label=_label(problem, name))
+
+
+def make_quadratic_figure(path):
+    """All five paths on one set of axes: on the quadratic they part early and are told apart by style."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8.4, 4.0))
+    _landscape(ax, "quadratic")
+    for name, xs in trajectories("quadratic").items():
+        _path(ax, "quadratic", name, xs, every=5)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    _save(fig, path)
+
+
+def rosenbrock_loss(xs):
+    return (1 - xs[:, 0]) ** 2 + 100 * (xs[:, 1] - xs[:, 0] ** 2) ** 2
+
+
+def make_rosenbrock_figure(path):
+    """One panel a method (in the valley the paths lie on top of each other), and the loss of all five."""
+    plt = _pyplot()
+    paths = trajectories("rosenbrock")
+    fig, axes = plt.subplots(2, 3, figsize=(10, 6.2))
+    for ax, (name, xs) in zip(axes.flat, paths.items()):
+        _landscape(ax, "rosenbrock")
+        _path(ax, "rosenbrock", name, xs, every=100)
+        ax.set_title(_label("rosenbrock", name), fontsize=9)
+    axes.flat[0].legend(handles=axes.flat[0].get_lines()[:2], fontsize=7, loc="lower right")
+    loss_ax = axes.flat[-1]
+    for name, xs in paths.items():
+        st = STYLES[name]
+        loss_ax.semilogy(rosenbrock_loss(xs), color=st["color"], ls=st["ls"], lw=1.2, label=name)
+    loss_ax.set_xlabel("step $t$")
+    loss_ax.set_ylabel("$f(w_t) - f(1, 1)$")
+    loss_ax.set_title("loss along each path", fontsize=9)
+    loss_ax.legend(fontsize=6)
+    loss_ax.grid(alpha=0.3)
+    _save(fig, path)
 
 
 # -- the document -------------------------------------------------------------------------------------
@@ -839,10 +907,11 @@ def derivation() -> Derivation:
               "quadratic behaves like this, $\\lambda$ its curvature):"),
         grad_step, rec_step, poly_step, roots_step, region,
         Figure("stability-region", "The stability region of heavy ball in the $(\\gamma\\lambda, \\beta)$ plane: "
-                                   "the largest "
-                         "root modulus of the derived characteristic polynomial. Inside the triangle "
-                         "$|\\beta| < 1$, $0 < \\gamma\\lambda < 2(1+\\beta)$ the iterates converge; GD is the "
-                         "segment $\\beta = 0$.",
+                                   "the largest root modulus of the derived characteristic polynomial, blue where "
+                                   "$|r| < 1$, white at $|r| = 1$, red where $|r| > 1$. The black line is the computed "
+                                   "$|r| = 1$; it runs along the boundary of the triangle $|\\beta| < 1$, "
+                                   "$0 < \\gamma\\lambda < 2(1+\\beta)$ (wide dashed lines), inside which the "
+                                   "iterates converge. GD is the segment $\\beta = 0$.",
                make_region_figure, checks=(_region_witness(),), width="0.75"),
         prose("Grading the seed's claims about the range of $\\beta$ (the seed calls $\\beta$ a dampening factor; "
               "it is the momentum coefficient, PyTorch's $\\mu$, and PyTorch's dampening is $\\tau$):"),
@@ -896,12 +965,16 @@ def derivation() -> Derivation:
         Figure("quadratic", "150 steps on an ill-conditioned quadratic $f(w) = \\frac{1}{2}(w_1^2 + 25 w_2^2)$: "
                             "GD and SGD "
                             "zig-zag across the narrow valley; heavy ball ($\\beta = 0.9$) overshoots and spirals; "
-                            "RMSprop and Adam rescale each coordinate.",
-               make_trajectory_figure("quadratic"), checks=(_trajectory_check("quadratic"),), width="0.75"),
+                            "RMSprop and Adam rescale each coordinate. Step sizes in the legend; the star marks "
+                            "the minimum, the circle the start.",
+               make_quadratic_figure, checks=(_trajectory_check("quadratic"),), width="0.9"),
         Figure("rosenbrock", "1500 steps on Rosenbrock's function $(1 - w_1)^2 + 100 (w_2 - w_1^2)^2$ from "
-                             "$(-1.2, 1)$; SGD's "
-                             "samples add zero-mean linear terms. The minimum is at $(1, 1)$.",
-               make_trajectory_figure("rosenbrock"), checks=(_trajectory_check("rosenbrock"),), width="0.75"),
+                             "$(-1.2, 1)$, one panel a method (in the curved valley the paths would lie on top of "
+                             "one another), its step size in the panel's title; SGD's samples add zero-mean linear "
+                             "terms. The star marks the minimum at $(1, 1)$. The last panel is the loss along each "
+                             "path: Adam's falls furthest; RMSprop's steps are about $\\gamma$ long, so it "
+                             "travels only about $1500\\gamma$.",
+               make_rosenbrock_figure, checks=(_trajectory_check("rosenbrock"),), width="0.98"),
     ))
     return Derivation(
         slug="q2-optimisation",
