@@ -677,7 +677,8 @@ class Builder:
             raise self.error(f"cannot multiply '{self.src(a.start, a.end).strip()}' {show_shape(sx)} by "
                              f"'{self.src(b.start, b.end).strip()}' {show_shape(sy)}: the inner sizes differ{hint}",
                              b.start, "a factor whose rows match the columns before it")
-        return sp.MatMul(x, y)
+        # one flat product: SymPy asks a nested MatMul its shape recursively, factor by factor
+        return sp.MatMul(*(x.args if isinstance(x, sp.MatMul) else (x,)), y)
 
     def divide(self, a, b, pos):
         sa, sb = shape_of(a), shape_of(b)
