@@ -19,7 +19,7 @@ from symdl.calculus import substitute_definitions
 from symdl.derivation import (Derivation, Figure, Prose, ReferenceBlock, Section, Step, Table, Text, math as display,
                               prose, tex)
 from symdl.models import optim as O
-from symdl.models._display import ordered_sum, ordered_xreplace
+from symdl.models._display import ordered_product, ordered_sum, ordered_xreplace, reciprocal, with_partials
 from symdl.verify import CheckSpec, compare_trials, relative_error
 
 QUESTION = (
@@ -71,7 +71,21 @@ def _save(fig, path):
 
 N_, M_ = sp.Symbol("N", integer=True, positive=True), sp.Symbol("M", integer=True, positive=True)
 i_ = sp.Symbol("i", integer=True, positive=True)
-ell = sp.Function(r"\ell")
+
+
+class ell(sp.Function):  # noqa: N801  (a function name, as sp.Function's)
+    r""":math:`\ell_i(\theta)`, sample ``i``'s loss (arguments ``i``, ``\theta``), written as the course writes it."""
+
+    nargs = 2
+
+    def _latex(self, printer, exp=None):
+        return r"\ell_{%s}(%s)" % (printer._print(self.args[0]), printer._print(self.args[1]))
+
+
+def _as_course_writes(e):
+    """For display: ``\frac{1}{N} \sum_i \frac{\partial \ell_i(\theta)}{\partial \theta}``, from SymPy's
+    ``\frac{\sum_i \frac{\partial}{\partial \theta} \ell(i, \theta)}{N}``."""
+    return ordered_product(reciprocal(N_), with_partials(e * N_))
 th = S(r"\theta")
 
 
@@ -90,7 +104,7 @@ def enumerated_expectation(n: int, m: int):
 def _gd_steps():
     grad = mean_loss_gradient()
     claim_rhs = sp.Sum(sp.Derivative(ell(i_, th), th), (i_, 1, N_)) / N_
-    gd_step = Step("gd-gradient", tex(r"\frac{\partial L}{\partial \theta} = ") + display(grad),
+    gd_step = Step("gd-gradient", tex(r"\frac{\partial L}{\partial \theta} = ") + display(_as_course_writes(grad)),
                    "the derivative of a finite sum is the sum of the derivatives ($\\partial$ passes through "
                    "$\\frac{1}{N}\\sum_i$; SymPy's diff of the symbolic sum, any $N$)",
                    checks=(symbolic_equal(grad, claim_rhs, "sp.diff of the symbolic sum"),))

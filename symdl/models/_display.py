@@ -205,3 +205,22 @@ def ordered_xreplace(expr, mapping) -> sp.Basic:
     if isinstance(expr, Mul):
         return ordered_product(*args)
     return expr.func(*args) if args != list(expr.args) else expr
+
+
+def with_partials(expr) -> sp.Basic:
+    r"""``expr`` with every first derivative printed as ``\frac{\partial f}{\partial v}`` (for a display;
+    ``replace`` would not see the change, a display node being equal to what it stands for)."""
+    if isinstance(expr, sp.Derivative) and not isinstance(expr, _Display) and len(expr.variables) == 1:
+        return partial(expr.expr, expr.variables[0])
+    if not expr.args:
+        return expr
+    args = [with_partials(a) for a in expr.args]
+    if all(a is b for a, b in zip(args, expr.args)):
+        return expr
+    if isinstance(expr, Add):
+        return ordered_sum(*args)
+    if isinstance(expr, Mul):
+        return ordered_product(*args)
+    if isinstance(expr, (sp.Add, sp.Mul)):  # the terms as they were, not re-evaluated
+        return type(expr)._from_args(args)
+    return expr.func(*args)
