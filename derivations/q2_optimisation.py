@@ -83,7 +83,7 @@ class ell(sp.Function):  # noqa: N801  (a function name, as sp.Function's)
 
 
 def _as_course_writes(e):
-    """For display: ``\frac{1}{N} \sum_i \frac{\partial \ell_i(\theta)}{\partial \theta}``, from SymPy's
+    r"""For display: ``\frac{1}{N} \sum_i \frac{\partial \ell_i(\theta)}{\partial \theta}``, from SymPy's
     ``\frac{\sum_i \frac{\partial}{\partial \theta} \ell(i, \theta)}{N}``."""
     return ordered_product(reciprocal(N_), with_partials(e * N_))
 th = S(r"\theta")
