@@ -20,10 +20,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "check", help="decide a hand-written LaTeX form against a reference",
         description="Decide whether a hand-written LaTeX form equals a reference result. "
                     "Exit status: 0 equivalent, 1 not equivalent, 3 unknown, 2 error.")
-    p.add_argument("--against", required=True, metavar="NAME", help="the reference, such as lstm.cell_jacobian")
+    p.add_argument("--against", metavar="NAME", help="the reference, such as lstm.cell_jacobian (required "
+                                                       "unless --batch)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--timeout", type=float, default=None, metavar="S",
                    help="seconds for the symbolic attempt (default 10)")
+    p.add_argument("--batch", metavar="FILE.jsonl", help='grade every line {"id": ..., "against": NAME, '
+                   '"latex": ...} of FILE (- for standard input); one JSON verdict per line, in order; exit 0 '
+                   'once every line has its verdict (symdl.batch)')
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes for --batch (default 1)")
     p.add_argument("latex", nargs="?", default="-", metavar="LATEX",
                    help="the right-hand side or a whole equation; '-' or nothing reads standard input")
     p.set_defaults(run=run, func=run)
@@ -31,19 +36,31 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    from .check import TIMEOUT, Verdict, check
+    from .batch import bounded_check, run_batch
+    from .check import TIMEOUT, Verdict
 
-    text = sys.stdin.read() if args.latex in (None, "-") else args.latex
     timeout = args.timeout if args.timeout is not None else TIMEOUT
+    if getattr(args, "batch", None) is not None:
+        return run_batch(args.batch, jobs=args.jobs, timeout=timeout)
+    if args.against is None:
+        print("symdl check: --against NAME is required (or --batch FILE.jsonl)", file=sys.stderr)
+        return EXIT["error"]
+    text = _stdin() if args.latex in (None, "-") else args.latex
     if not timeout > 0:
         verdict = Verdict("error", None, f"invalid --timeout {args.timeout}: must be > 0", args.against)
-    else:
-        verdict = check(text.rstrip("\n"), against=args.against, timeout=timeout)
+    else:  # in a worker killed at timeout + a few seconds, whatever the input makes SymPy do
+        verdict = bounded_check(text.rstrip("\n"), args.against, timeout=timeout)
     if args.json:
         print(json.dumps(verdict.to_json(), indent=None))
     else:
         print(str(verdict))
     return EXIT[verdict.verdict]
+
+
+def _stdin() -> str:
+    """Standard input as text; bytes that are not UTF-8 become U+FFFD, which the reader reports."""
+    raw = getattr(sys.stdin, "buffer", None)
+    return raw.read().decode("utf-8", errors="replace") if raw is not None else sys.stdin.read()
 
 
 def main(argv=None) -> int:
