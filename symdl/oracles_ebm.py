@@ -112,10 +112,6 @@ def free_energy(energy: OneLayer, x, y, zgrid, beta) -> float:
     return float(-torch.logsumexp(-beta * energy.batch(x, y, zgrid), 0) / beta)
 
 
-def min_energy(energy: OneLayer, x, y, zgrid) -> float:
-    return float(energy.batch(x, y, zgrid).min())
-
-
 def nll_loss_torch(energy: OneLayer, w, xs, ys_index, grid, beta):
     """``-(1/(N beta)) sum_i log P_w(y_i | x_i)`` by ``Categorical(logits=-beta F_w)`` (a tensor)."""
     import torch
