@@ -82,7 +82,7 @@ class Verdict:
             out["sizes"] = list(self.sizes)
         if self.proof:
             out["proof"] = self.proof
-        return out
+        return _strict_json(out)
 
     def __str__(self) -> str:
         lines = [f"{self.verdict}" + (f" ({self.method})" if self.method else "") + f": {self.message}"]
@@ -94,6 +94,18 @@ class Verdict:
 
     def _repr_markdown_(self) -> str:
         return "```\n" + str(self) + "\n```"
+
+
+def _strict_json(x):
+    """``x`` with every infinite or NaN float as the string "Infinity", "-Infinity" or "NaN":
+    ``json.dumps`` would write bare ``Infinity``, which strict JSON readers (jq, browsers) reject."""
+    if isinstance(x, float) and not np.isfinite(x):
+        return "NaN" if np.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
+    if isinstance(x, dict):
+        return {k: _strict_json(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_strict_json(v) for v in x]
+    return x
 
 
 # -- reading -------------------------------------------------------------------------------------
