@@ -262,81 +262,93 @@ def _with(ref: Reference, checks) -> Reference:
 # -- the references --------------------------------------------------------------------------
 
 
-def _gd_refs() -> list[Reference]:
-    theta, N, B, card_B = S(r"\theta_k"), sp.Symbol("N", integer=True, positive=True), S("B"), S("|B|")
-    i = sp.Symbol("i", integer=True, positive=True)
-    lr_inp = Input(gamma, "nonnegative", "learning rate (step size)")
-    aliases = {**RATE_ALIASES, r"\gamma_k": r"\gamma"}
-    gd_grads = S(r"\nabla \ell_i(\theta_k)")
-    gd_expr = ordered_sum(theta, ordered_product(-1, gamma, reciprocal(N), sp.Sum(sample_gradient(i), (i, 1, N))))
-    gd_inputs = (Input(theta, meaning="current parameter"), lr_inp,
-                 Input(gd_grads, meaning="per-sample gradients, one row per sample i = 1..N"))
-    gd = Reference("optim.gd", "gradient descent on the mean of the per-sample losses", r"\theta_{k+1}", gd_expr,
-                   gd_inputs, aliases=aliases, oracle="torch.optim.SGD on the mean of N per-sample losses (autograd)",
-                   evaluator=_evaluate_mean_gradient)
-    sgd_expr = ordered_sum(theta, ordered_product(-1, gamma, reciprocal(card_B), batch_gradient_sum(B)))
-    sgd_inputs = (*gd_inputs, Input(B, "count", "mini-batch: indices j in 1..N"))
-    sgd = Reference("optim.sgd", "mini-batch SGD: the mean gradient over a batch $B$ of samples", r"\theta_{k+1}",
-                    sgd_expr,
-                    sgd_inputs, aliases={**aliases, r"\nabla \ell_j(\theta_k)": r"\nabla \ell_i(\theta_k)",
-                                         "M_i": "B", "M": "B"},
+THETA_K, N_SAMPLES, BATCH, CARD_B = S(r"\theta_k"), sp.Symbol("N", integer=True, positive=True), S("B"), S("|B|")
+SAMPLE = sp.Symbol("i", integer=True, positive=True)
+#: The instances the GD and SGD proofs run: N = 1..5 samples, and every batch of N = 4.
+ALL_SAMPLES = [(n, None) for n in range(1, 6)]
+EVERY_BATCH = [(4, list(c)) for size in (1, 2, 3, 4) for c in combinations(range(1, 5), size)]
+MEAN_GRADIENT_INPUTS = (Input(THETA_K, meaning="current parameter"),
+                        Input(gamma, "nonnegative", "learning rate (step size)"),
+                        Input(S(r"\nabla \ell_i(\theta_k)"),
+                              meaning="per-sample gradients, one row per sample i = 1..N"))
+
+
+def _gd() -> Reference:
+    expr = ordered_sum(THETA_K, ordered_product(-1, gamma, reciprocal(N_SAMPLES),
+                                                sp.Sum(sample_gradient(SAMPLE), (SAMPLE, 1, N_SAMPLES))))
+    ref = Reference("optim.gd", "gradient descent on the mean of the per-sample losses", r"\theta_{k+1}", expr,
+                    MEAN_GRADIENT_INPUTS, aliases={**RATE_ALIASES, r"\gamma_k": r"\gamma"},
+                    oracle="torch.optim.SGD on the mean of N per-sample losses (autograd)",
+                    evaluator=_evaluate_mean_gradient)
+    return _with(ref, [
+        CheckSpec("symbolic", "equals theta - gamma dL/dtheta for L = (1/N) sum_i l_i (sp.diff)",
+                  _mean_gradient_proof(ref, ALL_SAMPLES, "N = 1..5"), timeout=60),
+        CheckSpec("numeric", "evaluate against the SymPy sum written out, in float64",
+                  _mean_gradient_numeric(ref, ALL_SAMPLES)),
+        _mean_loss_oracle(ref, batched=False),
+    ])
+
+
+def _sgd() -> Reference:
+    expr = ordered_sum(THETA_K, ordered_product(-1, gamma, reciprocal(CARD_B), batch_gradient_sum(BATCH)))
+    ref = Reference("optim.sgd", "mini-batch SGD: the mean gradient over a batch $B$ of samples", r"\theta_{k+1}",
+                    expr, (*MEAN_GRADIENT_INPUTS, Input(BATCH, "count", "mini-batch: indices j in 1..N")),
+                    aliases={**RATE_ALIASES, r"\gamma_k": r"\gamma",
+                             r"\nabla \ell_j(\theta_k)": r"\nabla \ell_i(\theta_k)", "M_i": "B", "M": "B"},
                     oracle="torch.optim.SGD on the mean of the batch's losses (autograd)",
                     evaluator=_evaluate_mean_gradient)
-
-    def explicit(batch, n):
-        """The update at ``n`` samples (GD) or for one ``batch``: the sum written out, in sample symbols."""
-        gs = [S(f"g_{k}") for k in range(1, n + 1)]
-        if batch is None:
-            e = gd_expr.subs(N, n).doit().replace(sample_gradient, lambda k: gs[int(k) - 1])
-        else:
-            e = sgd_expr.xreplace({batch_gradient_sum(B): sp.Add(*[gs[j - 1] for j in batch]), card_B: len(batch)})
-        return e, gs
-
-    def proof(batches):
-        def run():
-            for n, batch in batches:
-                ells = [sp.Function(f"ell_{k}") for k in range(1, n + 1)]
-                rows = range(1, n + 1) if batch is None else batch
-                loss = sp.Add(*[ells[j - 1](theta) for j in rows]) / len(rows)
-                want = theta - gamma * sp.diff(loss, theta)
-                e, gs = explicit(batch, n)
-                got = e.xreplace({g: sp.diff(ell(theta), theta) for g, ell in zip(gs, ells)})
-                if sp.expand(got - want) != 0:
-                    return False, f"differs from theta - gamma dL/dtheta at N = {n}, B = {batch}", None
-            return True, f"equal at {len(batches)} instances (N = 1..5; every batch of N = 4)", None
-        return run
-
-    def numeric(ref, batches):
-        def run():
-            rng = np.random.default_rng(3)
-            trials = []
-            for n, batch in batches:
-                e, gs = explicit(batch, n)
-                f = sp.lambdify([theta, gamma, *gs], e, "numpy")
-                for d in (1, 4):
-                    th, G, lr = rng.normal(size=d), rng.normal(size=(n, d)), rng.uniform(0.1, 2.0)
-                    vals = {r"\theta_k": th, r"\gamma": lr, r"\nabla \ell_i(\theta_k)": G}
-                    if batch is not None:
-                        vals["B"] = np.array(batch)
-                    trials.append((f"N = {n}, d = {d}", ref.evaluate(vals), f(th, lr, *G)))
-            return compare_trials(trials)
-        return run
-
-    all_n = [(n, None) for n in range(1, 6)]
-    batches = [(4, list(c)) for size in (1, 2, 3, 4) for c in combinations(range(1, 5), size)]
-    gd = _with(gd, [
-        CheckSpec("symbolic", "equals theta - gamma dL/dtheta for L = (1/N) sum_i l_i (sp.diff)", proof(all_n),
-                  timeout=60),
-        CheckSpec("numeric", "evaluate against the SymPy sum written out, in float64", numeric(gd, all_n)),
-        _mean_loss_oracle(gd, batched=False),
+    return _with(ref, [
+        CheckSpec("symbolic", "equals theta - gamma d/dtheta of the batch's mean loss (sp.diff)",
+                  _mean_gradient_proof(ref, EVERY_BATCH, "every batch of N = 4"), timeout=60),
+        CheckSpec("numeric", "evaluate against the SymPy sum written out, in float64",
+                  _mean_gradient_numeric(ref, EVERY_BATCH)),
+        _mean_loss_oracle(ref, batched=True),
     ])
-    sgd = _with(sgd, [
-        CheckSpec("symbolic", "equals theta - gamma d/dtheta of the batch's mean loss (sp.diff)", proof(batches),
-                  timeout=60),
-        CheckSpec("numeric", "evaluate against the SymPy sum written out, in float64", numeric(sgd, batches)),
-        _mean_loss_oracle(sgd, batched=True),
-    ])
-    return [gd, sgd]
+
+
+def _written_out(ref: Reference, batch, n: int):
+    """The update of optim.gd at ``n`` samples (``batch`` None) or of optim.sgd for one ``batch``: the sum
+    written out in sample symbols ``g_1..g_n``."""
+    gs = [S(f"g_{k}") for k in range(1, n + 1)]
+    if batch is None:
+        e = ref.expr.subs(N_SAMPLES, n).doit().replace(sample_gradient, lambda k: gs[int(k) - 1])
+    else:
+        e = ref.expr.xreplace({batch_gradient_sum(BATCH): sp.Add(*[gs[j - 1] for j in batch]), CARD_B: len(batch)})
+    return e, gs
+
+
+def _mean_gradient_proof(ref: Reference, instances, which: str):
+    """At each instance, the written-out update equals theta - gamma dL/dtheta by sp.diff of the mean loss."""
+    def run():
+        for n, batch in instances:
+            ells = [sp.Function(f"ell_{k}") for k in range(1, n + 1)]
+            rows = range(1, n + 1) if batch is None else batch
+            loss = sp.Add(*[ells[j - 1](THETA_K) for j in rows]) / len(rows)
+            want = THETA_K - gamma * sp.diff(loss, THETA_K)
+            e, gs = _written_out(ref, batch, n)
+            got = e.xreplace({g: sp.diff(ell(THETA_K), THETA_K) for g, ell in zip(gs, ells)})
+            if sp.expand(got - want) != 0:
+                return False, f"differs from theta - gamma dL/dtheta at N = {n}, B = {batch}", None
+        return True, f"equal at {len(instances)} instances ({which})", None
+    return run
+
+
+def _mean_gradient_numeric(ref: Reference, instances):
+    """``ref.evaluate`` against the written-out update compiled by lambdify, at d = 1 and 4."""
+    def run():
+        rng = np.random.default_rng(3)
+        trials = []
+        for n, batch in instances:
+            e, gs = _written_out(ref, batch, n)
+            f = sp.lambdify([THETA_K, gamma, *gs], e, "numpy")
+            for d in (1, 4):
+                th, G, lr = rng.normal(size=d), rng.normal(size=(n, d)), rng.uniform(0.1, 2.0)
+                vals = {r"\theta_k": th, r"\gamma": lr, r"\nabla \ell_i(\theta_k)": G}
+                if batch is not None:
+                    vals["B"] = np.array(batch)
+                trials.append((f"N = {n}, d = {d}", ref.evaluate(vals), f(th, lr, *G)))
+        return compare_trials(trials)
+    return run
 
 
 def _mean_loss_oracle(ref: Reference, batched: bool) -> CheckSpec:
@@ -547,4 +559,4 @@ def _nonmono() -> Reference:
 
 
 def references() -> list[Reference]:
-    return [*_gd_refs(), _heavy_ball(), _torch_sgd(), _rmsprop(), _adam(), _nonmono()]
+    return [_gd(), _sgd(), _heavy_ball(), _torch_sgd(), _rmsprop(), _adam(), _nonmono()]
