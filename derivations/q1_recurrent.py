@@ -434,8 +434,7 @@ def derivation() -> Derivation:
              "chain rule; the last factor is the immediate dependence at step t", checks=(_bptt_check(),)),
         ReferenceBlock("rnn.state_jacobian"),
         prose("Unrolling $\\tau - t$ steps and applying the engine to the composed map gives the ordered product, "
-              "later factors on the left (shown for a gap of 3; any gap is available as "
-              "symdl.ref(\"rnn.jacobian_product\").at(gap=k)):"),
+              "later factors on the left. It is shown for a gap of 3; the reference's at(gap=k) gives any gap."),
         ReferenceBlock("rnn.jacobian_product"),
         Step("sup-slope", tex(r"\gamma_\sigma = \sup_u |\sigma'(u)|: \quad \gamma_{\mathrm{sigmoid}} = \tfrac{1}{4}, "
                               r"\quad \gamma_{\tanh} = 1"),

@@ -17,7 +17,8 @@ from pathlib import Path
 from .derivation import Derivation, Figure, Prose, ReferenceBlock, Step, Table, TeX, Text, prose
 from .printing import display
 from .registry import ref
-from .render import BuildError, compile_pdf, copy_atomic, environment, latexmk_available, write_atomic
+from .render import (BuildError, compile_pdf, copy_atomic, environment, latexmk_available, overfull_lines,
+                     write_atomic)
 from .verify import METHODS, Result, run_checks
 
 
@@ -141,6 +142,7 @@ class BuildReport:
     verify_seconds: float = 0.0
     figure_seconds: float = 0.0
     tex_seconds: float = 0.0
+    overfull: list = field(default_factory=list)
     error: str = ""
 
     @property
@@ -180,6 +182,8 @@ def build(doc: Derivation, outdir: Path, *, pdf: bool = True, templates: Path | 
             t0 = time.perf_counter()
             try:
                 made = compile_pdf(tex_path, work, timeout=timeout)
+                log = work / f"{doc.slug}.log"
+                report.overfull = overfull_lines(log.read_text(errors="replace")) if log.exists() else []
             except BuildError as exc:
                 write_atomic(failed, source)
                 report.error = (f"{str(exc).replace(f'{doc.slug}.tex:', f'{failed}:')}\n"

@@ -124,6 +124,9 @@ def _build_one(src, out: Path, templates: Path, pdf: bool, timeout: float, force
     lines = [f"      checks: {summary} (verify {rep.verify_seconds:.1f} s, figures {rep.figure_seconds:.1f} s, "
              f"TeX {rep.tex_seconds:.1f} s, total {time.perf_counter() - t0:.1f} s)"]
     lines += [f"      wrote {p}" for p in (rep.tex, rep.pdf) if p is not None]
+    if rep.overfull:
+        shown = "; ".join(rep.overfull[:3]) + ("; ..." if len(rep.overfull) > 3 else "")
+        lines.append(f"      note: {len(rep.overfull)} line(s) run into the margin of {doc.slug}.tex: {shown}")
     if rep.error:
         lines.append(f"symdl: error: {src.module}: {rep.error}")
         return (EXIT_REFUTED if rep.error.startswith("refuted") else EXIT_ERROR), lines

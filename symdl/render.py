@@ -68,7 +68,16 @@ def environment(project_templates: Path | None = None):
         keep_trailing_newline=True, autoescape=False, finalize=finalize,
         undefined=jinja2.StrictUndefined,
     )
+    env.filters["breakable"] = breakable
     return env
+
+
+def breakable(value) -> TeX:
+    """Escaped text that may break after ``.``, ``_``, ``:`` and ``/`` (long names in narrow columns)."""
+    out = escape_text(value)
+    for mark in (".", r"\_", ":", "/"):
+        out = out.replace(mark, mark + r"\allowbreak{}")
+    return TeX(out)
 
 
 # -- atomic files --------------------------------------------------------------------------
@@ -154,6 +163,13 @@ def tex_environment() -> dict:
         "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH, "FORCE_SOURCE_DATE": "1", "TZ": "UTC",
     })
     return env
+
+
+def overfull_lines(log: str) -> list[str]:
+    """Where TeX had to let a line run into the margin: ``"<file> lines 58--59 (43.8pt too wide)"``."""
+    return [f"lines {m.group(2)} ({m.group(1)} too wide)"
+            for m in re.finditer(r"Overfull \\hbox \(([\d.]+pt) too wide\) (?:in paragraph at lines|detected at line) "
+                                 r"([\d-]+)", log)]
 
 
 def latexmk_available() -> bool:
