@@ -186,7 +186,10 @@ class Builder:
     def build(self, node) -> Item:
         start, end = _span(node)
         method = getattr(self, "b_" + node.data)
-        return Item(method(node, start, end), start, end)
+        obj = method(node, start, end)
+        if obj is sp.nan or obj is sp.zoo:  # where it first appears: \infty - \infty, 0 \cdot \infty
+            raise self.error(f"'{self.src(start, end).strip()[:40]}' is undefined", start, "a defined value")
+        return Item(obj, start, end)
 
     def value(self, node):
         """A finished value: names resolved, nothing left waiting for an argument."""
