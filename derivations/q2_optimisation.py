@@ -165,7 +165,8 @@ def mapping_solution():
     return sol, b2
 
 
-def _momentum_steps():
+def _mapping_step():
+    """Which heavy ball is PyTorch's SGD: SymPy solves for beta_2 and tau; torch under a varying rate."""
     sol, b2 = mapping_solution()
     beta_2 = sol[0][b2] if len(sol) == 1 else None
 
@@ -202,7 +203,11 @@ def _momentum_steps():
                 CheckSpec("oracle", "torch.optim.SGD(momentum=mu) under a varying rate against heavy ball with "
                                     "beta_t = mu gamma_t / gamma_(t-1), 120 steps", varying_rate_oracle)),
         boxed=True)
+    return solve_step
 
+
+def _induction_steps():
+    """Heavy ball with beta_t = mu gamma_t / gamma_(t-1) is PyTorch's SGD at every step: base, step, unrolled."""
     # Base case: heavy ball from rest (w_{-1} = w_0) against PyTorch's b_1 = g_1.
     base_hb = O.unroll_heavy_ball(1, theta0, gs, rates, [beta])[1]
     base_pt = O.unroll_torch_sgd(1, theta0, gs, rates, O.mu, O.tau)[1]
@@ -232,7 +237,12 @@ def _momentum_steps():
         f"gives the same $w_t$ for every $t \\le {K}$",
         checks=(symbolic_equal(sp.Matrix(torch_run), sp.Matrix(heavy_run), f"{K} unrolled steps of each, equal",
                                simplifier=lambda z: sp.simplify(sp.together(z))),))
+    return base, induct, unrolled
 
+
+def _non_pytorch_steps():
+    """Two forms that are not PyTorch's: dampening, and Sutskever's rate inside the buffer."""
+    torch_run = O.unroll_torch_sgd(2, theta0, gs, rates, O.mu, 0)
     damp_pt = O.unroll_torch_sgd(2, theta0, gs, rates, O.mu, O.tau)[2]
     damp_hb = O.unroll_heavy_ball(2, theta0, gs, rates, [0, O.mu * rates[1] / rates[0]])[2]
     damp_gap = sp.factor(damp_pt - damp_hb)
@@ -252,7 +262,7 @@ def _momentum_steps():
         checks=(symbolic_equal(sut_gap, O.mu * gs[0] * (rates[1] - rates[0]), "two unrolled steps, factored"),
                 symbolic_equal(sp.Matrix(sut), sp.Matrix(heavy_const),
                                f"Sutskever equals heavy ball with beta = mu for {K} steps")))
-    return solve_step, base, induct, unrolled, damp, sutskever
+    return damp, sutskever
 
 
 # -- 3. stability on a quadratic ------------------------------------------------------------------
@@ -470,7 +480,8 @@ def _eps_step():
                 relation="\\ne")
 
 
-def _adam_steps():
+def _bias_steps():
+    """Why Adam divides by 1 - beta_1^t: the moving average from m_0 = 0, unrolled, and its expectation."""
     b1 = O.beta1
     t_, k_ = sp.Symbol("t", integer=True, positive=True), sp.Symbol("k", integer=True, positive=True)
     b1p = sp.Symbol(r"\beta_1", positive=True)
@@ -507,7 +518,11 @@ def _adam_steps():
                 _check("symbolic", "unrolled, expectation by linearity", bias_proof, 60),
                 symbolic_equal(sp.factor(e5), (1 - b1**5) * G, "t = 5 factored")),
         boxed=True)
+    return unroll_step, bias_step
 
+
+def _rearranged_step():
+    """PyTorch's rearranged Adam update is the textbook one."""
     textbook, pytorch = O.adam_forms(ref("optim.adam"))
     rearranged = Step(
         "pytorch-adam", tex(r"w_t - \frac{\gamma}{c_1}\,\frac{M}{\sqrt{V}/\sqrt{c_2} + \epsilon} = "
@@ -518,7 +533,11 @@ def _adam_steps():
         "$w_t - \\gamma \\hat m_{t+1}/(\\sqrt{\\hat v_{t+1}} + \\epsilon)$; $\\epsilon$ stays outside the root",
         checks=(symbolic_equal(textbook, pytorch, "SymPy simplifies the difference (positive M, V, c_1, c_2)"),
                 *[c for c in ref("optim.adam").checks if c.method == "oracle"]))
+    return rearranged
 
+
+def _seed_adam_step():
+    """The seed's Adam (numerator m_t) against torch.optim.Adam: it does not move on the first step."""
     # The seed's Adam: numerator m_t instead of the corrected m_{t+1} / (1 - beta_1^{t+1}).
     adam = ref("optim.adam")
     d = {k.name: k for k in adam.definitions}
@@ -535,15 +554,6 @@ def _adam_steps():
         return _differs(np.array([seed_value()]), torch_w1,
                         "first step from w_0 = 1, g_1 = 0.5, gamma = 0.1: the seed's w_1 against torch.optim.Adam's")
 
-    uncorrected = adam.expr.xreplace({d[r"\hat{m}_{t+1}"]: d["m_{t+1}"], d[r"\hat{v}_{t+1}"]: d["v_{t+1}"]})
-    unc = substitute_definitions(uncorrected, adam.definitions)
-    w_sym, gsym = adam.symbols["w_t"], adam.symbols["g_t"]
-    step_ratio = (w_sym - unc) / (w_sym - substitute_definitions(adam.expr, adam.definitions))
-    ratio_first = step_ratio.xreplace({adam.symbols["m_t"]: 0, adam.symbols["v_t"]: 0, adam.symbols[r"\epsilon"]: 0,
-                                       adam.symbols["t"]: 0})
-    ratio_num = sp.simplify(ratio_first.subs({gsym: sp.Rational(1, 2), O.beta1: sp.Rational(9, 10),
-                                              O.beta2: sp.Rational(999, 1000)}))
-
     seed_step = Step(
         "seed-adam", tex(r"w_{t+1} = ") + display(seed_expr)
         + tex(r": \quad w_1 = w_0 \text{ at } m_0 = 0, \text{ while Adam moves by about } \gamma"),
@@ -553,6 +563,21 @@ def _adam_steps():
         checks=(CheckSpec("oracle", "the seed's update against torch.optim.Adam (a refutation: passes when they "
                                     "differ)", refute),),
         relation="\\ne")
+    return seed_step
+
+
+def _uncorrected_step():
+    """Dropping the bias correction scales the first step by (1 - beta_1)/sqrt(1 - beta_2)."""
+    adam = ref("optim.adam")
+    d = {k.name: k for k in adam.definitions}
+    uncorrected = adam.expr.xreplace({d[r"\hat{m}_{t+1}"]: d["m_{t+1}"], d[r"\hat{v}_{t+1}"]: d["v_{t+1}"]})
+    unc = substitute_definitions(uncorrected, adam.definitions)
+    w_sym, gsym = adam.symbols["w_t"], adam.symbols["g_t"]
+    step_ratio = (w_sym - unc) / (w_sym - substitute_definitions(adam.expr, adam.definitions))
+    ratio_first = step_ratio.xreplace({adam.symbols["m_t"]: 0, adam.symbols["v_t"]: 0, adam.symbols[r"\epsilon"]: 0,
+                                       adam.symbols["t"]: 0})
+    ratio_num = sp.simplify(ratio_first.subs({gsym: sp.Rational(1, 2), O.beta1: sp.Rational(9, 10),
+                                              O.beta2: sp.Rational(999, 1000)}))
     unc_step = Step(
         "uncorrected", tex(r"\frac{\text{step without correction}}{\text{step with correction}}\Big|_{t=0,\,\epsilon=0} "
                            r"= ") + display(sp.simplify(ratio_first)) + tex(r" = ") + display(ratio_num)
@@ -561,7 +586,7 @@ def _adam_steps():
         "$(1-\\beta_1)/\\sqrt{1-\\beta_2}$: with the usual decays about 3.16 times too large",
         checks=(symbolic_equal(ratio_num, sp.Rational(1, 10) / sp.sqrt(sp.Rational(1, 1000)),
                                "the two first steps' ratio"),))
-    return unroll_step, bias_step, rearranged, seed_step, unc_step
+    return unc_step
 
 
 RMSPROP_ALGO = tex(
@@ -878,9 +903,10 @@ def make_rosenbrock_figure(path):
 # -- the document -------------------------------------------------------------------------------------
 
 
-def derivation() -> Derivation:
+def _gd_section() -> Section:
+    """Parts (a), (b): GD from the derivative of the mean loss; SGD's step is unbiased."""
     gd_step, enum_step, general_step = _gd_steps()
-    gd = Section("Gradient descent and mini-batch SGD (parts a, b)", (
+    return Section("Gradient descent and mini-batch SGD (parts a, b)", (
         prose("The loss is the mean of per-sample losses, $L(\\theta) = \\frac{1}{N}\\sum_{i=1}^{N} \\ell_i(\\theta)$ "
               "with $\\ell_i(\\theta) = \\ell(\\hat y_\\theta(x_i), y_i)$. Gradient descent steps against its "
               "gradient, which SymPy computes from the definition:"),
@@ -895,8 +921,13 @@ def derivation() -> Derivation:
               "and are not graded here."),
     ))
 
-    solve_step, base, induct, unrolled, damp, sutskever = _momentum_steps()
-    momentum = Section("Heavy-ball momentum and PyTorch's SGD (part g)", (
+
+def _momentum_section() -> Section:
+    """Part (g): heavy ball against PyTorch's SGD, by induction on the step."""
+    solve_step = _mapping_step()
+    base, induct, unrolled = _induction_steps()
+    damp, sutskever = _non_pytorch_steps()
+    return Section("Heavy-ball momentum and PyTorch's SGD (part g)", (
         prose("The seed writes the stochastic heavy ball. PyTorch implements momentum differently, with a buffer "
               "$b_t$, a dampening $\\tau$ and a first step $b_1 = g_1$; its algorithm, in the layout of its docstring:"),
         Step("torch-sgd", SGD_ALGO, "torch.optim.SGD with nesterov=False, held against torch step by step",
@@ -914,9 +945,12 @@ def derivation() -> Derivation:
               "$\\theta_{t-1} - \\gamma g_t$; the buffer formula then agrees with it only for $\\tau = 0$."),
     ))
 
+
+def _stability_section() -> Section:
+    """Which momentum coefficients converge on a quadratic, and the seed's claims about them."""
     grad_step, rec_step, poly_step, roots_step, region = _stability_steps()
     zero_step, neg_step, above, one = _grading_steps()
-    stability = Section("Which momentum coefficients converge?", (
+    return Section("Which momentum coefficients converge?", (
         prose("Run heavy ball on the quadratic $f(w) = \\frac{1}{2}\\lambda w^2$ (each eigen-direction of a "
               "quadratic behaves like this, $\\lambda$ its curvature):"),
         grad_step, rec_step, poly_step, roots_step, region,
@@ -937,8 +971,12 @@ def derivation() -> Derivation:
               "also widens the stable step sizes: up to $\\gamma\\lambda < 2(1 + \\beta)$ instead of GD's 2."),
     ))
 
-    unroll_step, bias_step, rearranged, seed_step, unc_step = _adam_steps()
-    adaptive = Section("RMSprop and Adam (part h)", (
+
+def _adaptive_section() -> Section:
+    """Part (h): RMSprop and Adam as PyTorch computes them; the bias correction; the seed's Adam."""
+    unroll_step, bias_step = _bias_steps()
+    rearranged, seed_step, unc_step = _rearranged_step(), _seed_adam_step(), _uncorrected_step()
+    return Section("RMSprop and Adam (part h)", (
         prose("RMSprop as torch.optim.RMSprop implements it (not centred, no momentum):"),
         Step("rmsprop-algorithm", RMSPROP_ALGO, "torch.optim.RMSprop, held against torch step by step",
              checks=_oracle_checks("optim.rmsprop"), relation="def"),
@@ -958,8 +996,11 @@ def derivation() -> Derivation:
         seed_step, unc_step,
     ))
 
+
+def _nonmono_section() -> Section:
+    """Part (i): the NONMONO rule against the seed's reading of it."""
     table, nm_step = _nonmono_blocks()
-    nonmono = Section("The NONMONO learning-rate rule", (
+    return Section("The NONMONO learning-rate rule", (
         prose("The rule, as AWD-LSTM-style training loops write it:"),
         Step("nonmono-algorithm", NONMONO_ALGO, "the rule after every epoch, against an AWD-LSTM-style loop",
              checks=_oracle_checks("optim.lr_decay_nonmono"), relation="def"),
@@ -972,7 +1013,10 @@ def derivation() -> Derivation:
               "the first NONMONO epochs."),
     ))
 
-    figures = Section("Trajectories", (
+
+def _trajectories_section() -> Section:
+    """Every optimiser's path on a quadratic and on Rosenbrock's function, re-run by torch.optim."""
+    return Section("Trajectories", (
         prose("Each optimiser stepped by its symdl reference from the same start; SGD draws batches of 2 from 8 "
               "samples whose losses differ from the loss by zero-mean linear terms, so their mean is the loss "
               "itself. Every path is re-run by torch.optim with autograd and must agree."),
@@ -990,13 +1034,17 @@ def derivation() -> Derivation:
                              "travels only about $1500\\gamma$.",
                make_rosenbrock_figure, checks=(_trajectory_check("rosenbrock"),), width="0.98"),
     ))
+
+
+def derivation() -> Derivation:
     return Derivation(
         slug="q2-optimisation",
         title="Question 2: Optimisation",
         description="GD and SGD, heavy ball against PyTorch's SGD, stability of momentum, RMSprop and Adam, "
                     "the NONMONO rule",
         question=QUESTION,
-        sections=(gd, momentum, stability, adaptive, nonmono, figures) + _audit(),
+        sections=(_gd_section(), _momentum_section(), _stability_section(), _adaptive_section(),
+                  _nonmono_section(), _trajectories_section()) + _audit(),
         references=tuple(r.name for r in O.references()),
     )
 
