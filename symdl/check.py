@@ -471,9 +471,9 @@ def check(hand, against: str, *, timeout: float = TIMEOUT, seed: int = 0, rtol: 
                        details={"expected": exc.expected} if exc.expected else {})
     try:
         w = numeric_witness(expr, ref, seed=seed, rtol=rtol)
-    except RecursionError:  # SymPy's printers recurse once per factor of a long matrix product
-        return Verdict("unknown", None, "the hand form is too large to evaluate (SymPy recursed too deeply "
-                       "compiling it, as for a product of hundreds of matrices); no proof was attempted", ref.name)
+    except (RecursionError, SyntaxError):  # printers recurse, and Python nests calls at most 200 deep, per factor
+        return Verdict("unknown", None, "the hand form is too large to evaluate (compiling it nested too deeply, "
+                       "as for a product of hundreds of matrices); no proof was attempted", ref.name)
     sizes = tuple(w.sizes)
     where = "; ".join(describe_size(s) for s in sizes)
     if w.counterexample is not None:
