@@ -304,7 +304,7 @@ def numeric_witness(expr, ref, *, seed: int = 0, rtol: float = RTOL) -> Witness:
                     with np.errstate(all="ignore"):
                         got = np.asarray(evaluate_expression(select_branches(hand, ref, values), ref.inputs, ref.functions, values, ops, "numpy",
                                                              "the hand form"), dtype=np.float64)
-                except (NotImplementedError, NameError, TypeError, ValueError) as exc:
+                except (NotImplementedError, NameError, TypeError, ValueError, OverflowError) as exc:
                     out.failure = f"the hand form could not be evaluated numerically ({exc})"
                     return out
                 if got.size == 1 and want.size == 1:
