@@ -18,6 +18,7 @@ CONTRACT_ORDER = {
     "optim.gd": r"\theta_k - \gamma \frac{1}{N} \sum_{i=1}^{N} \nabla \ell_{i}(\theta_k)",
     "optim.sgd": r"\theta_k - \gamma \frac{1}{|B|} \sum_{j \in B} \nabla \ell_j(\theta_k)",
     "latent.sparse_coding_energy": r"\lVert y - W z \rVert^2 + \lambda \lVert z \rVert_1",
+    "ebm.free_energy": r"-\frac{1}{\beta} \log{\left(\int_{z} e^{- \beta E\left(x, y, z\right)}\, dz \right)}",
     "contrastive.pirl_h": r"\frac{\exp\left(s\left(v_I, v_{I^t}\right)/\tau\right)}{\exp\left(s\left(v_I, "
                           r"v_{I^t}\right)/\tau\right) + \sum_{I' \in D_N} \exp\left(s\left(v_{I^t}, "
                           r"v_{I'}\right)/\tau\right)}",

@@ -79,6 +79,8 @@ def gibbs_expr(energy=F(x, y), var=y, dummy=y_):
 GIBBS = gibbs_expr()
 JOINT = sp.exp(-beta * E(x, y, z)) / integral(integral(sp.exp(-beta * E(x, y_, z_)), z_), y_)
 FREE_ENERGY = -sp.log(integral(sp.exp(-beta * E(x, y, z)), z)) / beta
+#: The same, printed as REFERENCES.md writes it: -\frac{1}{\beta} \log \int_z ...
+FREE_ENERGY_DISPLAY = ordered_product(-1, reciprocal(beta), sp.log(integral(sp.exp(-beta * E(x, y, z)), z)))
 #: The per-sample NLL loss, written from -(1/beta) log P_w(y_i | x_i) (see nll_from_likelihood).
 NLL_TERM = F_w(x_i, y_i) + sp.log(integral(sp.exp(-beta * F_w(x_i, y)), y)) / beta
 NLL_LOSS = sp.Sum(NLL_TERM, (i, 1, N)) / N
@@ -382,7 +384,7 @@ def _free_energy() -> Reference:
         "ebm.free_energy",
         r"the free energy $F_\beta(x, y) = -\frac{1}{\beta} \log \int_z \exp(-\beta E(x, y, z))\, dz$",
         r"F_\beta(x,y)",
-        FREE_ENERGY, (Input(x, meaning="input"), Input(y, meaning="a point y, passed to E as given"),
+        FREE_ENERGY_DISPLAY, (Input(x, meaning="input"), Input(y, meaning="a point y, passed to E as given"),
                       Input(z, meaning="grid of z"), Input(beta, "positive", "inverse temperature")),
         functions={"E": E}, oracle="-(1/beta) torch.logsumexp(-beta E)", evaluator=_eval_free_energy)
 
