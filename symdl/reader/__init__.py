@@ -69,7 +69,7 @@ def parse(text: str):
         pos = exc.pos_in_stream
         ch = text[pos] if pos < len(text) else ""
         if ch == "\\":
-            cmd = re.match(r"\\([A-Za-z]+|.)", text[pos:]).group(0)
+            cmd = re.match(r"\\([A-Za-z]+|.?)", text[pos:], re.S).group(0)  # a lone \ at the end too
             raise ReadError(f"unknown command {cmd}", pos, text, _describe(exc.allowed or ())) from None
         raise ReadError(f"unexpected '{ch}'; expected {_describe(exc.allowed or ())}", pos, text,
                         _describe(exc.allowed or ())) from None
