@@ -1,0 +1,112 @@
+"""Batch grading throughput: ``symdl check --batch`` with --jobs 2 against --jobs 1 (issue 7, part 6).
+
+200 lines, right and wrong hand forms of rnn, lstm, optim and ebm references,
+graded by the whole command.  The two job counts run alternately, several
+times, and the figure is the ratio of the median wall times (the machine is
+shared: only a ratio measured side by side means anything).  Not a test.
+
+    python benchmarks/batch.py [--lines 200] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SYMDL = str(Path(sys.executable).parent / "symdl")
+
+FORMS = [
+    ("rnn.state", r"\sigma(W_1 h_{t-1} + W_2 x_t)"),
+    ("rnn.state", r"\tanh(W_1 h_{t-1} + W_2 x_t)"),
+    ("rnn.state_jacobian", r"\operatorname{diag}(\sigma'(a_t)) W_1"),
+    ("rnn.state_jacobian", r"W_1^\top \operatorname{diag}(\sigma'(a_t))"),
+    ("lstm.cell_update", r"f_t \odot c_{t-1} + i_t \odot g_t"),
+    ("lstm.cell_update", r"f_t \odot c_{t-1} - i_t \odot g_t"),
+    ("lstm.hidden", r"o_t \odot \tanh(c_t)"),
+    ("lstm.cell_jacobian_direct", r"\operatorname{diag}(f_t)"),
+    ("lstm.cell_jacobian_direct", r"\operatorname{diag}(i_t)"),
+    ("lstm.cell_jacobian", r"\operatorname{diag}(f_t) + \left[\operatorname{diag}(c_{t-1} \odot f_t \odot (1 - f_t))"
+                           r" W_{fh} + \operatorname{diag}(g_t \odot i_t \odot (1-i_t)) W_{ih} + \operatorname{diag}"
+                           r"(i_t \odot (1 - g_t^2)) W_{gh}\right] \operatorname{diag}(o_{t-1} \odot (1 - \tanh^2"
+                           r"(c_{t-1})))"),
+    ("optim.heavy_ball", r"w_t - \gamma g_t + \beta (w_t - w_{t-1})"),
+    ("optim.heavy_ball", r"w_t - \gamma g_t"),
+    ("optim.adam", r"w_{t+1} = w_t - \gamma \frac{\hat m_{t+1}}{\sqrt{\hat v_{t+1}} + \epsilon}"),
+    ("optim.adam", r"w_t - \gamma \frac{m_{t+1}}{\sqrt{v_{t+1}} + \epsilon}"),
+    ("optim.rmsprop", r"w_t - \gamma \frac{g_t}{\sqrt{\alpha v_t + (1 - \alpha) g_t^2} + \epsilon}"),
+    ("ebm.gibbs", r"\frac{\exp(-\beta F(x,y))}{\int_{y'} \exp(-\beta F(x,y'))\, dy'}"),
+    ("ebm.gibbs", r"\exp(-\beta F(x,y))"),
+    ("optim.adam", r"w_t + \input{/etc/passwd}"),
+    ("lstm.cell_jacobian", r"W_{fh} + c_{t-1}"),
+    ("optim.adam", "not json"),
+]
+
+
+def variant(latex: str, i: int) -> str:
+    """Every other line scaled by 1 + i/1000: a class's answers are mostly distinct, so nothing
+    compiled for one line can be reused for the next."""
+    if i % 2 == 0:
+        return latex
+    lhs, eq, rhs = latex.rpartition("= ")
+    return f"{lhs}{eq}{1 + i / 1000:g} \\cdot ({rhs})"
+
+
+def batch_file(lines: int) -> str:
+    """``lines`` JSON lines cycling through FORMS (one of them deliberately not JSON)."""
+    out = []
+    for i in range(lines):
+        against, latex = FORMS[i % len(FORMS)]
+        out.append(latex if latex == "not json" else
+                   json.dumps({"id": i, "against": against, "latex": variant(latex, i)}))
+    return "\n".join(out) + "\n"
+
+
+def run(path: str, jobs: int) -> tuple[float, float, list[str]]:
+    """Wall time of the whole command, the grading time it reports (after Python and SymPy have
+    started), and the verdicts."""
+    start = time.perf_counter()
+    proc = subprocess.run([SYMDL, "check", "--batch", path, "--jobs", str(jobs)], capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"symdl check --batch failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    graded = float(re.search(r"graded in ([0-9.]+) s", proc.stderr).group(1))
+    return elapsed, graded, [json.loads(line)["verdict"] for line in proc.stdout.splitlines()]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--lines", type=int, default=200)
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "batch.jsonl")
+        Path(path).write_text(batch_file(args.lines))
+        times: dict[int, list[float]] = {1: [], 2: []}
+        grading: dict[int, list[float]] = {1: [], 2: []}
+        verdicts: dict[int, list[str]] = {}
+        for _ in range(args.runs):
+            for jobs in (1, 2):
+                elapsed, graded, verdicts[jobs] = run(path, jobs)
+                times[jobs].append(elapsed)
+                grading[jobs].append(graded)
+    one, two = statistics.median(times[1]), statistics.median(times[2])
+    g1, g2 = statistics.median(grading[1]), statistics.median(grading[2])
+    counts = {v: verdicts[1].count(v) for v in dict.fromkeys(verdicts[1])}
+    print(f"batch of {args.lines} lines {counts}, {args.runs} runs of each, alternating; medians:")
+    print("| measure | --jobs 1 | --jobs 2 | ratio (target >= 1.6x) |\n| --- | --- | --- | --- |")
+    print(f"| whole command (wall) | {one:.2f} s | {two:.2f} s | {one / two:.2f}x |")
+    print(f"| grading, as the command reports it | {g1:.2f} s | {g2:.2f} s | {g1 / g2:.2f}x |")
+    if verdicts[1] != verdicts[2]:
+        print("warning: --jobs 1 and --jobs 2 gave different verdicts", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
