@@ -95,13 +95,7 @@ class CoursePrinter(LatexPrinter):
             del self._bound[d]
 
     def _print_MatAdd(self, expr):
-        out = []
-        for i, term in enumerate(expr.args):
-            s = self._print(term)
-            if i and not s.startswith("-"):
-                out.append("+")
-            out.append(s)
-        return " ".join(out)
+        return self._join_terms(expr.args)
 
     def _print_MatMul(self, expr):
         coeff, mats = expr.as_coeff_mmul()
@@ -128,12 +122,18 @@ class CoursePrinter(LatexPrinter):
         An unevaluated ``Add`` keeps the order it was built in; otherwise, when
         some terms are negative, the positive ones come first, a bare symbol first of all.
         """
-        terms = list(expr.args) if order == "none" or not expr.is_commutative else list(expr.as_ordered_terms())
+        built = list(expr.args)
+        if built != list(sp.Add(*built).args):  # built unevaluated, in an order of its author's
+            return self._join_terms(built)
+        terms = list(expr.as_ordered_terms()) if expr.is_commutative else built
         negative = [t for t in terms if t.could_extract_minus_sign()]
         if negative and len(negative) < len(terms):
             positive = [t for t in terms if not t.could_extract_minus_sign()]
             positive.sort(key=lambda t: not (t.is_Symbol or isinstance(t, sp.Indexed)))
             terms = positive + negative
+        return self._join_terms(terms)
+
+    def _join_terms(self, terms) -> str:
         out = []
         for i, term in enumerate(terms):
             s = self._print(term)
@@ -154,7 +154,7 @@ class CoursePrinter(LatexPrinter):
         if all(len(lim) == 3 and lim[1] == -sp.oo and lim[2] == sp.oo for lim in expr.limits):
             signs = "".join(r"\int_{%s}" % self._print(lim[0]) for lim in reversed(expr.limits))
             ds = "".join(r"\, d%s" % self._print(lim[0]) for lim in expr.limits)
-            return r"%s %s%s" % (signs, self.parenthesize(expr.function, 50), ds)
+            return r"%s %s%s" % (signs, self.parenthesize(expr.function, 50, strict=True), ds)
         return super()._print_Integral(expr)
 
     def _print_Transpose(self, expr):
