@@ -23,6 +23,7 @@ import os
 import resource
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -82,7 +83,10 @@ def _serve(conn, timeout: float, memory: int | None) -> None:
     from .check import Verdict, check
 
     while True:
-        task = conn.recv()
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):  # the batch is gone (killed): so is its worker
+            return
         if task is None:
             return
         index, against, latex = task
@@ -90,7 +94,10 @@ def _serve(conn, timeout: float, memory: int | None) -> None:
             verdict = check(latex, against=against, timeout=timeout)
         except Exception as exc:  # one broken line answers for itself and the worker goes on
             verdict = Verdict("error", None, f"the check failed: {type(exc).__name__}: {exc}", against)
-        conn.send((index, verdict))
+        try:
+            conn.send((index, verdict))
+        except (BrokenPipeError, OSError):
+            return
 
 
 def _mapped() -> int:
@@ -247,6 +254,10 @@ def grade(tasks: list[Task], *, jobs: int = 1, timeout: float = 10.0,
         yield {"id": task.id, "line": task.line, **verdict.to_json()}
 
 
+def _terminate(signum, frame):
+    raise SystemExit(128 + signum)
+
+
 def run_batch(path: str, *, jobs: int = 1, timeout: float = 10.0, out=None, err=None) -> int:
     """The ``--batch`` subcommand: verdicts to ``out`` as JSON lines, a count to ``err``.
 
@@ -272,9 +283,19 @@ def run_batch(path: str, *, jobs: int = 1, timeout: float = 10.0, out=None, err=
         return 2
     counts: dict[str, int] = {}
     start = time.monotonic()
-    for answer in grade(tasks, jobs=jobs, timeout=timeout):
-        counts[answer["verdict"]] = counts.get(answer["verdict"], 0) + 1
-        print(json.dumps(answer), file=out, flush=True)
+    # SIGTERM (a scheduler's time limit) unwinds like Ctrl-C, so the workers are killed on the way out
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main else None
+    try:
+        for answer in grade(tasks, jobs=jobs, timeout=timeout):
+            counts[answer["verdict"]] = counts.get(answer["verdict"], 0) + 1
+            print(json.dumps(answer), file=out, flush=True)
+    except BrokenPipeError:  # the reader stopped (| head): stop grading, quietly
+        sys.stdout = open(os.devnull, "w")
+        return 0
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
     summary = ", ".join(f"{counts[v]} {v}" for v in ("equivalent", "not_equivalent", "unknown", "error") if v in counts)
     print(f"symdl check: {len(tasks)} lines graded in {time.monotonic() - start:.1f} s with {jobs} "
           f"job{'s' if jobs > 1 else ''}" + (f": {summary}" if summary else ""), file=err)
