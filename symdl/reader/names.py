@@ -130,7 +130,8 @@ def _own_names(table: NameTable, ref) -> None:
         if not isinstance(e, sp.Basic):
             continue
         for s in e.atoms(sp.Symbol):
-            table.own.setdefault(canon(s.name), s)
+            if not isinstance(s, sp.Dummy):  # a Lambda's variable (``d`` in an elementwise map) is no name
+                table.own.setdefault(canon(s.name), s)
         for f in e.atoms(sp.Function):
             head = f.func
             if isinstance(head, UndefinedFunction):
