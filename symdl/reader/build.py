@@ -621,9 +621,11 @@ class Builder:
         return sp.BlockMatrix(rows)
 
     # -- operations with shape checks -------------------------------------------------------
-    def _fit_identity(self, a, b):
-        if a is IDENTITY and b is IDENTITY:
-            return a, b
+    def _fit_identity(self, a, b, pos):
+        if a is IDENTITY or b is IDENTITY:
+            other = b if a is IDENTITY else a
+            if other is IDENTITY or shape_of(other) is None:  # I 2, I + w_t, I I: no size to give it
+                raise self.error("I (the identity) needs a matrix beside it to give its size", pos)
         if a is IDENTITY:
             a = sp.Identity(b.rows)
         if b is IDENTITY:
@@ -641,7 +643,7 @@ class Builder:
 
     def add(self, a, b, op, negate=False):
         pos = op.start_pos
-        a, b = self._fit_identity(a, b)
+        a, b = self._fit_identity(a, b, pos)
         if a is IDENTITY:
             raise self.error("I (the identity) needs a matrix beside it to give its size", pos)
         if negate:
@@ -669,7 +671,7 @@ class Builder:
         return ordered_hadamard(a, b)
 
     def mul(self, a: Item, b: Item):
-        x, y = self._fit_identity(a.obj, b.obj)
+        x, y = self._fit_identity(a.obj, b.obj, a.start)
         sx, sy = shape_of(x), shape_of(y)
         if sx is None or sy is None:
             if sx is None and sy is None:
