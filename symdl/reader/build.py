@@ -736,7 +736,10 @@ class Builder:
         else:
             if any(shape_of(v) for v in group.items):
                 raise self.error(f"{head.name} of several arguments takes scalars", pos)
-            out = head.func(*group.items)
+            try:
+                out = head.func(*group.items)
+            except TypeError:  # \exp(x, y): SymPy's exp takes one argument
+                raise self.error(f"{head.name} does not take {len(group.items)} arguments", pos) from None
         if head.power is not None:
             out = self.power(out, head.power, pos)
         return out
