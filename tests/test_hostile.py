@@ -271,6 +271,52 @@ def test_the_time_limit_bounds_the_symbolic_attempt():
     assert "timed out after 0.01 s" in verdict.message
 
 
+# -- bounded work: the proof's child process ----------------------------------------------------------------------
+
+
+def _sleep_forever(pidfile):
+    Path(pidfile).write_text(str(os.getpid()))
+    time.sleep(600)
+
+
+def _allocate(gib):
+    return len(bytearray(int(gib * 2**30)))
+
+
+def _recurse(n):
+    return _recurse(n + 1) + 1
+
+
+def test_a_proof_is_killed_at_its_time_limit(tmp_path):
+    from symdl.bounded import run_bounded
+
+    pidfile = tmp_path / "pid"
+    start = time.monotonic()
+    outcome = run_bounded(_sleep_forever, str(pidfile), timeout=0.5)
+    assert outcome.status == "timeout" and time.monotonic() - start < LIMIT
+    pid = int(pidfile.read_text())
+    assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1][:3]
+
+
+def test_a_proof_that_needs_too_much_memory_or_recursion_says_so():
+    from symdl.bounded import run_bounded
+
+    outcome = run_bounded(_allocate, 2.0, timeout=20, memory=2**30)  # 2 GiB under a 1 GiB limit
+    assert outcome.status == "error" and "memory limit" in outcome.message
+    outcome = run_bounded(_recurse, 0, timeout=20)
+    assert outcome.status == "error" and "nested too deeply" in outcome.message
+
+
+def test_a_proof_out_of_memory_leaves_the_numeric_verdict_with_the_reason(monkeypatch):
+    import importlib
+
+    check_module = importlib.import_module("symdl.check")  # the module; symdl.check is also the function
+    monkeypatch.setattr(check_module, "prove", lambda hand, reference: _allocate(8.0))  # past the 4 GiB limit
+    verdict = check(GOOD["optim.heavy_ball"], against="optim.heavy_ball", timeout=10)
+    assert verdict.verdict == "equivalent" and verdict.method == "numeric"
+    assert "memory limit" in verdict.message
+
+
 # -- generated inputs -------------------------------------------------------------------------------------------
 
 TOKENS = ["w_t", "g_t", "m_t", "v_t", r"\gamma", r"\beta_1", r"\epsilon", "f_t", "c_{t-1}", "W_{fh}", "x", "y", "0",
