@@ -159,20 +159,26 @@ def _died(against: str, code):
 
 
 def _warm(names: Iterable[str]) -> None:
-    """Build each named reference's model once here, so that every forked worker starts with it."""
-    from .check import find_reference
+    """Do here, once, what every forked worker would otherwise do for itself: build the parser,
+    each named reference's model, and its compiled numeric code (by checking it against itself)."""
+    from .check import find_reference, numeric_witness
+    from .reader.grammar import parser
 
+    parser()
     for name in dict.fromkeys(names):
         try:
-            find_reference(name)
+            ref = find_reference(name)
+            numeric_witness(ref.expr, ref)
         except Exception:  # an unknown name is answered per line, by the worker
             pass
 
 
 def check_all(items: list[tuple[str, str]], *, jobs: int = 1, timeout: float = 10.0,
-              line_timeout: float | None = None, memory: int | None = None) -> Iterator[tuple[int, Any]]:
+              line_timeout: float | None = None, memory: int | None = None,
+              warm: bool = True) -> Iterator[tuple[int, Any]]:
     """``(index, Verdict)`` for each ``(against, latex)`` of ``items``, in order, checked by ``jobs``
-    workers; a check still running after ``line_timeout`` seconds is stopped and answered ``unknown``."""
+    workers; a check still running after ``line_timeout`` seconds is stopped and answered ``unknown``.
+    ``warm`` prepares the references here first, once for all workers (worth it for many lines)."""
     from .bounded import MEMORY_LIMIT
 
     limit = timeout + SLACK if line_timeout is None else line_timeout
@@ -180,7 +186,8 @@ def check_all(items: list[tuple[str, str]], *, jobs: int = 1, timeout: float = 1
     queue = deque(enumerate(items))
     if not queue:
         return
-    _warm(a for a, _ in items)
+    if warm:
+        _warm(a for a, _ in items)
     workers = [_Worker(timeout, memory) for _ in range(max(1, min(jobs, len(items))))]
     done: dict[int, Any] = {}
     emitted = 0
@@ -231,7 +238,7 @@ def check_all(items: list[tuple[str, str]], *, jobs: int = 1, timeout: float = 1
 
 def bounded_check(latex: str, against: str, *, timeout: float = 10.0, line_timeout: float | None = None):
     """:func:`symdl.check.check` in a worker process, answered within ``timeout + SLACK`` seconds."""
-    answers = check_all([(against, latex)], jobs=1, timeout=timeout, line_timeout=line_timeout)
+    answers = check_all([(against, latex)], jobs=1, timeout=timeout, line_timeout=line_timeout, warm=False)
     try:
         return next(answers)[1]
     finally:
