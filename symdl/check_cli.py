@@ -3,7 +3,12 @@ r"""``symdl check --against NAME [--json] [--timeout S] [LATEX | -]``.
 ``symdl.cli`` registers the subcommand with :func:`add_parser` and runs it with
 :func:`run`.  No argument, or ``-``, reads the form from standard input (so a
 form that begins with a minus sign needs no quoting tricks).  Exit status:
-0 equivalent, 1 not equivalent, 3 unknown, 2 error (REFERENCES.md).
+0 equivalent, 1 not equivalent, 3 unknown, 2 error (REFERENCES.md).  The check
+runs in a worker process killed at the time limit plus a few seconds.
+
+``symdl check --batch FILE.jsonl [--jobs N] [--timeout S]`` grades many forms,
+one JSON verdict per line (:mod:`symdl.batch`); it exits 0 once every line has
+its verdict, 2 when the batch cannot be read.
 """
 
 from __future__ import annotations
