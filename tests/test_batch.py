@@ -170,11 +170,15 @@ def test_grade_keeps_order_when_an_early_line_is_the_slowest(monkeypatch, tmp_pa
     assert out[0]["verdict"] == "unknown" and [o["verdict"] for o in out[1:]] == [w for _, _, w in LINES[:3]]
 
 
-def test_bounded_check_answers_a_single_form():
+def test_bounded_check_answers_a_single_form(monkeypatch, tmp_path):
     verdict = bounded_check(LINES[0][1], LINES[0][0], timeout=2.0)
     assert verdict.verdict == "equivalent"
     verdict = bounded_check(r"\frac{", "optim.adam", timeout=2.0)
     assert verdict.verdict == "error" and verdict.position == 6
+    check_module = importlib.import_module("symdl.check")  # what `symdl check` runs: stopped at its limit
+    monkeypatch.setattr(check_module, "check", _fake_check(check_module.check))
+    verdict = bounded_check(f"SLOW:{tmp_path / 'p'}", "optim.adam", timeout=0.5, line_timeout=1.5)
+    assert verdict.verdict == "unknown" and "no verdict within 1.5 s" in verdict.message
 
 
 @pytest.mark.parametrize("jobs", [1, 3])
