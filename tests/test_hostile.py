@@ -484,6 +484,16 @@ def test_the_command_reads_bytes_that_are_not_utf8():
     assert proc.returncode == 2 and data["verdict"] == "error" and data["position"] == 6
 
 
+def test_the_command_runs_nothing_given_as_an_argument():
+    for text in (f"__import__('os').system('touch {M}')", rf"\immediate\write18{{touch {M}}}", "\\",
+                 "w_t \udcff"):  # an argument that is not UTF-8 arrives with a lone surrogate
+        proc = subprocess.run([SYMDL, "check", "--against", "optim.adam", text.encode("utf-8", "surrogateescape")],
+                              capture_output=True, timeout=60)
+        assert proc.returncode == 2 and proc.stdout.startswith(b"error: at character "), proc.stdout
+        assert b"Traceback" not in proc.stderr
+    _nothing_ran()
+
+
 def test_the_command_honours_timeout():
     proc, _ = _cli(["--json", "--timeout", "0.01", "--against", "latent.vae_kl", "-"], GOOD["latent.vae_kl"].encode())
     data = json.loads(proc.stdout)
