@@ -304,6 +304,6 @@ def run_batch(path: str, *, jobs: int = 1, timeout: float = 10.0, out=None, err=
         if main:
             signal.signal(signal.SIGTERM, previous)
     summary = ", ".join(f"{counts[v]} {v}" for v in ("equivalent", "not_equivalent", "unknown", "error") if v in counts)
-    print(f"symdl check: {len(tasks)} lines graded in {time.monotonic() - start:.1f} s with {jobs} "
+    print(f"symdl check: {len(tasks)} lines graded in {time.monotonic() - start:.2f} s with {jobs} "
           f"job{'s' if jobs > 1 else ''}" + (f": {summary}" if summary else ""), file=err)
     return 0
