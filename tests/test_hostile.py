@@ -61,7 +61,8 @@ ATOM = {"lstm.cell_jacobian": r"\operatorname{diag}(f_t)", "rnn.state_jacobian":
 # "error": an error verdict with a position; "real": equivalent or not_equivalent; a verdict name: exactly that;
 # "any": any of the four verdicts (the invariants still hold).
 
-UNBALANCED = ["{", "}", "{{x}", "x}}", "(", ")", r"\left( x", r"\frac{x}{", r"\frac{", r"\sqrt{", r"\begin{bmatrix} 1 & 2",
+UNBALANCED = ["{", "}", "{{x}", "x}}", "(", ")", r"\left( x", r"\frac{x}{", r"\frac{", r"\sqrt{",
+              r"\begin{bmatrix} 1 & 2",
               r"\end{bmatrix}", "^", "_", "x^", "x_", "x^^2", r"\operatorname{diag}(", r"\lVert x", "[x", "x]]",
               "x_{t_{t_{", "", "   ", "\n\n", "=", "x = = x", r"\frac{}{}", r"x \odot", r"\odot x", "((x)", "x))",
               "{x)", "(x}", r"\left[ x \right)", r"\sum_{", r"\int", r"\tanh", r"\sigma^{"]
@@ -91,7 +92,8 @@ LOOKALIKES = {  # what it imitates, the look-alike
 }
 NUMBERS = [r"10^{10^{10^{10}}}", r"2^{2^{2^{2^{2^{2}}}}}", r"9^{9^{9}}", r"10^{-10^{10}}", r"X^{10^{10^{10}}}",
            "1" * 5000, "0." + "0" * 2000 + "1", r"\exp(10^{10})", r"\exp(\exp(\exp(\exp(X))))", r"(X + X)^{100000}",
-           r"\infty", r"\infty - \infty", r"0 \cdot \infty", r"\frac{\infty}{\infty}", "1e308", r"10^{308} \cdot 10^{308}",
+           r"\infty", r"\infty - \infty", r"0 \cdot \infty", r"\frac{\infty}{\infty}", "1e308",
+           r"10^{308} \cdot 10^{308}",
            r"(1/2)^{3000}", r"\frac{1}{10^{999}}", r"X^{-10^{9}}"]
 UNDEFINED = [r"X/0", r"\frac{1}{0}", r"\frac{0}{0}", r"0^{-1}", r"\log(0)", r"\log 0", r"\ln(0)", r"\log(X - X)",
              r"X / (X - X)", r"\frac{X}{\sqrt{0}}", r"\sqrt{-1}", r"\log(-1)", r"X + \frac{1}{1 - 1}"]
