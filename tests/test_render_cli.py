@@ -213,17 +213,37 @@ def test_a_second_build_in_the_same_folder_waits_or_says_it_is_busy(tmp_path, ca
         assert "another symdl build is running" in capsys.readouterr().err
 
 
+SLOW = '''
+"""A document whose one check takes a minute, to be interrupted."""
+import time
+from symdl.derivation import Derivation, Section, Step, tex
+from symdl.verify import CheckSpec
+
+def slow():
+    time.sleep(60)
+    return True, "slept", None
+
+def derivation():
+    return Derivation(slug="slow", title="Slow", description="slow", sections=(Section("S", (
+        Step("wait", tex("x = x"), "a slow check", checks=(CheckSpec("numeric", "sleeps", slow),)),)),))
+'''
+
+
 def test_sigint_leaves_no_half_written_file(tmp_path):
     import signal
     import time
 
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "slow.py").write_text(SLOW)
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "symdl.cli", "build", "q1_recurrent", "--out", str(out), "--force"],
+    proc = subprocess.Popen([sys.executable, "-m", "symdl.cli", "build", "--derivations", str(docs), "--out", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(4)
+    assert proc.stdout.readline().startswith("[1/1] slow")  # the build is under way, inside the slow check
+    time.sleep(1)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode != 0
-    leftovers = [p for p in out.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".q1-recurrent-")]
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "interrupted" in err
+    leftovers = [p for p in out.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".slow-")]
     assert leftovers == []
-    assert not (out / "q1-recurrent.pdf").exists()
+    assert not (out / "slow.pdf").exists() and not (out / "slow.tex").exists()
