@@ -830,6 +830,10 @@ class Builder:
                 raise self.error("\\sum_{i=1} needs its upper limit, such as ^{N}", where.end, "an upper limit")
             return sp.Sum(body, (op.var, low, self.script_value(op.upper)))
         limits = self.table.limits_of(op.var)
+        if limits is None and canon(op.var.name).replace("'", "") in self.table.integrals:
+            # REFERENCES.md: an integral over a variable also stands for a sum over a finite set,
+            # so \sum_{y'} is the reference's \int_{y'} ... dy'
+            return sp.Integral(body, (op.var, -sp.oo, sp.oo))
         if limits is None:
             raise self.error(f"\\sum_{op.var} needs its limits, such as \\sum_{{{op.var}=1}}^{{N}}", where.start,
                              "limits")

@@ -73,6 +73,7 @@ class NameTable:
     own: dict = field(default_factory=dict)
     classes: dict = field(default_factory=dict)
     sums: dict = field(default_factory=dict)
+    integrals: set = field(default_factory=set)  # letters the reference integrates over (y for y and y')
     aliases: dict = field(default_factory=dict)
 
     def variable(self, name: str) -> sp.Symbol:
@@ -142,6 +143,9 @@ def _own_names(table: NameTable, ref) -> None:
         for sm in e.atoms(sp.Sum):
             for var, low, high in sm.limits:
                 table.sums.setdefault(var, (low, high))
+        for it in e.atoms(sp.Integral):
+            for lim in it.limits:
+                table.integrals.add(canon(lim[0].name).replace("'", ""))
 
 
 _GENERIC: dict = {}
