@@ -26,3 +26,19 @@ SUMS = [
 def test_a_sum_over_the_integrated_variable_is_the_integral(name, form, expected):
     v = check(form, against=name, timeout=1.5)
     assert v.verdict == expected, str(v)
+
+
+#: a script after a function's closing bracket applies to the function's value
+POSTFIX = [
+    ("lstm.cell_jacobian_direct", r"\operatorname{diag}(f_t)^\top", "equivalent"),
+    ("lstm.cell_jacobian_direct", r"\mathrm{diag}(i_t)^T", "not_equivalent"),
+    ("rnn.state_jacobian", r"\left(W_1^\top \operatorname{diag}(\sigma'(a_t))\right)^\top", "equivalent"),
+    ("optim.heavy_ball", r"w_t - \gamma g_t + \beta (w_t - w_{t-1}) + \tanh(g_t)^2 - \tanh^2(g_t)", "equivalent"),
+    ("optim.heavy_ball", r"w_t - \gamma g_t + \beta (w_t - w_{t-1}) + \tanh(g_t)^2 - \tanh(g_t^2)", "not_equivalent"),
+]
+
+
+@pytest.mark.parametrize("name, form, expected", POSTFIX)
+def test_a_script_after_a_functions_bracket_applies_to_its_value(name, form, expected):
+    v = check(form, against=name, timeout=1.5)
+    assert v.verdict == expected, str(v)

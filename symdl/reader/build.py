@@ -56,9 +56,14 @@ class Name:
 
 @dataclass
 class Group:
-    """A bracketed value or list ``(a, b)``: a function's argument, or a plain value."""
+    """A bracketed value or list ``(a, b)``: a function's argument, or a plain value.
+
+    Scripts after the closing bracket (``^\\top``, ``^2``) wait in ``suffixes``: after a function's
+    argument they apply to the function's value (``\\operatorname{diag}(f_t)^\\top`` is the transpose
+    of the diagonal matrix), otherwise to the bracket's value."""
 
     items: list
+    suffixes: tuple = ()
 
 
 @dataclass
@@ -207,7 +212,7 @@ class Builder:
         if isinstance(obj, Group):
             if len(obj.items) != 1:
                 raise self.error("a list (a, b, ...) is only the argument of a function", item.start)
-            return obj.items[0]
+            return self.finish(Item(obj.items[0], item.start, item.end), obj.suffixes)
         if isinstance(obj, Head):
             raise self.error(f"{obj.name} needs an argument", item.end, "an argument")
         if isinstance(obj, Derivative):
@@ -291,7 +296,8 @@ class Builder:
             if isinstance(obj, Head):
                 if i + 1 < len(items) and isinstance(items[i + 1].obj, Group):
                     arg = items[i + 1]
-                    values.append(Item(self.apply(obj, arg.obj, it.start), it.start, arg.end))
+                    out = Item(self.apply(obj, Group(arg.obj.items), it.start), it.start, arg.end)
+                    values.append(Item(self.finish(out, arg.obj.suffixes), it.start, arg.end))
                     i += 2
                     continue
                 if i + 1 == len(items):
@@ -357,9 +363,17 @@ class Builder:
     def b_postfix(self, node, start, end):
         atom, *suffixes = node.children
         item = self.build(atom)
+        if isinstance(item.obj, Group) and not item.obj.suffixes:  # may be a function's argument: wait
+            return Group(item.obj.items, tuple(suffixes))
         for suf in suffixes:
             item = self.suffix(item, suf)
         return item.obj
+
+    def finish(self, item: Item, suffixes) -> object:
+        """``item``'s value with the scripts that followed its closing bracket applied."""
+        for suf in suffixes:
+            item = self.suffix(item, suf)
+        return self.as_value(item) if suffixes else item.obj
 
     def suffix(self, item: Item, suf) -> Item:
         s_start, s_end = _span(suf)
