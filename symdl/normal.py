@@ -100,6 +100,36 @@ def _transpose(f: tuple) -> tuple:
     return ("T", f)
 
 
+def _totals(e) -> dict:
+    total: dict = {}
+    for c, f in terms(e):
+        total[f] = total.get(f, 0) + c
+    return {f: sp.expand(c) for f, c in total.items() if sp.expand(c) != 0}
+
+
+def difference(a, b):
+    r"""A definite reason why ``a`` and ``b`` differ, as ``(kind, text)``, or ``None``.
+
+    ``("constant", ...)``: ``a - b`` is a nonzero number times the identity, so the two differ at
+    every point and every size.  ``("multiple", ...)``: ``a`` is ``q b`` for a number ``q \ne 1``,
+    so the two differ wherever ``b`` is not zero (the caller shows such a point).
+    """
+    ta, tb = _totals(a), _totals(b)
+    diff = {f: sp.expand(ta.get(f, 0) - tb.get(f, 0)) for f in set(ta) | set(tb)}
+    diff = {f: c for f, c in diff.items() if c != 0}
+    if len(diff) == 1:
+        (f, c), = diff.items()
+        if f == () and c.is_number and c.is_zero is False:
+            return "constant", f"the hand form minus the reference is {c} I, not 0, at every point and every size"
+    if tb and set(ta) == set(tb):
+        ratios = {sp.cancel(ta[f] / tb[f]) for f in tb}
+        if len(ratios) == 1:
+            q, = ratios
+            if q.is_number and q != 1:
+                return "multiple", f"the hand form is {q} times the reference, term by term"
+    return None
+
+
 def same(a, b) -> bool:
     """Whether ``a`` and ``b`` have one normal form (then they are equal for every size)."""
     return key(a) == key(b)

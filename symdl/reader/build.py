@@ -109,6 +109,20 @@ class _Marker:
 PARTIAL, NABLA, IDENTITY = _Marker("partial"), _Marker("nabla"), _Marker("identity")
 
 
+@dataclass(frozen=True)
+class ScaledIdentity:
+    """``c I`` (``10^{-12} I``, ``0.001 I``) before a matrix beside it gives its size."""
+
+    c: object
+
+
+def _identity_scale(obj):
+    """The scalar ``c`` of ``c I`` (1 for ``I``), or ``None`` for anything else."""
+    if obj is IDENTITY:
+        return sp.Integer(1)
+    return obj.c if isinstance(obj, ScaledIdentity) else None
+
+
 @dataclass
 class Item:
     """A built piece and where it is in the text."""
@@ -222,7 +236,7 @@ class Builder:
                              "of an equation", item.start)
         if isinstance(obj, BigOp):
             raise self.error(f"\\{obj.kind} needs something to act on", item.end, "an expression")
-        if obj is IDENTITY:
+        if _identity_scale(obj) is not None:
             raise self.error("I (the identity) needs a matrix beside it to give its size", item.start)
         if isinstance(obj, _Marker):
             raise self.error(f"\\{obj.kind} cannot stand here", item.start)
@@ -233,10 +247,12 @@ class Builder:
         """A term of a sum: a value, or ``I`` whose size its neighbour gives."""
         item = self.build(node)
         obj = self.resolve(item)
-        return obj if obj is IDENTITY else self.as_value(Item(obj, item.start, item.end))
+        return obj if _identity_scale(obj) is not None else self.as_value(Item(obj, item.start, item.end))
 
     def b_neg(self, node, start, end):
-        return self.scale(-1, self.value(node.children[1]))
+        v = self.operand(node.children[1])
+        c = _identity_scale(v)
+        return ScaledIdentity(-c) if c is not None else self.scale(-1, v)
 
     def b_pos(self, node, start, end):
         return self.value(node.children[1])
@@ -314,7 +330,7 @@ class Builder:
             if obj is PARTIAL or obj is NABLA:
                 raise self.error(f"\\{obj.kind} is only read in \\frac{{\\partial a}}{{\\partial b}} or as a name "
                                  f"the reference knows ({self.table.known()})", it.start)
-            values.append(Item(obj if obj is IDENTITY else self.as_value(Item(obj, it.start, it.end)),
+            values.append(Item(obj if _identity_scale(obj) is not None else self.as_value(Item(obj, it.start, it.end)),
                                it.start, it.end))
             i += 1
         out = values[0]
@@ -322,7 +338,7 @@ class Builder:
             out = Item(self.mul(out, v), out.start, v.end)
         if out.obj is IDENTITY:
             raise self.error("I (the identity) needs a matrix beside it to give its size", out.start)
-        return out.obj
+        return out.obj  # may be c I, whose size a term beside it gives (read by operand)
 
     def _compound_aliases(self, items: list[Item]) -> list[Item]:
         r"""Names spanning several pieces, such as ``\nabla f_i(w_t)`` for ``g_t``."""
@@ -616,10 +632,10 @@ class Builder:
         if len({len(r) for r in rows}) != 1:
             raise self.error("the rows of the matrix have different lengths", start)
         for r in rows:  # I takes its size from the other blocks of its row
-            size = next((v.rows for v in r if v is not IDENTITY and shape_of(v)), None)
-            if size is None and any(v is IDENTITY for v in r):
+            size = next((v.rows for v in r if _identity_scale(v) is None and shape_of(v)), None)
+            if size is None and any(_identity_scale(v) is not None for v in r):
                 raise self.error("I (the identity) needs a matrix beside it to give its size", start)
-            r[:] = [sp.Identity(size) if v is IDENTITY else v for v in r]
+            r[:] = [v if _identity_scale(v) is None else self._sized_identity(v, size) for v in r]
         if all(shape_of(v) is None for r in rows for v in r):
             return sp.ImmutableMatrix(rows)
         for r in rows:
@@ -636,15 +652,20 @@ class Builder:
 
     # -- operations with shape checks -------------------------------------------------------
     def _fit_identity(self, a, b, pos):
-        if a is IDENTITY or b is IDENTITY:
-            other = b if a is IDENTITY else a
-            if other is IDENTITY or shape_of(other) is None:  # I 2, I + w_t, I I: no size to give it
+        ca, cb = _identity_scale(a), _identity_scale(b)
+        if ca is not None or cb is not None:
+            other = b if ca is not None else a
+            if _identity_scale(other) is not None or shape_of(other) is None:  # I + w_t, I I: no size
                 raise self.error("I (the identity) needs a matrix beside it to give its size", pos)
-        if a is IDENTITY:
-            a = sp.Identity(b.rows)
-        if b is IDENTITY:
-            b = sp.Identity(a.rows)
+        if ca is not None:
+            a = self._sized_identity(a, b.rows)
+        if cb is not None:
+            b = self._sized_identity(b, a.rows)
         return a, b
+
+    def _sized_identity(self, v, size):
+        c = _identity_scale(v)
+        return self.scale(c, sp.Identity(size)) if c != 1 else sp.Identity(size)
 
     def scale(self, c, v):
         return sp.MatMul(c, v) if shape_of(v) else c * v
@@ -658,7 +679,7 @@ class Builder:
     def add(self, a, b, op, negate=False):
         pos = op.start_pos
         a, b = self._fit_identity(a, b, pos)
-        if a is IDENTITY:
+        if _identity_scale(a) is not None:
             raise self.error("I (the identity) needs a matrix beside it to give its size", pos)
         if negate:
             b = self.scale(-1, b)
@@ -685,6 +706,11 @@ class Builder:
         return ordered_hadamard(a, b)
 
     def mul(self, a: Item, b: Item):
+        ca, cb = _identity_scale(a.obj), _identity_scale(b.obj)
+        if (ca is None) != (cb is None):  # c I times a scalar is a multiple of I, its size still to come
+            c, other = (ca, b.obj) if ca is not None else (cb, a.obj)
+            if shape_of(other) is None:
+                return ScaledIdentity(c * other)
         x, y = self._fit_identity(a.obj, b.obj, a.start)
         sx, sy = shape_of(x), shape_of(y)
         if sx is None or sy is None:
