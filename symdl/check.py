@@ -18,6 +18,7 @@ torch.
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -193,6 +194,7 @@ class Witness:
     counterexample: dict | None = None
     worst: dict | None = None  # the agreeing point with the largest relative error, as a counterexample
     nonzero: bool = False  # some agreeing point had a reference value that is not 0
+    overflowed: int = 0  # points where the hand form was inf or NaN in float64 and the reference finite
     failure: str = ""
     sizes: list = field(default_factory=list)
 
@@ -239,6 +241,8 @@ def finite_witness(expr, ref, *, seed: int = 0, rtol: float = RTOL) -> Witness:
     sizes = [(2, 4, {k: v for k, v in sets[0].items() if k != "elementwise"}),
              (3, 5, {k: v for k, v in sets[-1].items() if k != "elementwise"})]
     rng = np.random.default_rng(seed)
+    written = {canon(i.name): i.name for i in ref.inputs}
+    functions = _function_names(ref)
     for label, it in interpretations(ref, [hand, want_expr], sizes, rng, sample=_sample):
         if not out.sizes or out.sizes[-1] != {k: v for k, v in label.items() if k != "functions"}:
             out.sizes.append({k: v for k, v in label.items() if k != "functions"})
@@ -257,17 +261,19 @@ def finite_witness(expr, ref, *, seed: int = 0, rtol: float = RTOL) -> Witness:
         except Unsupported as exc:
             out.failure = f"the hand form has no finite interpretation here ({exc})"
             return out
+        if _overflowed(out, got):
+            continue
         if got.size == 1 and want.size == 1:
             got = got.reshape(want.shape)
         got = np.broadcast_to(got, want.shape) if got.size == 1 else got
         want = np.broadcast_to(want, got.shape) if want.size == 1 else want
         err, idx = (float("inf"), None) if got.shape != want.shape else _rel_error(got, want)
         if not err <= rtol or err > out.max_error or out.worst is None:
-            aliases = {canon(a) for a in ref.aliases} - {canon(i.name) for i in ref.inputs}
-            values = {**{k: _plain(v) for k, v in it.values.items() if k not in aliases},
+            values = {**{written[k]: _plain(v) for k, v in it.values.items() if k in written},
                       **{f"grid of {g}": _plain(v) for g, v in it.grids.items()}}
             cx = {"sizes": {k: v for k, v in label.items() if k != "functions"},
-                  "functions": {f: label["functions"] for f in it.functions}, "inputs": values,
+                  "functions": {functions.get(f, f): what for f, what in label.get("functions", {}).items()},
+                  "inputs": values,
                   "hand": _plain(got), "reference": _plain(want), "relative_error": err,
                   "interpretation": "integrals as sums over the grids, abstract functions instantiated"}
             if idx is not None:
@@ -284,6 +290,26 @@ def finite_witness(expr, ref, *, seed: int = 0, rtol: float = RTOL) -> Witness:
         out.max_error = max(out.max_error, err)
         out.nonzero = out.nonzero or bool(np.any(want != 0))
     return out
+
+
+def _function_names(ref) -> dict:
+    """Each abstract function's SymPy name (``sigma``, ``sigma'``) to its name as written (``\\sigma``)."""
+    from .functions import prime
+
+    out = {}
+    for name, f in ref.functions.items():
+        out[f.__name__] = name
+        out[prime(f).__name__] = name + "'"
+    return out
+
+
+def _overflowed(out: Witness, got) -> bool:
+    """Whether the hand form's value is inf or NaN where the reference's is finite: float64 overflowed
+    (or the form is undefined there, as the log of 0); such a point is counted, never a counterexample."""
+    if np.all(np.isfinite(got)):
+        return False
+    out.overflowed += 1
+    return True
 
 
 def numeric_witness(expr, ref, *, seed: int = 0, rtol: float = RTOL) -> Witness:
@@ -315,6 +341,8 @@ def numeric_witness(expr, ref, *, seed: int = 0, rtol: float = RTOL) -> Witness:
                 except (NotImplementedError, NameError, TypeError, ValueError, OverflowError) as exc:
                     out.failure = f"the hand form could not be evaluated numerically ({exc})"
                     return out
+                if _overflowed(out, got):
+                    continue
                 if got.size == 1 and want.size == 1:
                     got = got.reshape(want.shape)
                 got = np.broadcast_to(got, want.shape) if got.size == 1 and want.shape else got
@@ -335,15 +363,12 @@ def numeric_witness(expr, ref, *, seed: int = 0, rtol: float = RTOL) -> Witness:
 
 
 def describe_size(size: dict) -> str:
+    """``n = 2, m = 3``; ``N = 2, grids of 4 points``; ``|D_N| = 2, d = 3``; ``scalar inputs``."""
     if not size:
         return "scalar inputs"
-    if "grid" in size or "samples" in size:
-        parts = ([f"{size['samples']} samples"] if "samples" in size else []) + (
-            [f"grids of {size['grid']} points"] if "grid" in size else [])
-        return ", ".join(parts + [f"{k} = {v}" for k, v in size.items() if k not in ("samples", "grid")])
     if "elementwise" in size:
         return f"vectors of {size['elementwise']} entries, elementwise"
-    return ", ".join(f"{k} = {v}" for k, v in size.items())
+    return ", ".join(f"grids of {v} points" if k == "grid" else f"{k} = {v}" for k, v in size.items())
 
 
 def select_branches(expr, ref, values):
@@ -389,8 +414,12 @@ def _counterexample(ref, at, labels, values, got, want, idx, err) -> dict:
 def format_counterexample(cx: dict) -> str:
     """A counterexample for a person: sizes, inputs, both values and where they differ most."""
     def arr(v):
-        return np.array2string(np.asarray(v), precision=6, suppress_small=False, max_line_width=100,
-                               separator=", ")
+        if isinstance(v, str):
+            return v
+        a = np.asarray(v)
+        if a.size and np.all(np.isfinite(a)) and np.all(a == np.round(a)):  # a step t, a count, a batch
+            a = a.astype(np.int64)
+        return np.array2string(a, precision=6, suppress_small=False, max_line_width=100, separator=", ")
 
     lines = [f"counterexample at {describe_size(cx['sizes'])}:"]
     width = max([len(k) for k in cx["inputs"]] + [len("reference")])
@@ -477,6 +506,44 @@ def find_reference(name: str):
     return found if found is not None else registry.ref(name)
 
 
+#: Largest gap of rnn.jacobian_product a check builds (deriving gap 20 takes about 0.6 s, and the
+#: cost grows faster than the gap).
+MAX_GAP = 20
+
+_LHS_GAP = re.compile(r"\\partial\s*(?:\\[A-Za-z]+\s*)?\{?\s*h\s*\}?\s*_\s*\{\s*t\s*\+\s*(\d+)\s*\}")
+_STEP_INDEX = re.compile(r"(?<![A-Za-z\\])(?:x|a)\s*\}?\s*_\s*\{\s*t\s*\+\s*(\d+)\s*\}")
+
+
+def infer_gap(hand) -> tuple[int | None, str]:
+    r"""The gap of an ``rnn.jacobian_product`` hand form and where it was read: the left side
+    ``\partial h_{t+k} / \partial h_t``, else the largest ``k`` of the ``x_{t+k}`` and ``a_{t+k}`` it uses."""
+    if isinstance(hand, str):
+        left = _LHS_GAP.search(hand)
+        if left:
+            return int(left.group(1)), f"the left side's h_{{t+{left.group(1)}}}"
+        found = [int(k) for k in _STEP_INDEX.findall(hand)]
+    else:
+        found = [int(m.group(1)) for s in getattr(hand, "free_symbols", ())
+                 for m in [re.fullmatch(r"(?:x|a)_\{t\+(\d+)\}", getattr(s, "name", ""))] if m]
+    if not found:
+        return None, ""
+    return max(found), f"the latest step the form uses, t+{max(found)} (in x_{{t+k}} or a_{{t+k}})"
+
+
+def _variant(hand, ref):
+    """``ref`` at the parameters the hand form is written for (the gap of rnn.jacobian_product)."""
+    if ref.variants is None or "gap" not in (ref.params or {}):
+        return ref, ""
+    gap, where = infer_gap(hand)
+    if gap is None or gap == ref.params["gap"]:
+        return ref, (f" (gap {ref.params['gap']}, read from {where})" if gap else
+                     f" (gap {ref.params['gap']}, the default: no h_{{t+k}} on a left side, no x_{{t+k}} used)")
+    if not 1 <= gap <= MAX_GAP:
+        raise ValueError(f"{ref.name}: gap {gap} (read from {where}) is not read; the checker builds gaps 1 to "
+                         f"{MAX_GAP}")
+    return ref.at(gap=gap), f" (gap {gap}, read from {where})"
+
+
 #: References built per model module by :func:`find_reference` (a module is derived once).
 _SECTIONS: dict = {}
 
@@ -485,14 +552,29 @@ _SECTIONS: dict = {}
 
 
 def check(hand, against: str, *, timeout: float = TIMEOUT, seed: int = 0, rtol: float = RTOL) -> Verdict:
-    """Decide whether ``hand`` (LaTeX or SymPy in the reference's symbols) equals reference ``against``."""
-    from .reader import ReadError
+    """Decide whether ``hand`` (LaTeX or SymPy in the reference's symbols) equals reference ``against``
+    (``rnn.jacobian_product`` at the gap the hand form is written for: :func:`infer_gap`)."""
     from .registry import UnknownNameError
 
     try:
         ref = find_reference(against)
     except UnknownNameError as exc:
         return Verdict("error", None, str(exc), against)
+    try:
+        ref, gap_note = _variant(hand, ref)
+    except ValueError as exc:
+        return Verdict("error", None, str(exc), against)
+    verdict = _check(hand, ref, timeout=timeout, seed=seed, rtol=rtol)
+    if gap_note and verdict.verdict != "error":
+        from dataclasses import replace
+
+        return replace(verdict, message=verdict.message + gap_note)
+    return verdict
+
+
+def _check(hand, ref, *, timeout: float, seed: int, rtol: float) -> Verdict:
+    from .reader import ReadError
+
     try:
         expr = _hand_expression(hand, ref)
     except ReadError as exc:
@@ -523,9 +605,11 @@ def check(hand, against: str, *, timeout: float = TIMEOUT, seed: int = 0, rtol: 
                            counterexample=cx, max_error=w.max_error if cx is not None else None, sizes=sizes,
                            trials=w.agreed, proof=how)
         how = f"no proof: {why}"
+    overflow = (f"the hand form overflowed float64 (inf or NaN, where the reference is finite) at {w.overflowed} "
+                f"of the random points" if w.overflowed else "")
     if w.agreed:
         agreement = (f"agrees with {ref.name} at {w.agreed} random points in float64 ({where}), "
-                     f"largest relative error {w.max_error:.3g}")
+                     f"largest relative error {w.max_error:.3g}" + (f"; {overflow}, not counted" if overflow else ""))
         if proved:
             return Verdict("equivalent", "symbolic", f"{how}; {agreement}", ref.name, max_error=w.max_error,
                            sizes=sizes, trials=w.agreed, proof=how)
@@ -533,5 +617,10 @@ def check(hand, against: str, *, timeout: float = TIMEOUT, seed: int = 0, rtol: 
                        max_error=w.max_error, sizes=sizes, trials=w.agreed, proof=how)
     if proved:
         return Verdict("equivalent", "symbolic", how, ref.name, proof=how)
-    why = w.failure or f"no random point gave finite values ({w.skipped} tried)"
+    if overflow and not w.failure:
+        why = (f"the hand form is not finite in float64 (inf or NaN) at any of the {w.overflowed} random points "
+               "tried, where the reference is finite: it overflows float64, or is undefined there (such as the log "
+               "of 0 or a division by 0), so no point compares the two")
+    else:
+        why = w.failure or f"no random point gave finite values ({w.skipped} tried)"
     return Verdict("unknown", None, f"{why}; {how}", ref.name, proof=how)

@@ -98,8 +98,8 @@ class Evaluator:
             return self.bound[key]
         for var, k in self.index.items():
             if re.search(r"_" + re.escape(var) + r"(?![A-Za-z0-9])", key):
-                if key in self.i.values:
-                    return np.asarray(self.i.values[key]).reshape(-1)[k] if np.ndim(self.i.values[key]) else \
+                if key in self.i.values:  # member k: an entry, or a row (a negative v_{I'} as a vector)
+                    return np.asarray(self.i.values[key])[k] if np.ndim(self.i.values[key]) else \
                         self.i.values[key]
                 base = key[: key.rfind("_" + var)]
                 if base in self.i.values:
@@ -355,11 +355,52 @@ def _batches(ref, exprs, it: Interpretation, count: int, rng) -> None:
             it.values[canon("|" + inp.name + "|")] = float(count)
 
 
+#: How a counterexample names each family of random functions.
+FAMILIES = ("random smooth function (tanh and quadratic)", "random smooth function (sine and exponential)",
+            "random smooth function (product and log)")
+COSINE = "cosine similarity"
+
+
+def cosine(u, v):
+    """``s(u, v)`` of REFERENCES.md (contrastive): the cosine similarity of two vectors."""
+    u, v = np.asarray(u), np.asarray(v)
+    return np.sum(u * v, axis=-1) / (np.sqrt(np.sum(u * u, axis=-1)) * np.sqrt(np.sum(v * v, axis=-1)))
+
+
+def _similarity_arguments(exprs) -> set:
+    r"""Canonical names of the inputs ``s`` compares, when ``s`` is the contract's cosine similarity of
+    vectors (contrastive.pirl_h); empty when ``s`` is absent or ``h`` stands for it abstractly."""
+    calls = [f for e in exprs for f in e.atoms(AppliedUndef)]
+    if not any(f.func.__name__ == "s" and len(f.args) == 2 for f in calls) or \
+            any(f.func.__name__ == "h" for f in calls):
+        return set()
+    return {canon(x.name) for f in calls if f.func.__name__ == "s" for a in f.args for x in a.free_symbols}
+
+
+def _loop_labels(exprs, at) -> dict:
+    """What each summation runs over, for a counterexample: ``N`` samples, ``|D_N|`` negatives, ``|B|``
+    (a sum over the entries of a vector of size ``d`` adds nothing: ``d`` is a size already)."""
+    out = {}
+    for e in exprs:
+        for node in sp.preorder_traversal(e):
+            if isinstance(node, sp.Sum):
+                for _, _, high in node.limits:
+                    if isinstance(high, sp.Symbol) and high not in at:
+                        out[str(high)] = None
+            elif type(node).__name__ in ("SumOverSet", "batch_gradient_sum"):
+                over = node.args[2] if type(node).__name__ == "SumOverSet" else node.args[0]
+                out[f"|{over}|"] = None
+    return out
+
+
 def interpretations(ref, exprs, sizes, rng, families=(0, 1, 2), points: int = 2, sample=None):
     """``(label, Interpretation)`` pairs: for each size, function family and random point."""
     loops = _loop_variables(exprs)
     grids = {_base(v.name) for v in _grid_variables(exprs)}
     funcs = _functions(exprs)
+    similar = _similarity_arguments(exprs)
+    if similar:
+        del funcs["s"]
     out = []
     for count, grid_size, at in sizes:
         for fam in (families if funcs else families[:1]):
@@ -373,7 +414,9 @@ def interpretations(ref, exprs, sizes, rng, families=(0, 1, 2), points: int = 2,
                     shape = tuple(int(at[d]) if isinstance(d, sp.Symbol) else int(d) for d in inp.shape)
                     key = canon(inp.name)
                     indexed = any(re.search(r"_" + re.escape(v) + r"(?![A-Za-z0-9])", key) for v in loops)
-                    if indexed and not shape:
+                    if key in similar and not shape:  # a feature vector, of size d (a row per negative)
+                        shape = (count, grid_size - 1) if indexed else (grid_size - 1,)
+                    elif indexed and not shape:
                         shape = (count,)
                     x = sample(inp.domain, shape, rng)
                     it.values[key] = np.asarray(x).reshape(-1) if len(shape) == 2 and shape[1] == 1 else x
@@ -385,9 +428,12 @@ def interpretations(ref, exprs, sizes, rng, families=(0, 1, 2), points: int = 2,
                         it.values.setdefault(canon(alias), it.values[canon(target)])
                 for name, arity in funcs.items():
                     it.functions[name] = random_function(name, arity, fam, rng)
-                label = {**({"samples": count} if loops else {}), **({"grid": grid_size} if grids else {}),
-                         **{str(k): v for k, v in at.items()}}
-                if funcs:
-                    label["functions"] = ["tanh/quadratic", "sin/exp", "product/log"][fam]
+                if similar:
+                    it.functions["s"] = cosine
+                label = {**{k: count for k in _loop_labels(exprs, at)}, **({"grid": grid_size} if grids else {}),
+                         **{str(k): v for k, v in at.items()}, **({"d": grid_size - 1} if similar else {})}
+                if funcs or similar:
+                    label["functions"] = {**{name: FAMILIES[fam] for name in funcs},
+                                          **({"s": COSINE} if similar else {})}
                 out.append((label, it))
     return out

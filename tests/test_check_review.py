@@ -84,3 +84,89 @@ def test_a_scalar_times_the_identity_that_cancels_is_equivalent():
     v = check(r"\operatorname{diag}(f_t) - 0.001 I + \frac{1}{1000} I", against="lstm.cell_jacobian_direct",
               timeout=1.5)
     assert v.verdict == "equivalent", str(v)
+
+
+G2 = r"\operatorname{diag}(\sigma'(a_{t+2})) W_1 \operatorname{diag}(\sigma'(a_{t+1})) W_1"
+#: rnn.jacobian_product at the gap the form is written for
+GAPS = [
+    (r"\frac{\partial h_{t+2}}{\partial h_t} = " + G2, "equivalent", "gap 2"),
+    (G2, "equivalent", "gap 2"),
+    (r"\frac{\partial \mathbf{h}_{t+2}}{\partial \mathbf{h}_t} = \operatorname{diag}(\sigma'(W_1 h_{t+1} + W_2 "
+     r"x_{t+2})) W_1 \operatorname{diag}(\sigma'(W_1 h_t + W_2 \mathbf{x}_{t+1})) W_1", "equivalent", "gap 2"),
+    (r"\frac{\partial h_{t+2}}{\partial h_t} = \operatorname{diag}(\sigma'(a_{t+1})) W_1 "
+     r"\operatorname{diag}(\sigma'(a_{t+2})) W_1", "not_equivalent", "gap 2"),
+    (r"\frac{\partial h_{t+3}}{\partial h_t} = " + G2, "not_equivalent", "gap 3"),
+    (r"\operatorname{diag}(\sigma'(W_1 h_t + W_2 x_{t+1})) W_1", "equivalent", "gap 1"),
+    (r"\frac{\partial h_{t+5}}{\partial h_t} = " + r" ".join(r"\operatorname{diag}(\sigma'(a_{t+%d})) W_1" % k
+                                                            for k in range(5, 0, -1)), "equivalent", "gap 5"),
+]
+
+
+@pytest.mark.parametrize("form, expected, gap", GAPS)
+def test_the_gap_of_a_jacobian_product_is_read_from_the_form(form, expected, gap):
+    v = check(form, against="rnn.jacobian_product", timeout=1.5)
+    assert v.verdict == expected and gap in v.message, str(v)
+
+
+def test_a_gap_beyond_the_limit_is_an_error_that_says_so():
+    v = check(r"\frac{\partial h_{t+99}}{\partial h_t} = W_1", against="rnn.jacobian_product")
+    assert v.verdict == "error" and "gap 99" in v.message
+
+
+def test_the_counterexample_at_gap_2_has_the_inputs_of_gap_2():
+    import numpy as np
+
+    v = check(r"\frac{\partial h_{t+2}}{\partial h_t} = W_1 W_1", against="rnn.jacobian_product", timeout=1.5)
+    cx = v.counterexample
+    assert v.verdict == "not_equivalent" and set(cx["inputs"]) == {"h_t", "x_{t+1}", "x_{t+2}", "W_1", "W_2"}
+    w1 = np.asarray(cx["inputs"]["W_1"])
+    assert np.allclose(cx["hand"], w1 @ w1, rtol=1e-13, atol=0)
+
+
+def test_a_counterexample_names_symbols_and_functions_as_references_md_writes_them():
+    from symdl.check import format_counterexample
+
+    v = check(r"W_1 W_1 W_1", against="rnn.jacobian_product", timeout=1.5)
+    cx = v.counterexample
+    assert {"x_{t+1}", "x_{t+2}", "x_{t+3}", "h_t"} <= set(cx["inputs"]) and r"\sigma" in cx["functions"]
+    text = format_counterexample(cx)
+    assert "x_t+1" not in text and "sigma' =" not in text.replace(r"\sigma' =", "") and "tanh/quadratic" not in text
+
+
+def test_integers_print_as_integers_and_sizes_say_what_they_count():
+    from symdl.check import format_counterexample
+
+    v = check(r"\theta_k - \gamma \sum_{i=1}^{N} \nabla \ell_i(\theta_k)", against="optim.gd", timeout=1.5)
+    assert v.verdict == "not_equivalent" and "N = 2" in v.message and "samples" not in v.message
+    v = check(r"\frac{1}{2}\sum_j (\sigma_j^2 + \mu_j^2 - \log \sigma_j^2)", against="latent.vae_kl", timeout=1.5)
+    assert v.verdict == "not_equivalent" and "d = 2" in v.message and "samples" not in v.message, v.message
+    v = check(r"\theta_{t-1} + \gamma b_t", against="optim.sgd_momentum_torch", timeout=1.5)
+    text = format_counterexample(v.counterexample)
+    assert v.counterexample["inputs"]["t"] == 1 and "t = 1\n" in text and "t = 1." not in text
+
+
+def test_pirl_h_is_compared_with_the_cosine_similarity_of_vectors():
+    import numpy as np
+    import torch
+
+    v = check(r"\frac{\exp(s(v_I, v_{I^t}))}{\exp(s(v_I, v_{I^t})) + \sum_{I' \in D_N} \exp(s(v_{I^t}, v_{I'}))}",
+              against="contrastive.pirl_h", timeout=1.5)
+    cx = v.counterexample
+    assert v.verdict == "not_equivalent" and cx["functions"] == {"s": "cosine similarity"} and "negatives" not in cx
+    x = {k: torch.tensor(np.asarray(val), dtype=torch.float64) for k, val in cx["inputs"].items()}
+    assert x["v_I"].shape == x["v_{I^t}"].shape == (cx["sizes"]["d"],) and x["v_{I'}"].shape == (2, cx["sizes"]["d"])
+    cos = torch.nn.functional.cosine_similarity
+    pos = cos(x["v_I"], x["v_{I^t}"], dim=0)
+    negs = cos(x["v_{I^t}"].expand_as(x["v_{I'}"]), x["v_{I'}"], dim=1)
+    logits = torch.cat([pos.reshape(1), negs]) / x[r"\tau"]
+    want = torch.exp(logits[0] - torch.logsumexp(logits, 0))
+    hand = torch.exp(pos) / (torch.exp(pos) + torch.exp(negs).sum())
+    assert cx["reference"] == pytest.approx(float(want), rel=1e-12)
+    assert cx["hand"] == pytest.approx(float(hand), rel=1e-12)
+
+
+@pytest.mark.parametrize("name, form", [("optim.heavy_ball", r"e^{e^{e^{10}}} w_t"),
+                                        ("lstm.cell_update", r"f_t / (f_t - f_t)")])
+def test_a_hand_form_that_overflows_everywhere_is_unknown_and_says_so(name, form):
+    v = check(form, against=name, timeout=0.5)
+    assert v.verdict == "unknown" and v.counterexample is None and "not finite in float64" in v.message, str(v)

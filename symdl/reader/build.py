@@ -790,6 +790,9 @@ class Builder:
             if out in (sp.zoo, sp.nan):
                 raise self.error(f"{func.__name__}({v}) is undefined", pos, "an argument inside the function's domain")
             return out
+        if isinstance(v, sp.ZeroMatrix) and func(sp.Integer(0)) in (sp.zoo, sp.nan):  # \log(f_t - f_t)
+            raise self.error(f"{func.__name__}(0) is undefined: its argument is 0 in every entry", pos,
+                             "an argument inside the function's domain")
         d = sp.Dummy("d")
         return ElementwiseApplyFunction(sp.Lambda(d, func(d)), v)
 
