@@ -135,6 +135,25 @@ def _hand_expression(hand, ref):
     return hand
 
 
+def _infinite_part(expr):
+    """How an infinite or undefined constant in ``expr`` reads (outside an integral's limits), or ``None``."""
+    if not isinstance(expr, sp.Basic):
+        return None
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if e is sp.zoo or e is sp.nan:
+            return "an undefined value (complex infinity or NaN, as the log of 0 gives)"
+        if e is sp.oo or e is sp.S.NegativeInfinity:
+            return "\\infty"
+        if isinstance(e, sp.Integral):
+            stack.append(e.function)
+            continue
+        if isinstance(e, sp.Basic):
+            stack.extend(a for a in e.args if isinstance(a, sp.Basic))
+    return None
+
+
 # -- the numeric witness ---------------------------------------------------------------------------
 
 
@@ -465,16 +484,16 @@ def prove(hand, reference) -> tuple:
     diff = expand_primes(sp.expand(hand - reference))
     if diff == 0:
         return True, "SymPy simplifies the difference to 0"
-    if diff.is_number and diff.is_zero is False:
+    if diff.is_number and diff.is_zero is False and diff.is_finite:
         return False, f"constant: the hand form minus the reference is {diff}, not 0, at every point"
     simple = sp.simplify(diff)
     if simple == 0:
         return True, "SymPy simplifies the difference to 0"
-    if simple.is_number and simple.is_zero is False:
+    if simple.is_number and simple.is_zero is False and simple.is_finite:
         return False, f"constant: the hand form minus the reference simplifies to {simple}, not 0, at every point"
     if reference != 0:
         q = sp.cancel(expand_primes(sp.expand(hand)) / expand_primes(sp.expand(reference)))
-        if q.is_number and q != 1:
+        if q.is_number and q != 1 and q.is_finite:
             return False, f"multiple: the hand form is {q} times the reference"
     return None, "SymPy could not reduce the difference to 0"
 
@@ -580,6 +599,11 @@ def _check(hand, ref, *, timeout: float, seed: int, rtol: float) -> Verdict:
     except ReadError as exc:
         return Verdict("error", None, str(exc), ref.name, position=exc.position, caret=exc.caret(),
                        details={"expected": exc.expected} if exc.expected else {})
+    infinite = _infinite_part(expr)
+    if infinite is not None:
+        return Verdict("unknown", None, f"the hand form is infinite or undefined at every point: it contains {infinite}, "
+                       "so no point compares it with the reference",
+                       ref.name)
     try:
         w = numeric_witness(expr, ref, seed=seed, rtol=rtol)
     except (RecursionError, SyntaxError):  # printers recurse, and Python nests calls at most 200 deep, per factor

@@ -170,3 +170,23 @@ def test_pirl_h_is_compared_with_the_cosine_similarity_of_vectors():
 def test_a_hand_form_that_overflows_everywhere_is_unknown_and_says_so(name, form):
     v = check(form, against=name, timeout=0.5)
     assert v.verdict == "unknown" and v.counterexample is None and "not finite in float64" in v.message, str(v)
+
+
+@pytest.mark.parametrize("hand", [r"\infty w_t", "sympy zoo"])
+def test_an_infinite_hand_form_is_unknown_with_the_reason_not_a_name_error(hand):
+    import sympy as sp
+
+    from symdl.registry import ref
+
+    if hand == "sympy zoo":
+        hand = sp.log(sp.Integer(0)) + ref("optim.heavy_ball").symbols["w_t"]
+    v = check(hand, against="optim.heavy_ball", timeout=1)
+    assert v.verdict == "unknown" and "infinite or undefined at every point" in v.message, str(v)
+    assert "not defined" not in v.message and "zoo" not in v.message
+
+
+@pytest.mark.parametrize("form, name", [(r"\log(\gamma-\gamma)", "optim.heavy_ball"),
+                                        (r"\log \int_z (E(x,y,z)-E(x,y,z)) dz", "ebm.free_energy")])
+def test_the_log_of_0_is_a_read_error_that_says_so(form, name):
+    v = check(form, against=name, timeout=1)
+    assert v.verdict == "error" and "log(0) is undefined" in v.message and "Integral" not in v.message, str(v)

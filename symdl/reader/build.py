@@ -788,7 +788,8 @@ class Builder:
         if shape_of(v) is None:
             out = func(v)
             if out in (sp.zoo, sp.nan):
-                raise self.error(f"{func.__name__}({v}) is undefined", pos, "an argument inside the function's domain")
+                shown = "0" if v.is_zero else (str(v) if len(str(v)) < 40 and not v.has(sp.Integral) else "this argument")
+                raise self.error(f"{func.__name__}({shown}) is undefined", pos, "an argument inside the function's domain")
             return out
         if isinstance(v, sp.ZeroMatrix) and func(sp.Integer(0)) in (sp.zoo, sp.nan):  # \log(f_t - f_t)
             raise self.error(f"{func.__name__}(0) is undefined: its argument is 0 in every entry", pos,
