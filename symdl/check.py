@@ -135,6 +135,30 @@ def _hand_expression(hand, ref):
     return hand
 
 
+def _first_step_note(expr, ref, cx, seed, rtol) -> str:
+    """When the counterexample is at step t = 1 of a reference whose first step is special
+    (optim.sgd_momentum_torch: b_1 = g_1) and the hand form agrees at every later step tried, say so."""
+    steps = [i.name for i in ref.inputs if i.domain == "step"]
+    special = any(isinstance(c, sp.Eq) for pw in ref.expanded().atoms(sp.Piecewise) for _, c in pw.args)
+    if not steps or not special or any(np.any(np.asarray(cx["inputs"].get(t)) != 1) for t in steps):
+        return ""
+    later = numeric_witness(expr, ref, seed=seed, rtol=rtol, first_step=2)
+    if later.counterexample is not None or not later.agreed:
+        return ""
+    from .printing import latex
+
+    rules = []
+    for d, c in ref.definitions.items():
+        if isinstance(c, sp.Piecewise):
+            rules.append(f"{d.name} = " + ", ".join(
+                f"{latex(value)} " + ("otherwise" if cond is sp.true else f"at {latex(cond.lhs)} = {latex(cond.rhs)}"
+                                      if isinstance(cond, sp.Eq) else f"where {latex(cond)}")
+                for value, cond in c.args))
+    return (f"; it differs only at the first step t = 1, where {ref.name} starts differently ({'; '.join(rules)}: "
+            f"PyTorch's first step, REFERENCES.md), and agrees at {later.agreed} random points with t = 2 and 3: "
+            "the hand form leaves out the first step's special case")
+
+
 def _infinite_part(expr):
     """How an infinite or undefined constant in ``expr`` reads (outside an integral's limits), or ``None``."""
     if not isinstance(expr, sp.Basic):
@@ -172,16 +196,18 @@ def _size_sets(ref) -> list[dict]:
     return [first, second]
 
 
-def random_point(ref, at: dict, rng, elementwise: int = 0, point: int = 0) -> dict:
+def random_point(ref, at: dict, rng, elementwise: int = 0, point: int = 0, first_step: int = 1) -> dict:
     """Random float64 values inside each input's domain; scalar inputs as vectors of
-    ``elementwise`` entries when asked (optimisers act coordinate by coordinate)."""
+    ``elementwise`` entries when asked (optimisers act coordinate by coordinate); a step
+    counter runs through ``first_step`` ... 3."""
     out = {}
     for inp in ref.inputs:
         shape = tuple(int(at[s]) if isinstance(s, sp.Symbol) else int(s) for s in inp.shape)
         if not shape and elementwise and inp.domain not in ("step", "count"):
             shape = (elementwise,)
         if inp.domain == "step":  # 1, 2, 3 in turn: the first step is often special (b_1 = g_1)
-            out[inp.name] = float(1 + point % 3) if not shape else np.full(shape, 1.0 + point % 3)
+            step = float(first_step + point % (4 - first_step))
+            out[inp.name] = step if not shape else np.full(shape, step)
         else:
             out[inp.name] = sample(inp.domain, shape, rng)
     return out
@@ -331,7 +357,7 @@ def _overflowed(out: Witness, got) -> bool:
     return True
 
 
-def numeric_witness(expr, ref, *, seed: int = 0, rtol: float = RTOL) -> Witness:
+def numeric_witness(expr, ref, *, seed: int = 0, rtol: float = RTOL, first_step: int = 1) -> Witness:
     """The hand form and the reference at random points; stops at the first disagreement."""
     if not compilable(ref):
         return finite_witness(expr, ref, seed=seed, rtol=rtol)
@@ -344,7 +370,7 @@ def numeric_witness(expr, ref, *, seed: int = 0, rtol: float = RTOL) -> Witness:
         out.sizes.append({str(k): v for k, v in at.items()} or ({"elementwise": elementwise} if elementwise else {}))
         for labels, fns in _instances(ref):
             for point in range(POINTS):
-                values = {**random_point(ref, at, rng, elementwise, point), **fns}
+                values = {**random_point(ref, at, rng, elementwise, point, first_step), **fns}
                 try:
                     want = np.asarray(ref.evaluate(values), dtype=np.float64)
                 except (EvaluationError, FloatingPointError, ZeroDivisionError):
@@ -616,6 +642,7 @@ def _check(hand, ref, *, timeout: float, seed: int, rtol: float) -> Verdict:
         at = describe_size(cx["sizes"])
         what = (f"the shapes differ ({cx['shapes']['hand']} against {cx['shapes']['reference']})"
                 if "shapes" in cx else f"relative error {cx['relative_error']:.3g} > {rtol:g}")
+        what += _first_step_note(expr, ref, cx, seed, rtol)
         return Verdict("not_equivalent", "numeric", f"differs from {ref.name} at a random point with {at}: {what}",
                        ref.name, counterexample=cx, max_error=cx["relative_error"], sizes=sizes, trials=w.agreed + 1)
     proved, how = _attempt_proof(expr, ref, timeout)

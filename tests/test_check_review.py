@@ -190,3 +190,23 @@ def test_an_infinite_hand_form_is_unknown_with_the_reason_not_a_name_error(hand)
 def test_the_log_of_0_is_a_read_error_that_says_so(form, name):
     v = check(form, against=name, timeout=1)
     assert v.verdict == "error" and "log(0) is undefined" in v.message and "Integral" not in v.message, str(v)
+
+
+def test_leaving_out_pytorchs_first_step_is_explained():
+    import torch
+
+    v = check(r"\theta_{t-1} - \gamma (\mu b_{t-1} + (1 - \tau) g_t)", against="optim.sgd_momentum_torch", timeout=1.5)
+    assert v.verdict == "not_equivalent" and "differs only at the first step t = 1" in v.message, str(v)
+    assert "b_t = g_t at t = 1" in v.message and "leaves out the first step" in v.message
+    x = v.counterexample["inputs"]
+    assert x["t"] == 1
+    p = torch.nn.Parameter(torch.tensor([x[r"\theta_{t-1}"]], dtype=torch.float64))
+    opt = torch.optim.SGD([p], lr=x[r"\gamma"], momentum=x[r"\mu"], dampening=x[r"\tau"])
+    p.grad = torch.tensor([x["g_t"]], dtype=torch.float64)
+    opt.step()  # PyTorch's first step: the buffer is g_1 itself
+    assert v.counterexample["reference"] == pytest.approx(float(p.detach()[0]), rel=1e-14)
+
+
+def test_a_form_wrong_at_every_step_gets_no_first_step_note():
+    v = check(r"\theta_{t-1} + \gamma (\mu b_{t-1} + (1 - \tau) g_t)", against="optim.sgd_momentum_torch", timeout=1.5)
+    assert v.verdict == "not_equivalent" and "first step" not in v.message, str(v)
