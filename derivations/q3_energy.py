@@ -306,7 +306,7 @@ def _seed_h_by_checker():
     """symdl.check, the hand-derivation checker, on the seed's own LaTeX for h."""
 
     def run():
-        from symdl.check import check
+        from symdl._check import check
 
         verdict = check(SEED_H, against="contrastive.pirl_h")
         first = str(verdict).splitlines()[0]

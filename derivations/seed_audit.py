@@ -25,7 +25,7 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from symdl.check import check, describe_size
+from symdl._check import check, describe_size
 from symdl.derivation import Derivation, Section, Step, Table, prose, tex
 from symdl.verify import CheckSpec, relative_error, run_check
 

@@ -20,12 +20,15 @@ __all__ = ["EvaluationError", "Reference", "UnknownNameError", "Verdict", "check
 
 
 def __getattr__(name):
-    """``check`` and ``Verdict`` import the LaTeX reader (lark) on first use, not with ``import symdl``."""
-    if name in ("check", "Verdict"):
-        import importlib
+    """``check`` and ``Verdict`` import the LaTeX reader (lark) on first use, not with ``import symdl``.
 
-        module = importlib.import_module("symdl.check")
-        # importing the submodule symdl.check binds that name to the module; the public name is the function
-        globals().update(check=module.check, Verdict=module.Verdict)
-        return globals()[name]
+    They live in the private module ``symdl._check``, so that importing it never rebinds
+    ``symdl.check`` (a submodule named ``check`` would shadow the function once imported).
+    """
+    if name in ("check", "Verdict"):
+        from . import _check
+
+        value = getattr(_check, name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'symdl' has no attribute {name!r}")

@@ -1,7 +1,7 @@
 r"""Grading many hand forms: ``symdl check --batch FILE.jsonl [--jobs N]``.
 
 Each line of the batch is ``{"id": ..., "against": NAME, "latex": ...}``.  The
-answer is one JSON verdict per line (:meth:`symdl.check.Verdict.to_json` plus
+answer is one JSON verdict per line (:meth:`symdl._check.Verdict.to_json` plus
 the line's ``id`` and its number ``line``), streamed in input order as soon as
 every line before it has its answer.
 
@@ -80,7 +80,7 @@ def _serve(conn, timeout: float, memory: int | None) -> None:
     if memory:  # room for ``memory`` more bytes than the forked image already maps
         limit = _mapped() + memory
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    from .check import Verdict, check
+    from ._check import Verdict, check
 
     while True:
         try:
@@ -145,7 +145,7 @@ class _Worker:
 
 
 def _unknown(against: str, limit: float):
-    from .check import Verdict
+    from ._check import Verdict
 
     return Verdict("unknown", None, f"no verdict within {limit:g} s of wall-clock time (the line was stopped; "
                                     "its symbolic attempt had --timeout, reading and the numeric witness the rest)",
@@ -153,7 +153,7 @@ def _unknown(against: str, limit: float):
 
 
 def _died(against: str, code):
-    from .check import Verdict
+    from ._check import Verdict
 
     return Verdict("error", None, f"the process checking this line died (exit code {code})", against)
 
@@ -161,7 +161,7 @@ def _died(against: str, code):
 def _warm(names: Iterable[str]) -> None:
     """Do here, once, what every forked worker would otherwise do for itself: build the parser,
     each named reference's model, and its compiled numeric code (by checking it against itself)."""
-    from .check import find_reference, numeric_witness
+    from ._check import find_reference, numeric_witness
     from .reader.grammar import parser
 
     parser()
@@ -237,7 +237,7 @@ def check_all(items: list[tuple[str, str]], *, jobs: int = 1, timeout: float = 1
 
 
 def bounded_check(latex: str, against: str, *, timeout: float = 10.0, line_timeout: float | None = None):
-    """:func:`symdl.check.check` in a worker process, answered within ``timeout + SLACK`` seconds."""
+    """:func:`symdl.check` in a worker process, answered within ``timeout + SLACK`` seconds."""
     answers = check_all([(against, latex)], jobs=1, timeout=timeout, line_timeout=line_timeout, warm=False)
     try:
         return next(answers)[1]
@@ -248,7 +248,7 @@ def bounded_check(latex: str, against: str, *, timeout: float = 10.0, line_timeo
 def grade(tasks: list[Task], *, jobs: int = 1, timeout: float = 10.0,
           line_timeout: float | None = None) -> Iterator[dict]:
     """One JSON-ready verdict per task, in order, each with the line's ``id`` and number."""
-    from .check import Verdict
+    from ._check import Verdict
 
     good = [t for t in tasks if not t.problem]
     verdicts = check_all([(t.against, t.latex) for t in good], jobs=jobs, timeout=timeout,

@@ -42,7 +42,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     from .batch import bounded_check, run_batch
-    from .check import TIMEOUT, Verdict
+    from ._check import TIMEOUT, Verdict
 
     timeout = args.timeout if args.timeout is not None else TIMEOUT
     if getattr(args, "batch", None) is not None:

@@ -136,7 +136,7 @@ def _fake_check(real):
 
 
 def test_a_slow_line_times_out_and_its_processes_are_killed_while_the_others_finish(monkeypatch, tmp_path):
-    check_module = importlib.import_module("symdl.check")  # the module; symdl.check is also the function
+    check_module = importlib.import_module("symdl._check")  # the module; symdl.check is also the function
     monkeypatch.setattr(check_module, "check", _fake_check(check_module.check))
     pids = tmp_path / "pids"
     items = [("optim.heavy_ball", f"SLOW:{pids}")] + [(a, t) for a, t, _ in LINES[:4]]
@@ -150,7 +150,7 @@ def test_a_slow_line_times_out_and_its_processes_are_killed_while_the_others_fin
 
 
 def test_a_line_that_kills_its_worker_or_raises_is_answered_and_the_rest_go_on(monkeypatch):
-    check_module = importlib.import_module("symdl.check")  # the module; symdl.check is also the function
+    check_module = importlib.import_module("symdl._check")  # the module; symdl.check is also the function
     monkeypatch.setattr(check_module, "check", _fake_check(check_module.check))
     items = [("optim.heavy_ball", "DIE"), LINES[0][:2], ("optim.heavy_ball", "RAISE"), LINES[1][:2]]
     verdicts = [v for _, v in check_all(items, jobs=1, timeout=1.0)]
@@ -160,7 +160,7 @@ def test_a_line_that_kills_its_worker_or_raises_is_answered_and_the_rest_go_on(m
 
 
 def test_grade_keeps_order_when_an_early_line_is_the_slowest(monkeypatch, tmp_path):
-    check_module = importlib.import_module("symdl.check")  # the module; symdl.check is also the function
+    check_module = importlib.import_module("symdl._check")  # the module; symdl.check is also the function
     monkeypatch.setattr(check_module, "check", _fake_check(check_module.check))
     rows = [{"id": "slow", "against": "optim.heavy_ball", "latex": f"SLOW:{tmp_path / 'p'}"}] + \
         [{"id": i, "against": a, "latex": t} for i, (a, t, _) in enumerate(LINES[:3])]
@@ -175,7 +175,7 @@ def test_bounded_check_answers_a_single_form(monkeypatch, tmp_path):
     assert verdict.verdict == "equivalent"
     verdict = bounded_check(r"\frac{", "optim.adam", timeout=2.0)
     assert verdict.verdict == "error" and verdict.position == 6
-    check_module = importlib.import_module("symdl.check")  # what `symdl check` runs: stopped at its limit
+    check_module = importlib.import_module("symdl._check")  # what `symdl check` runs: stopped at its limit
     monkeypatch.setattr(check_module, "check", _fake_check(check_module.check))
     verdict = bounded_check(f"SLOW:{tmp_path / 'p'}", "optim.adam", timeout=0.5, line_timeout=1.5)
     assert verdict.verdict == "unknown" and "no verdict within 1.5 s" in verdict.message

@@ -13,7 +13,7 @@ import pytest
 import sympy as sp
 
 from symdl import check_cli, oracles
-from symdl.check import Verdict, check, format_counterexample
+from symdl._check import Verdict, check, format_counterexample
 from symdl.registry import ref
 
 GATE = r"W_{%sh} h_{t-1} + W_{%sx} x_t + b_%s"
@@ -275,6 +275,6 @@ def test_cli_exit_statuses_and_stdin(capsys, monkeypatch):
 
 
 def test_cli_unknown_is_exit_3(capsys, monkeypatch):
-    monkeypatch.setattr("symdl.check.check", lambda *a, **k: Verdict("unknown", None, "timed out", "x"))
+    monkeypatch.setattr("symdl._check.check", lambda *a, **k: Verdict("unknown", None, "timed out", "x"))
     code, out = _cli(["--against", "optim.heavy_ball", "--json", "w_t"], capsys)
     assert code == 3 and json.loads(out)["verdict"] == "unknown"

@@ -6,7 +6,7 @@ against numpy written here, not against symdl's own evaluation.
 
 import pytest
 
-from symdl.check import check
+from symdl._check import check
 
 #: \sum over a variable the reference integrates over is that integral (REFERENCES.md, conventions)
 SUMS = [
@@ -124,7 +124,7 @@ def test_the_counterexample_at_gap_2_has_the_inputs_of_gap_2():
 
 
 def test_a_counterexample_names_symbols_and_functions_as_references_md_writes_them():
-    from symdl.check import format_counterexample
+    from symdl._check import format_counterexample
 
     v = check(r"W_1 W_1 W_1", against="rnn.jacobian_product", timeout=1.5)
     cx = v.counterexample
@@ -134,7 +134,7 @@ def test_a_counterexample_names_symbols_and_functions_as_references_md_writes_th
 
 
 def test_integers_print_as_integers_and_sizes_say_what_they_count():
-    from symdl.check import format_counterexample
+    from symdl._check import format_counterexample
 
     v = check(r"\theta_k - \gamma \sum_{i=1}^{N} \nabla \ell_i(\theta_k)", against="optim.gd", timeout=1.5)
     assert v.verdict == "not_equivalent" and "N = 2" in v.message and "samples" not in v.message
@@ -210,3 +210,18 @@ def test_leaving_out_pytorchs_first_step_is_explained():
 def test_a_form_wrong_at_every_step_gets_no_first_step_note():
     v = check(r"\theta_{t-1} + \gamma (\mu b_{t-1} + (1 - \tau) g_t)", against="optim.sgd_momentum_torch", timeout=1.5)
     assert v.verdict == "not_equivalent" and "first step" not in v.message, str(v)
+
+
+def test_importing_the_checker_module_leaves_symdl_check_the_function():
+    import subprocess
+    import sys
+
+    code = ("import sys, symdl; assert 'lark' not in sys.modules, 'import symdl loaded lark'\n"
+            "from symdl._check import Verdict\nimport symdl._check\n"
+            "v = symdl.check(r'\\operatorname{diag}(f_t)', against='lstm.cell_jacobian_direct', timeout=1.5)\n"
+            "assert callable(symdl.check) and isinstance(v, Verdict) and symdl.Verdict is Verdict\n"
+            "from symdl.testing import assert_equivalent\n"
+            "assert_equivalent(r'\\operatorname{diag}(f_t)', 'lstm.cell_jacobian_direct', timeout=1.5)\n"
+            "print(v.verdict)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "equivalent", out.stderr

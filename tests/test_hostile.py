@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from symdl.check import VERDICTS, check
+from symdl._check import VERDICTS, check
 from symdl.check_cli import EXIT
 
 SYMDL = str(Path(sys.executable).parent / "symdl")
@@ -312,7 +312,7 @@ def test_a_proof_that_needs_too_much_memory_or_recursion_says_so():
 def test_a_proof_out_of_memory_leaves_the_numeric_verdict_with_the_reason(monkeypatch):
     import importlib
 
-    check_module = importlib.import_module("symdl.check")  # the module; symdl.check is also the function
+    check_module = importlib.import_module("symdl._check")  # the module; symdl.check is also the function
     monkeypatch.setattr(check_module, "prove", lambda hand, reference: _allocate(8.0))  # past the 4 GiB limit
     verdict = check(GOOD["optim.heavy_ball"], against="optim.heavy_ball", timeout=10)
     assert verdict.verdict == "equivalent" and verdict.method == "numeric"
