@@ -17,6 +17,7 @@ from symdl import ref
 from symdl.calculus import jacobian, substitute_definitions
 from symdl.checks import complex_step_check, explicit_proof
 from symdl.derivation import Derivation, Figure, ReferenceBlock, Section, Step, math as display, prose, tex
+from symdl.figures import pyplot, save
 from symdl.functions import sigmoid
 from symdl.models import lstm as L
 from symdl.symbols import m, n
@@ -189,11 +190,7 @@ def _figure_finite_check():
 
 
 def make_norm_figure(path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     gaps = np.arange(1, GAP + 1)
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
     for s in RNN_SCALES:
@@ -208,9 +205,7 @@ def make_norm_figure(path):
         a.grid(alpha=0.3)
         a.legend(fontsize=8)
     a1.set_ylabel(r"$\log_{10}$ of the norm")
-    fig.tight_layout()
-    fig.savefig(path, metadata={"CreationDate": None})
-    plt.close(fig)
+    save(fig, path)
 
 
 # -- checks for the bound steps --------------------------------------------------------------

@@ -21,6 +21,7 @@ from symdl.derivation import (Derivation, Figure, Prose, ReferenceBlock, Section
 from symdl.models import optim as O
 from symdl.models._display import ordered_product, ordered_sum, ordered_xreplace, reciprocal, with_partials
 from symdl.verify import CheckSpec, compare_trials, relative_error
+from symdl.figures import pyplot, save
 
 QUESTION = (
     "Optimisation. Consider minimising $L(\\hat Y_\\theta(X), y) = \\frac{1}{N}\\sum_i \\ell(\\hat y_\\theta(x_i), y_i)$ "
@@ -46,25 +47,6 @@ def _differs(a, b, what: str) -> tuple:
     """A refutation check's outcome: passed when the two values differ (``a`` is the claim refuted)."""
     err = relative_error(a, b)
     return err > 1e-6, f"{what}: {np.asarray(a).tolist()} against {np.asarray(b).tolist()} (relative gap {err:.3g})", err
-
-
-def _pyplot():
-    """matplotlib's pyplot on the file-only Agg backend (imported when a figure is drawn)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path):
-    """Lay out, write without a creation date (builds are reproducible), and close."""
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
-    fig.savefig(path, metadata={"CreationDate": None})
-    plt.close(fig)
 
 
 # -- 1. GD and SGD ----------------------------------------------------------------------------------
@@ -417,7 +399,7 @@ def make_region_figure(path):
     from matplotlib.colors import TwoSlopeNorm
     from matplotlib.lines import Line2D
 
-    plt = _pyplot()
+    plt = pyplot()
     G, B = np.meshgrid(np.linspace(0, 4.5, 301), np.linspace(-1.2, 1.2, 241))
     c = 1 + B - G  # the roots (c +- sqrt(c^2 - 4 beta)) / 2 of p, vectorised over the grid
     root = np.sqrt((c**2 - 4 * B).astype(complex))
@@ -437,7 +419,7 @@ def make_region_figure(path):
     handles, _ = ax.get_legend_handles_labels()
     contour = Line2D([], [], color="k", lw=1.2, label=r"$|r| = 1$, computed")
     ax.legend(handles=[contour, *handles], fontsize=7, loc="lower right")
-    _save(fig, path)
+    save(fig, path)
 
 
 # -- 4. RMSprop and Adam ------------------------------------------------------------------------------
@@ -865,13 +847,13 @@ def _path(ax, problem: str, name: str, xs, every: int):
 
 def make_quadratic_figure(path):
     """All five paths on one set of axes: on the quadratic they part early and are told apart by style."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(8.4, 4.0))
     _landscape(ax, "quadratic")
     for name, xs in trajectories("quadratic").items():
         _path(ax, "quadratic", name, xs, every=5)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    _save(fig, path)
+    save(fig, path)
 
 
 def rosenbrock_loss(xs):
@@ -880,7 +862,7 @@ def rosenbrock_loss(xs):
 
 def make_rosenbrock_figure(path):
     """One panel a method (in the valley the paths lie on top of each other), and the loss of all five."""
-    plt = _pyplot()
+    plt = pyplot()
     paths = trajectories("rosenbrock")
     fig, axes = plt.subplots(2, 3, figsize=(10, 6.2))
     for ax, (name, xs) in zip(axes.flat, paths.items()):
@@ -897,7 +879,7 @@ def make_rosenbrock_figure(path):
     loss_ax.set_title("loss along each path", fontsize=9)
     loss_ax.legend(fontsize=6)
     loss_ax.grid(alpha=0.3)
-    _save(fig, path)
+    save(fig, path)
 
 
 # -- the document -------------------------------------------------------------------------------------

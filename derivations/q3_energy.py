@@ -21,6 +21,7 @@ from symdl.models import ebm as M
 from symdl.models import latent as Lt
 from symdl.models._grids import gradient_w
 from symdl.verify import RTOL, CheckSpec, compare_trials
+from symdl.figures import pyplot, save
 
 QUESTION = (
     "An EBM is a scalar energy F(x, y), low where x and y are compatible, with parameters w. (a) How is y inferred "
@@ -41,25 +42,6 @@ def _verdict(ok, yes, no="SymPy could not show it"):
 # -- figures ---------------------------------------------------------------------------------
 
 
-def _pyplot():
-    """matplotlib's pyplot on the file-only Agg backend (imported when a figure is drawn)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path):
-    """Lay out, write without a creation date (builds are reproducible), and close."""
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
-    fig.savefig(path, metadata={"CreationDate": None})
-    plt.close(fig)
-
-
 # -- (b), (c): sample energies for the figures ----------------------------------------------
 
 Y_GRID = np.linspace(-2.0, 2.0, 201)
@@ -77,7 +59,7 @@ def gibbs_curves():
 
 
 def make_gibbs_figure(path):
-    plt = _pyplot()
+    plt = pyplot()
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.2))
     a1.plot(Y_GRID, double_well(0.0, Y_GRID), color="k")
     a1.set_title(r"energy $F(x, y) = (y^2 - 1)^2 + 0.3 y$")
@@ -88,7 +70,7 @@ def make_gibbs_figure(path):
         a.set_xlabel("$y$")
         a.grid(alpha=0.3)
     a2.legend(fontsize=8)
-    _save(fig, path)
+    save(fig, path)
 
 
 def _gibbs_figure_check():
@@ -114,7 +96,7 @@ def free_energy_curve():
 
 
 def make_free_energy_figure(path):
-    plt = _pyplot()
+    plt = pyplot()
     m, K = Z_ENERGIES.min(), len(Z_ENERGIES)
     F, low = free_energy_curve(), m - np.log(K) / BETA_RANGE
     fig, ax = plt.subplots(figsize=(6.4, 3.4))
@@ -127,7 +109,7 @@ def make_free_energy_figure(path):
     ax.set_ylabel("energy")
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(alpha=0.3)
-    _save(fig, path)
+    save(fig, path)
 
 
 def _free_energy_figure_checks():
@@ -162,7 +144,7 @@ def kmeans_surface():
 
 
 def make_kmeans_figure(path):
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.2, 4.2))
     cs = ax.contourf(MESH, MESH, kmeans_surface(), levels=20, cmap="viridis")
     fig.colorbar(cs, ax=ax, label=r"$F(y) = \min_k \|y - w_k\|^2$")
@@ -171,7 +153,7 @@ def make_kmeans_figure(path):
     ax.set_ylabel("$y_2$")
     ax.legend(fontsize=8, loc="upper left")
     ax.set_aspect("equal")
-    _save(fig, path)
+    save(fig, path)
 
 
 def _kmeans_figure_check():

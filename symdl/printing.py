@@ -134,16 +134,7 @@ class CoursePrinter(LatexPrinter):
         return self._join_terms(terms)
 
     def _join_terms(self, terms) -> str:
-        out = []
-        for i, term in enumerate(terms):
-            s = self._print(term)
-            if i == 0:
-                out.append(s)
-            elif s.startswith("-"):
-                out.append("- " + s[1:].lstrip())
-            else:
-                out.append("+ " + s)
-        return " ".join(out)
+        return join_terms(self, terms)
 
     def _print_tanh(self, expr, exp=None):
         head = r"\tanh" if exp is None else r"\tanh^{%s}" % exp
@@ -169,6 +160,20 @@ class CoursePrinter(LatexPrinter):
                 head = "%s^{%s}" % (head, exp)
             return r"%s\left(%s\right)" % (head, args)
         return super()._print_Function(expr, exp)
+
+
+def join_terms(printer, terms) -> str:
+    """Terms in the order given, joined by ``+`` and ``-`` with a space on each side."""
+    out = []
+    for i, term in enumerate(terms):
+        s = printer._print(term)
+        if i == 0:
+            out.append(s)
+        elif s.startswith("-"):
+            out.append("- " + s[1:].lstrip())
+        else:
+            out.append("+ " + s)
+    return " ".join(out)
 
 
 def _print_dummy(self, expr, style="plain"):

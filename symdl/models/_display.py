@@ -22,6 +22,8 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
 
+from ..printing import join_terms
+
 
 class _Display:
     """Equality and hashing of the plain SymPy expression the node stands for."""
@@ -64,16 +66,7 @@ class Add(_Display, sp.Add):
         return sp.Add(*args, **kwargs)
 
     def _latex(self, printer, **_):
-        out = []
-        for k, term in enumerate(self.args):
-            s = printer._print(term)
-            if k == 0:
-                out.append(s)
-            elif s.startswith("-"):
-                out.append("- " + s[1:].lstrip())
-            else:
-                out.append("+ " + s)
-        return " ".join(out)
+        return join_terms(printer, self.args)
 
 
 class Mul(_Display, sp.Mul):
