@@ -431,9 +431,9 @@ def _nll_section() -> Section:
         Step("seed-gradient", tex(r"\frac{\partial \mathcal{L}}{\partial w} \ne F_w(x_i, y_i) + F_{\beta, w}(x_i, y)"),
              "adding a constant $c$ to $F_w$ leaves the gradient alone but moves the seed's last line by $2c$",
              relation="given", checks=(_symbolic("the seed's last line is not the gradient", _seed_last_line),)),
-        prose("Grading (d). The loss is right. The seed's intermediate line "
-              "$-\\log P(y^{(i)} \\mid x^{(i)}, w) = \\sum_i^N \\beta F_w(x^{(i)}, y^{(i)}) + \\log \\int_y "
-              "\\exp(-\\beta F_w(x^{(i)}, y))$ is, for one pair, $\\beta$ times that pair's term of the loss, as "
+        prose("Grading (d). The loss is right. The seed's intermediate line, "
+              "$-\\log P(y^{(i)} \\mid x^{(i)}, w)$ written as "
+              "$\\sum_i^N \\beta F_w(x^{(i)}, y^{(i)}) + \\log \\int_y \\exp(-\\beta F_w(x^{(i)}, y))$, is, for one pair, $\\beta$ times that pair's term of the loss, as "
               "it should be (no $\\frac{1}{\\beta}$ belongs there); its defect is the stray $\\sum_i$ on the "
               "right of a left side that is one sample's. The first gradient line has the right shape for one "
               "sample, but writes $\\mathbb{P}(y^{(i)} \\mid x^{(i)})$ inside the integral where the density at "
