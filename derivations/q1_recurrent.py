@@ -501,11 +501,9 @@ def derivation() -> Derivation:
 
 
 def _audit() -> tuple:
-    """The seed audit's section for this question, when the audit module is there."""
-    try:
-        from seed_audit import audit_section
-    except ImportError:
-        return ()
+    """The seed audit's section for this question (derivations/seed_audit.py)."""
+    from seed_audit import audit_section
+
     return (audit_section(1),)
 
 
