@@ -1,7 +1,7 @@
 """Incremental builds: a document is rebuilt only when one of its inputs changed.
 
 The key of a document is a SHA-256 over its own module, the other modules of
-its derivations folder (it may import them), symdl's source and templates,
+its derivations folder and its subfolders (it may import them), symdl's source and templates,
 the project's templates, and symdl's version.  A build that succeeded records
 the key and the hashes of its outputs in ``<out>/.symdl-cache/<module>.json``;
 the next build skips the document when the key matches and the outputs are
@@ -29,7 +29,7 @@ def _digest_files(h, files) -> None:
 def cache_key(module_path: Path, templates: Path | None) -> str:
     h = hashlib.sha256(f"symdl {__version__}".encode())
     h.update(module_path.read_bytes())
-    _digest_files(h, [p for p in module_path.parent.glob("*.py")])
+    _digest_files(h, [p for p in module_path.parent.rglob("*.py") if "__pycache__" not in p.parts])
     _digest_files(h, PACKAGE.rglob("*.py"))
     _digest_files(h, (PACKAGE / "templates").glob("*"))
     if templates is not None and templates.is_dir():
