@@ -329,7 +329,7 @@ def _loop_variables(exprs) -> dict:
 def _functions(exprs) -> dict:
     out = {}
     for e in exprs:
-        for f in e.atoms(AppliedUndef):
+        for f in sorted(e.atoms(AppliedUndef), key=str):
             out[f.func.__name__] = len(f.args) + (1 if f.func.__name__.endswith("_w") else 0)
     return out
 
@@ -420,13 +420,13 @@ def interpretations(ref, exprs, sizes, rng, families=(0, 1, 2), points: int = 2,
                         shape = (count,)
                     x = sample(inp.domain, shape, rng)
                     it.values[key] = np.asarray(x).reshape(-1) if len(shape) == 2 and shape[1] == 1 else x
-                for g in grids:
+                for g in sorted(grids):  # sorted: a set's order changes with PYTHONHASHSEED, and so would the draws
                     it.grids[g] = np.sort(rng.normal(0, 1.0, grid_size))
                 _batches(ref, exprs, it, count, rng)
                 for alias, target in ref.aliases.items():
                     if canon(target) in it.values:
                         it.values.setdefault(canon(alias), it.values[canon(target)])
-                for name, arity in funcs.items():
+                for name, arity in sorted(funcs.items()):
                     it.functions[name] = random_function(name, arity, fam, rng)
                 if similar:
                     it.functions["s"] = cosine

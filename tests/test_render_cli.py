@@ -247,3 +247,14 @@ def test_sigint_leaves_no_half_written_file(tmp_path):
     leftovers = [p for p in out.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".slow-")]
     assert leftovers == []
     assert not (out / "slow.pdf").exists() and not (out / "slow.tex").exists()
+
+
+def test_the_audit_is_the_same_whatever_pythons_hash_seed(tmp_path):
+    """Random draws once followed a set's order, which PYTHONHASHSEED changes from run to run."""
+    texts = []
+    for seed in ("1", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run([sys.executable, "-m", "symdl.cli", "build", "seed_audit", "--out", str(tmp_path / seed),
+                        "--no-pdf", "--force"], env=env, capture_output=True, text=True, check=True)
+        texts.append((tmp_path / seed / "seed-audit.tex").read_bytes())
+    assert texts[0] == texts[1]
