@@ -274,9 +274,20 @@ def _sample(domain: str, shape: tuple, rng):
     return sample(domain, shape, rng)
 
 
+def _interpret(it, expr):
+    """``expr``'s real value under one finite interpretation, or the :class:`Unsupported` that stopped it."""
+    from .finite import Evaluator, Unsupported
+
+    try:
+        with np.errstate(all="ignore"):
+            return np.real(np.asarray(Evaluator(it).ev(expr), dtype=np.complex128))
+    except Unsupported as exc:
+        return exc
+
+
 def finite_witness(expr, ref, *, seed: int = 0, rtol: float = RTOL) -> Witness:
     """Both sides under the same random finite interpretations (:mod:`symdl.finite`)."""
-    from .finite import Evaluator, Unsupported, interpretations
+    from .finite import Unsupported, interpretations
     from .reader.names import canon
 
     hand = substitute_definitions(expr, ref.definitions)
@@ -291,20 +302,16 @@ def finite_witness(expr, ref, *, seed: int = 0, rtol: float = RTOL) -> Witness:
     for label, it in interpretations(ref, [hand, want_expr], sizes, rng, sample=_sample):
         if not out.sizes or out.sizes[-1] != {k: v for k, v in label.items() if k != "functions"}:
             out.sizes.append({k: v for k, v in label.items() if k != "functions"})
-        try:
-            with np.errstate(all="ignore"):
-                want = np.real(np.asarray(Evaluator(it).ev(want_expr), dtype=np.complex128))
-        except Unsupported as exc:
-            out.failure = f"{ref.name} has no finite interpretation here ({exc})"
+        want = _interpret(it, want_expr)
+        if isinstance(want, Unsupported):
+            out.failure = f"{ref.name} has no finite interpretation here ({want})"
             return out
         if not np.all(np.isfinite(want)):
             out.skipped += 1
             continue
-        try:
-            with np.errstate(all="ignore"):
-                got = np.real(np.asarray(Evaluator(it).ev(hand), dtype=np.complex128))
-        except Unsupported as exc:
-            out.failure = f"the hand form has no finite interpretation here ({exc})"
+        got = _interpret(it, hand)
+        if isinstance(got, Unsupported):
+            out.failure = f"the hand form has no finite interpretation here ({got})"
             return out
         if _overflowed(out, got):
             continue
