@@ -259,6 +259,10 @@ def compile_expr(expr: sp.Basic, inputs: Sequence[sp.Basic], functions: Sequence
     params = ["_like"] + [names[d] for d in dims] + [names[s] for s in inputs] + [fnames[f.__name__] for f in functions]
     args = [sp.Symbol(p) for p in params]
     fn = sp.lambdify(args, sp.Symbol("_result"), modules=[{"_ops": ops(backend)}], printer=_Verbatim(code))
+    if not functions:  # a derived sum of scaled matrices may run as one fused pass over rows
+        from . import _fused
+
+        fn = _fused.wrap(fn, expr, list(inputs), list(dims))
     _CACHE[key] = fn
     return fn
 
