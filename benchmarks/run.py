@@ -95,9 +95,19 @@ def bench_kernel(runs, n=1024, threads=1):
     sys.path.insert(0, str(ROOT))
     from symdl.oracles import lstm_cell
 
+    import symdl._fused as fused
+
     v = _lstm_values(n, n, torch)
     ref = symdl.ref("lstm.cell_jacobian")
+    fused.MODE = "never"  # the same expression op by op (row and column scalings, addcmul_): the "before"
+    t_ops = median_call(lambda: ref.evaluate(v, backend="torch"), runs, warmup=2)
+    fused.MODE = "auto"
+    ran = []
+    real_run = fused._run
+    fused._run = lambda *a: ran.append(1) or real_run(*a)
     t_eval = median_call(lambda: ref.evaluate(v, backend="torch"), runs, warmup=2)
+    fused._run = real_run
+    path = "fused row kernel (numba)" if ran else "op by op (numba not installed?)"
     cell = lstm_cell({k: a.numpy() for k, a in v.items()})
     o, x, c = v["o_{t-1}"], v["x_t"], v["c_{t-1}"]
     jac = torch.func.jacrev(lambda cc: cell(x, (o * torch.tanh(cc), cc))[1])
@@ -110,6 +120,9 @@ def bench_kernel(runs, n=1024, threads=1):
     t_cold = median_call(lambda: pool[next(it) % 16].clone(), runs * 3, warmup=3)
     return [
         ("jacrev(LSTMCell) / evaluate, n = 1024", t_jac / t_eval, ">= 25", f"{t_jac * 1e3:.1f} ms / {t_eval * 1e3:.2f} ms"),
+        ("evaluate op by op (SYMDL_FUSED=never) / evaluate", t_ops / t_eval, "", f"{t_ops * 1e3:.2f} ms / "
+         f"{t_eval * 1e3:.2f} ms; evaluate ran: {path}"),
+        ("evaluate op by op / A.clone() of a matrix not in cache", t_ops / t_cold, "", "the path before the kernel"),
         ("evaluate / A.clone() of one matrix, warm in cache", t_eval / t_clone, "<= 6",
          f"{t_eval * 1e3:.2f} ms / {t_clone * 1e3:.3f} ms"),
         ("evaluate / A.clone() of a matrix not in cache (as evaluate's weights are)", t_eval / t_cold, "<= 6",
