@@ -1,12 +1,29 @@
 """The grammar of the notation of REFERENCES.md (LALR(1), lark) and its parser.
 
 The grammar lives in this module (not in a data file) so that it ships with
-the package.  The parser is built once per process; building takes ~40 ms.
+the package.  The parser is built once per process; building its LALR tables
+takes 40-80 ms, loading them with ``Lark.load`` about 4 ms.  The cache file is
+``$XDG_CACHE_HOME/symdl/parser-<key>.lark`` (``~/.cache/symdl`` by default),
+the key a hash of the grammar, the parser's options, lark's and Python's
+versions: a changed grammar is a new file, never a stale one.  It is written
+atomically (``Lark.save`` to a private temporary file, renamed into place), and
+read only when it belongs to this user, nobody else may write it and its first
+line carries the key; otherwise, or when it cannot be read, the parser is built
+as before.  A cache folder that cannot be made or written just means no cache.
+(lark's own ``cache=`` option writes its file in place and hashes the file's
+name into its check, so a file renamed into place would never match.)
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import stat
+import sys
+import tempfile
 from functools import lru_cache
+
+from lark.lark import PostLex
 
 GRAMMAR = r"""
 // The notation of REFERENCES.md, as an LALR(1) grammar for lark.
@@ -156,17 +173,94 @@ def _norm_bars(stream):
         yield tok
 
 
+#: How the parser is built (the cache key hashes these with the grammar).
+OPTIONS = dict(parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False)
+
+
+class NormBars(PostLex):
+    """The post-lexer: :func:`_norm_bars`.  A module-level class, so that ``Lark.save`` pickles it."""
+
+    always_accept = ("DBAR", "MID")
+
+    def process(self, stream):
+        return _norm_bars(stream)
+
+
+def cache_dir() -> str:
+    """Where the parser tables are cached: ``$XDG_CACHE_HOME/symdl``, else ``~/.cache/symdl``."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "symdl")
+
+
+def cache_key() -> str:
+    """A hash of everything the cached tables depend on."""
+    import lark
+
+    text = "\0".join([GRAMMAR, repr(sorted(OPTIONS.items())), repr(NormBars.always_accept), lark.__version__,
+                       "%d.%d" % sys.version_info[:2]])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def cache_path() -> str:
+    return os.path.join(cache_dir(), f"parser-{cache_key()}.lark")
+
+
+def _trusted(fd: int) -> bool:
+    """Whether the open file is a regular file of this user that no one else may write (it is a pickle)."""
+    st = os.fstat(fd)
+    return stat.S_ISREG(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o022
+
+
+def _load(path: str):
+    """The parser saved at ``path``, or ``None`` when there is none, or it is not to be trusted or read."""
+    from lark import Lark
+
+    try:
+        with open(path, "rb") as f:
+            if not _trusted(f.fileno()) or f.readline() != MAGIC + cache_key().encode() + b"\n":
+                return None
+            return Lark.load(f)
+    except Exception:  # missing, truncated, from another lark: built afresh and saved again
+        return None
+
+
+def _save(parser, path: str) -> None:
+    """Write ``parser`` to ``path`` atomically (a private file renamed into place); quietly nothing
+    when the folder cannot be made or written."""
+    folder = os.path.dirname(path)
+    tmp = None
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".parser-", suffix=".tmp", dir=folder)  # mode 0600
+        with os.fdopen(fd, "wb") as f:
+            f.write(MAGIC + cache_key().encode() + b"\n")
+            parser.save(f)
+        os.replace(tmp, path)
+        tmp = None
+    except Exception:  # read-only home, full disk, a file where the folder should be: no cache
+        pass
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+#: The first bytes of a cache file, before its key.
+MAGIC = b"symdl-parser "
+
+
 @lru_cache(maxsize=1)
 def parser():
-    """The LALR parser, positions kept on every node (for error messages)."""
+    """The LALR parser, positions kept on every node (for error messages); its tables are read
+    from this user's cache when they are there, else built and saved there."""
     from lark import Lark
-    from lark.lark import PostLex
 
-    class NormBars(PostLex):
-        always_accept = ("DBAR", "MID")
-
-        def process(self, stream):
-            return _norm_bars(stream)
-
-    return Lark(GRAMMAR, parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False,
-                postlex=NormBars())
+    path = cache_path()
+    loaded = _load(path)
+    if loaded is not None:
+        return loaded
+    built = Lark(GRAMMAR, postlex=NormBars(), **OPTIONS)
+    _save(built, path)
+    return built
