@@ -3,9 +3,13 @@
 200 lines, right and wrong hand forms of rnn, lstm, optim and ebm references,
 graded by the whole command.  The two job counts run alternately, several
 times, and the figure is the ratio of the median wall times (the machine is
-shared: only a ratio measured side by side means anything).  Not a test.
+shared: only a ratio measured side by side means anything).  The start-up is
+measured as the wall time of a one-line batch.  With ``--baseline DIR`` (a
+checkout of an older commit, such as ``git worktree add /tmp/old HEAD~3``) the
+same command from that tree runs in the same loop, so a change is measured
+side by side too.  The output of every run must be the same bytes.  Not a test.
 
-    python benchmarks/batch.py [--lines 200] [--runs 5]
+    python benchmarks/batch.py [--lines 200] [--runs 5] [--baseline DIR]
 """
 
 from __future__ import annotations
@@ -69,16 +73,20 @@ def batch_file(lines: int) -> str:
     return "\n".join(out) + "\n"
 
 
-def run(path: str, jobs: int) -> tuple[float, float, list[str]]:
+def run(path: str, jobs: int, tree: str | None = None) -> tuple[float, float, str]:
     """Wall time of the whole command, the grading time it reports (after Python and SymPy have
-    started), and the verdicts."""
+    started), and its output; ``tree`` runs the symdl package of that source tree instead."""
+    env = dict(os.environ)
+    if tree:
+        env["PYTHONPATH"] = os.pathsep.join([tree, *filter(None, [env.get("PYTHONPATH")])])
     start = time.perf_counter()
-    proc = subprocess.run([SYMDL, "check", "--batch", path, "--jobs", str(jobs)], capture_output=True, text=True)
+    proc = subprocess.run([SYMDL, "check", "--batch", path, "--jobs", str(jobs)], capture_output=True, text=True,
+                          env=env)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit(f"symdl check --batch failed ({proc.returncode}): {proc.stderr[-2000:]}")
     graded = float(re.search(r"graded in ([0-9.]+) s", proc.stderr).group(1))
-    return elapsed, graded, [json.loads(line)["verdict"] for line in proc.stdout.splitlines()]
+    return elapsed, graded, proc.stdout
 
 
 def _burn(n: int = 5_000_000) -> int:
@@ -109,30 +117,44 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lines", type=int, default=200)
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--baseline", metavar="DIR", help="also time the symdl of this source tree, alternately")
     args = ap.parse_args()
+    trees = {"": None} | ({f" (baseline {args.baseline})": os.path.abspath(args.baseline)} if args.baseline else {})
     with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "batch.jsonl")
+        path, one = os.path.join(tmp, "batch.jsonl"), os.path.join(tmp, "one.jsonl")
         Path(path).write_text(batch_file(args.lines))
-        times: dict[int, list[float]] = {1: [], 2: []}
-        grading: dict[int, list[float]] = {1: [], 2: []}
-        verdicts: dict[int, list[str]] = {}
+        Path(one).write_text(batch_file(1))
+        times = {(t, j): [] for t in trees for j in (1, 2)}
+        grading = {(t, j): [] for t in trees for j in (1, 2)}
+        startup = {t: [] for t in trees}
+        outputs: set[str] = set()
+        verdicts: list[str] = []
         free: list[float] = []
         for _ in range(args.runs):
             free.append(cores_free())
-            for jobs in (1, 2):
-                elapsed, graded, verdicts[jobs] = run(path, jobs)
-                times[jobs].append(elapsed)
-                grading[jobs].append(graded)
-    one, two = statistics.median(times[1]), statistics.median(times[2])
-    g1, g2 = statistics.median(grading[1]), statistics.median(grading[2])
-    counts = {v: verdicts[1].count(v) for v in dict.fromkeys(verdicts[1])}
+            for label, tree in trees.items():
+                for jobs in (1, 2):
+                    elapsed, graded, out = run(path, jobs, tree)
+                    times[label, jobs].append(elapsed)
+                    grading[label, jobs].append(graded)
+                    outputs.add(out)
+                    verdicts = [json.loads(line)["verdict"] for line in out.splitlines()]
+                startup[label].append(run(one, 1, tree)[0])
+    med = statistics.median
+    counts = {v: verdicts.count(v) for v in dict.fromkeys(verdicts)}
     print(f"batch of {args.lines} lines {counts}, {args.runs} runs of each, alternating; medians:")
     print("| measure | --jobs 1 | --jobs 2 | ratio (target >= 1.6x) |\n| --- | --- | --- | --- |")
-    print(f"| whole command (wall) | {one:.2f} s | {two:.2f} s | {one / two:.2f}x |")
-    print(f"| grading, as the command reports it | {g1:.2f} s | {g2:.2f} s | {g1 / g2:.2f}x |")
-    print(f"| two CPU loops side by side (the machine's ceiling) | | | {statistics.median(free):.2f}x |")
-    if verdicts[1] != verdicts[2]:
-        print("warning: --jobs 1 and --jobs 2 gave different verdicts", file=sys.stderr)
+    for label in trees:
+        one, two = med(times[label, 1]), med(times[label, 2])
+        g1, g2 = med(grading[label, 1]), med(grading[label, 2])
+        print(f"| whole command (wall){label} | {one:.2f} s | {two:.2f} s | {one / two:.2f}x |")
+        print(f"| grading, as the command reports it{label} | {g1:.2f} s | {g2:.2f} s | {g1 / g2:.2f}x |")
+        print(f"| start-up: a one-line batch (wall){label} | {med(startup[label]):.2f} s | | |")
+    print(f"| two CPU loops side by side (the machine's ceiling) | | | {med(free):.2f}x "
+          f"(runs: {', '.join(f'{f:.2f}' for f in free)}) |")
+    if len(outputs) != 1:
+        print(f"warning: the runs printed {len(outputs)} different outputs (--jobs 1, --jobs 2"
+              f"{', the baseline' if args.baseline else ''})", file=sys.stderr)
 
 
 if __name__ == "__main__":
