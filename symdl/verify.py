@@ -19,7 +19,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from .bounded import run_bounded
+from .bounded import call_limited, run_bounded
 
 METHODS = ("symbolic", "numeric", "oracle")
 #: Relative tolerance of numeric and oracle checks in float64.
@@ -97,27 +97,79 @@ class Result:
 
 
 def run_check(spec: CheckSpec) -> Check:
-    """Make one check; an exception inside it is a failed check that says where."""
+    """Make one check; an exception inside it is a failed check that says where.
+
+    A symbolic check (``spec.timeout`` set) runs in a forked child (:func:`~symdl.bounded.run_bounded`).
+    """
     t0 = time.perf_counter()
-    try:
-        if spec.timeout is not None:
+    if spec.timeout is not None:
+        try:
             out = run_bounded(spec.run, timeout=spec.timeout)
-            if out.status == "timeout":
-                return Check(spec.method, False, f"not made: {spec.description}: {out.message}", made=False,
-                             seconds=time.perf_counter() - t0)
-            if out.status == "error":
-                return Check(spec.method, False, f"not made: {spec.description}: {out.message}", made=False,
-                             seconds=time.perf_counter() - t0)
-            passed, detail, err = out.value
-        else:
-            passed, detail, err = spec.run()
+        except Exception as exc:  # the child could not be started
+            return Check(spec.method, False, f"{spec.description}: raised {type(exc).__name__}: {exc}",
+                         seconds=time.perf_counter() - t0)
+        return check_of(spec, out.status, out.value, out.message, time.perf_counter() - t0)
+    return _plain(spec, t0)
+
+
+def run_in_worker(spec: CheckSpec) -> Check:
+    """Make one check in a worker process whose wall-clock limit someone else keeps (:mod:`symdl.build`).
+
+    A symbolic check runs in this process under the proof's memory and recursion limits
+    (:func:`~symdl.bounded.call_limited`) instead of in a child forked for it; the process that started the
+    worker kills it at ``spec.timeout`` and records it :func:`not_made`.  Everything else is as :func:`run_check`.
+    """
+    t0 = time.perf_counter()
+    if spec.timeout is not None:
+        status, value, message = call_limited(spec.run)
+        return check_of(spec, status, value, message, time.perf_counter() - t0)
+    return _plain(spec, t0)
+
+
+def not_made(method: str, description: str, why: str, seconds: float = 0.0) -> Check:
+    """A check that could not be made, and why (``"no answer within 60 s"``): what :func:`run_check` reports
+    for a proof whose child timed out or died."""
+    return Check(method, False, f"not made: {description}: {why}", made=False, seconds=seconds)
+
+
+def check_of(spec: CheckSpec, status: str, value, message: str, seconds: float) -> Check:
+    """The :class:`Check` of a bounded proof's outcome (``"ok"``, ``"timeout"`` or ``"error"``)."""
+    if status != "ok":
+        return not_made(spec.method, spec.description, message, seconds)
+    try:
+        passed, detail, err = value
+    except Exception as exc:  # a check that raises failed, and says why
+        return Check(spec.method, False, f"{spec.description}: raised {type(exc).__name__}: {exc}", seconds=seconds)
+    return _outcome(spec, passed, detail, err, seconds)
+
+
+def _plain(spec: CheckSpec, t0: float) -> Check:
+    try:
+        passed, detail, err = spec.run()
     except Exception as exc:  # a check that raises failed, and says why
         return Check(spec.method, False, f"{spec.description}: raised {type(exc).__name__}: {exc}",
                      seconds=time.perf_counter() - t0)
+    return _outcome(spec, passed, detail, err, time.perf_counter() - t0)
+
+
+def _outcome(spec: CheckSpec, passed, detail, err, seconds: float) -> Check:
     text = f"{spec.description}: {detail}" if detail else spec.description
     if passed is None:
-        return Check(spec.method, False, "not made: " + text, made=False, seconds=time.perf_counter() - t0)
-    return Check(spec.method, bool(passed), text, max_error=err, seconds=time.perf_counter() - t0)
+        return Check(spec.method, False, "not made: " + text, made=False, seconds=seconds)
+    return Check(spec.method, bool(passed), text, max_error=err, seconds=seconds)
+
+
+#: How :func:`run_many` makes a list of checks: ``None`` one after another here, else a function of the list
+#: (the build's workers share the checks out, :mod:`symdl.build`).
+_runner: Callable[[Sequence[CheckSpec]], list[Check]] | None = None
+
+
+def run_many(specs: Sequence[CheckSpec]) -> list[Check]:
+    """Make every check of ``specs``, in order: in parallel when a build's workers are running, else here."""
+    specs = list(specs)
+    if _runner is not None:
+        return _runner(specs)
+    return [run_check(s) for s in specs]
 
 
 def run_checks(name: str, specs: Sequence[CheckSpec], kind: str = "reference") -> Result:
