@@ -23,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from symdl.derivation import Derivation, Section, Step, Table, prose, tex
-from symdl.verify import run_check
+from symdl.verify import run_many
 
 # The parts live in the private package derivations/_audit/; symdl's loader puts this folder on sys.path, and a
 # module loaded by its path alone needs it too.
@@ -42,13 +42,16 @@ from _audit.claims import CLAIMS, SEED_JACOBIAN_READ
 
 @lru_cache(maxsize=None)
 def graded() -> tuple:
-    """``(claim, verdict, checks)`` for every answer: each finding's check run once per process, the verdict
-    computed from their outcomes by :func:`verdict_of`."""
-    out = []
+    """``(claim, verdict, checks)`` for every answer: each finding's check run once per process (all of them
+    together, so that a build's workers share them out: symdl.verify.run_many), the verdict computed from their
+    outcomes by :func:`verdict_of`."""
     for c in CLAIMS:
         if not c.findings and not c.not_graded:
             raise ValueError(f"claim {c.key}: no findings and no reason for not grading it")
-        checks = tuple(run_check(f.spec) for f in c.findings)
+    made = iter(run_many([f.spec for c in CLAIMS for f in c.findings]))
+    out = []
+    for c in CLAIMS:
+        checks = tuple(next(made) for _ in c.findings)
         out.append((c, verdict_of(c.findings, checks), checks))
     return tuple(out)
 

@@ -1,14 +1,21 @@
 """From a :class:`~symdl.derivation.Derivation` to ``build/<slug>.tex`` and ``build/<slug>.pdf``.
 
-Order of work: run every check (steps, figures, the references the document
-shows), draw the figures, render the .tex, compile the PDF in a private
-folder, and only then rename the results into place.  A refuted check or a TeX
-error fails the build and leaves the last good PDF untouched.
+Order of work for one document: run every check (steps, figures, the references the document shows), draw
+the figures, render the .tex, compile the PDF in a private folder, and only then rename the results into
+place.  A refuted check or a TeX error fails the build and leaves the last good PDF untouched.
+
+:func:`build_all` builds many documents at once on ``jobs`` cores: forked workers share out every check,
+figure and TeX run of every document (see its docstring); the outputs are the same bytes as
+:func:`build` writes for each document alone.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import signal
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -19,7 +26,9 @@ from .printing import display
 from .registry import ref
 from .render import (BuildError, compile_pdf, copy_atomic, environment, latexmk_available, overfull_lines,
                      write_atomic)
-from .verify import METHODS, Result, run_checks
+from .verify import METHODS, Check, Result, not_made, run_check, run_in_worker
+
+EXIT_OK, EXIT_REFUTED, EXIT_ERROR = 0, 1, 2
 
 
 @dataclass
@@ -37,19 +46,22 @@ class Ledger:
         return [r for r in self.results if r.status == "refuted"]
 
 
-def verify_document(doc: Derivation) -> Ledger:
-    """Run the checks of every reference, step and figure of ``doc``."""
-    t0 = time.perf_counter()
-    ledger = Ledger()
-    for name in doc.reference_names():
-        r = ref(name)
-        ledger.results.append(run_checks(name, r.checks, kind="reference"))
+def entries(doc: Derivation) -> list[tuple[str, str, tuple]]:
+    """``(ledger name, kind, checks)`` of every reference, step and figure of ``doc``, in the ledger's order."""
+    out = [(name, "reference", tuple(ref(name).checks)) for name in doc.reference_names()]
     for section in doc.sections:
         for b in section.blocks:
             if isinstance(b, Step):
-                ledger.results.append(run_checks(f"{doc.slug}: {b.name}", b.checks, kind="step"))
+                out.append((f"{doc.slug}: {b.name}", "step", b.checks))
             elif isinstance(b, Figure):
-                ledger.results.append(run_checks(f"{doc.slug}: figure {b.name}", b.checks, kind="figure"))
+                out.append((f"{doc.slug}: figure {b.name}", "figure", b.checks))
+    return out
+
+
+def verify_document(doc: Derivation) -> Ledger:
+    """Run the checks of every reference, step and figure of ``doc``."""
+    t0 = time.perf_counter()
+    ledger = Ledger([Result(name, tuple(run_check(s) for s in specs), kind) for name, kind, specs in entries(doc)])
     ledger.seconds = time.perf_counter() - t0
     return ledger
 
@@ -133,6 +145,10 @@ def render_tex(doc: Derivation, ledger: Ledger, figure_files: dict[str, str], te
     return env.get_template(doc.template).render(**context(doc, ledger, figure_files))
 
 
+
+# -- one document ----------------------------------------------------------------------------------------
+
+
 @dataclass
 class BuildReport:
     slug: str
@@ -150,58 +166,107 @@ class BuildReport:
         return not self.error
 
 
+def figure_files(doc: Derivation) -> dict[str, str]:
+    """Each figure's file, relative to the output folder: ``figures/<slug>-<name>.pdf``."""
+    out = {}
+    for fig in doc.figures():
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", fig.name + doc.slug.replace("-", "")):
+            raise ValueError(f"{doc.slug}: figure name {fig.name!r} must be lower-case letters, digits and -")
+        out[fig.name] = f"figures/{doc.slug}-{fig.name}.pdf"
+    return out
+
+
+def draw(fig: Figure, work: Path, rel: str) -> float:
+    """Make one figure in the private folder ``work``; returns the seconds it took."""
+    t0 = time.perf_counter()
+    (work / "figures").mkdir(exist_ok=True)
+    fig.make(work / rel)
+    return time.perf_counter() - t0
+
+
+@dataclass
+class Typeset:
+    """A document rendered (and compiled) in its private folder, not yet in place; or why it failed."""
+
+    slug: str = ""
+    source: str = ""
+    figure_files: dict = field(default_factory=dict)
+    statuses: list = field(default_factory=list)  # the ledger's statuses, in order
+    refuted: list = field(default_factory=list)  # names of refuted results
+    tex_error: str = ""
+    pdf: bool = False  # a PDF was made
+    overfull: list = field(default_factory=list)
+    verify_seconds: float = 0.0
+    figure_seconds: float = 0.0
+    tex_seconds: float = 0.0
+    failure: str = ""  # the document failed before it could be rendered: the message to print
+
+
+def typeset(doc: Derivation, ledger: Ledger, files: dict[str, str], work: Path, *, pdf: bool,
+            templates: Path | None, timeout: float) -> Typeset:
+    """Render the .tex into ``work`` and, unless a check was refuted, compile it there."""
+    out = Typeset(doc.slug, figure_files=files, statuses=[r.status for r in ledger.results],
+                  refuted=[r.name for r in ledger.refuted], verify_seconds=ledger.seconds)
+    out.source = render_tex(doc, ledger, files, templates)
+    tex_path = work / f"{doc.slug}.tex"
+    tex_path.write_text(out.source, encoding="utf-8")
+    if out.refuted or not (pdf and latexmk_available()):
+        return out
+    t0 = time.perf_counter()
+    try:
+        compile_pdf(tex_path, work, timeout=timeout)
+        log = work / f"{doc.slug}.log"
+        out.overfull = overfull_lines(log.read_text(errors="replace")) if log.exists() else []
+        out.pdf = True
+    except BuildError as exc:
+        out.tex_error = str(exc)
+    finally:
+        out.tex_seconds = time.perf_counter() - t0
+    return out
+
+
+def install(t: Typeset, work: Path, outdir: Path, *, pdf: bool) -> BuildReport:
+    """Rename the results of :func:`typeset` into ``outdir``, all together, or keep the last good ones."""
+    report = BuildReport(t.slug, verify_seconds=t.verify_seconds, figure_seconds=t.figure_seconds,
+                         tex_seconds=t.tex_seconds, overfull=t.overfull)
+    failed = outdir / f"{t.slug}.failed.tex"
+    if t.refuted:
+        write_atomic(failed, t.source)
+        report.error = (f"refuted: {', '.join(t.refuted)}; the last good .tex and PDF were left in place "
+                        f"({failed} shows the rest)")
+        return report
+    if t.tex_error:
+        write_atomic(failed, t.source)
+        report.error = (f"{t.tex_error.replace(f'{t.slug}.tex:', f'{failed}:')}\n"
+                        f"the last good .tex and PDF, if any, were left in place")
+        return report
+    # everything succeeded: the outputs are renamed into place together
+    for rel in t.figure_files.values():
+        copy_atomic(work / rel, outdir / rel)
+    write_atomic(outdir / f"{t.slug}.tex", t.source)
+    report.tex = outdir / f"{t.slug}.tex"
+    failed.unlink(missing_ok=True)
+    if t.pdf:
+        copy_atomic(work / f"{t.slug}.pdf", outdir / f"{t.slug}.pdf")
+        report.pdf = outdir / f"{t.slug}.pdf"
+    elif pdf:
+        report.error = compile_hint()
+    return report
+
+
 def build(doc: Derivation, outdir: Path, *, pdf: bool = True, templates: Path | None = None,
           timeout: float = 180.0) -> BuildReport:
-    """Verify, draw, render and compile one document into ``outdir``."""
-    report = BuildReport(doc.slug)
+    """Verify, draw, render and compile one document into ``outdir``, in this process."""
     ledger = verify_document(doc)
-    report.ledger, report.verify_seconds = ledger, ledger.seconds
     outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{doc.slug}-", dir=outdir) as tmp:
         work = Path(tmp)
-        t0 = time.perf_counter()
-        figure_files = {}
-        for fig in doc.figures():
-            if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", fig.name + doc.slug.replace("-", "")):
-                raise ValueError(f"{doc.slug}: figure name {fig.name!r} must be lower-case letters, digits and -")
-            rel = f"figures/{doc.slug}-{fig.name}.pdf"
-            (work / "figures").mkdir(exist_ok=True)
-            fig.make(work / rel)
-            figure_files[fig.name] = rel
-        report.figure_seconds = time.perf_counter() - t0
-        source = render_tex(doc, ledger, figure_files, templates)
-        tex_path = work / f"{doc.slug}.tex"
-        tex_path.write_text(source, encoding="utf-8")
-        failed = outdir / f"{doc.slug}.failed.tex"
-        if ledger.refuted:
-            names = ", ".join(r.name for r in ledger.refuted)
-            write_atomic(failed, source)
-            report.error = f"refuted: {names}; the last good .tex and PDF were left in place ({failed} shows the rest)"
-            return report
-        if pdf and latexmk_available():
-            t0 = time.perf_counter()
-            try:
-                made = compile_pdf(tex_path, work, timeout=timeout)
-                log = work / f"{doc.slug}.log"
-                report.overfull = overfull_lines(log.read_text(errors="replace")) if log.exists() else []
-            except BuildError as exc:
-                write_atomic(failed, source)
-                report.error = (f"{str(exc).replace(f'{doc.slug}.tex:', f'{failed}:')}\n"
-                                f"the last good .tex and PDF, if any, were left in place")
-                return report
-            finally:
-                report.tex_seconds = time.perf_counter() - t0
-        # everything succeeded: the outputs are renamed into place together
-        for rel in figure_files.values():
-            copy_atomic(work / rel, outdir / rel)
-        write_atomic(outdir / f"{doc.slug}.tex", source)
-        report.tex = outdir / f"{doc.slug}.tex"
-        failed.unlink(missing_ok=True)
-        if pdf and latexmk_available():
-            copy_atomic(made, outdir / f"{doc.slug}.pdf")
-            report.pdf = outdir / f"{doc.slug}.pdf"
-        elif pdf:
-            report.error = compile_hint()
+        files = figure_files(doc)
+        seconds = sum(draw(fig, work, files[fig.name]) for fig in doc.figures())
+        t = typeset(doc, ledger, files, work, pdf=pdf, templates=templates, timeout=timeout)
+        t.figure_seconds = seconds
+        report = install(t, work, outdir, pdf=pdf)
+    report.ledger = ledger
     return report
 
 
@@ -212,3 +277,507 @@ def compile_hint() -> str:
             f"  apt-get install {TEX_PACKAGES}")
 
 
+def _failure(module: str, exc: BaseException) -> str:
+    return (f"symdl: error: {module}: {type(exc).__name__}: {exc}; "
+            f"the last good PDF was left in place")
+
+
+def summary_of(t: Typeset) -> str:
+    """``"1 unverified, 51 verified"``: how many results of the ledger have each status."""
+    counts: dict = {}
+    for status in t.statuses:
+        counts[status] = counts.get(status, 0) + 1
+    return ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+
+
+def report_lines(module: str, t: Typeset, report: BuildReport | None, seconds: float) -> tuple[int, list[str]]:
+    """The exit status of one document and the lines ``symdl build`` prints for it."""
+    if t.failure:
+        return EXIT_ERROR, [t.failure]
+    lines = [f"      checks: {summary_of(t)} (verify {t.verify_seconds:.1f} s, figures {t.figure_seconds:.1f} s, "
+             f"TeX {t.tex_seconds:.1f} s, total {seconds:.1f} s)"]
+    lines += [f"      wrote {p}" for p in (report.tex, report.pdf) if p is not None]
+    if report.overfull:
+        shown = "; ".join(report.overfull[:3]) + ("; ..." if len(report.overfull) > 3 else "")
+        lines.append(f"      note: {len(report.overfull)} line(s) run into the margin of {t.slug}.tex: {shown}")
+    if report.error:
+        lines.append(f"symdl: error: {module}: {report.error}")
+        return (EXIT_REFUTED if report.error.startswith("refuted") else EXIT_ERROR), lines
+    return EXIT_OK, lines
+
+
+# -- many documents at once: forked workers share out the work ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    """One document to build: its source, its cache key and its private folder."""
+
+    src: object  # a symdl.documents.DocumentSource
+    key: str
+    work: Path
+
+
+@dataclass(frozen=True)
+class Plan:
+    jobs: tuple
+    templates: Path | None
+    pdf: bool
+    timeout: float
+
+
+@dataclass(frozen=True)
+class Task:
+    """One piece of work of a batch as the coordinator sees it; every worker lists the same tasks."""
+
+    kind: str  # "check", "figure", or "document" (render, compile: its dependencies are made)
+    doc: int  # the document's index in the plan; -1 for a check a derivation needs while it is built
+    label: str  # the check's description, the figure's name, the document's module
+    method: str = ""
+    timeout: float | None = None  # a symbolic proof's wall-clock limit, kept by the coordinator
+    deps: tuple = ()
+
+
+def build_all(srcs, outdir: Path, *, templates: Path | None, pdf: bool = True, timeout: float = 180.0,
+              force: bool = False, jobs: int = 0, emit=None) -> int:
+    """Build every document of ``srcs`` (``symdl.documents.DocumentSource``) into ``outdir`` on ``jobs`` cores.
+
+    A document whose cache key and outputs are unchanged (:mod:`symdl.cache`) is skipped unless ``force``.
+    The others are built by ``jobs`` forked workers (one a core by default) that each load every document
+    and then make whatever the coordinator, this process, hands them next: one check (a check that several
+    documents show is made once), one figure, or one document's rendering and TeX run once its checks and
+    figures are made.  Checks a derivation needs while it is being built (the seed audit grades its answers by
+    their outcomes) are shared out the same way, through :func:`symdl.verify.run_many`.  A symbolic proof runs
+    in its worker under the proof's memory limit; at the proof's time limit the coordinator kills the worker,
+    records the proof as not made, and forks a replacement.  Outputs are installed here, each document's
+    together, as it finishes; the lines for each document are printed in document order.  Returns the exit
+    status: 0, 1 when a check was refuted, 2 on any other error.
+
+    With ``SYMDL_BUILD_TRACE=FILE`` the coordinator appends to FILE one JSON line a task (batch, kind, document,
+    label, worker, start and end in seconds since it began, CPU seconds) and one a document a worker loaded: the
+    profile of a build.
+    """
+    from contextlib import ExitStack
+
+    from .cache import cache_key, record, up_to_date
+
+    emit = emit or (lambda lines: [print(line, flush=True) for line in lines])
+    t0 = time.perf_counter()
+    outdir.mkdir(parents=True, exist_ok=True)
+    outcome: dict[int, tuple[int, list[str]]] = {}
+    keys, todo = {}, []
+    for i, src in enumerate(srcs):
+        keys[i] = cache_key(src.path, templates)
+        rec = None if force else up_to_date(outdir, src.module, keys[i])
+        if rec is None:
+            todo.append(i)
+        else:
+            outcome[i] = (EXIT_OK, [f"      up to date ({rec['summary']}); use --force to rebuild"])
+    shown = {"next": 0, "header": -1, "status": EXIT_OK}
+
+    def flush():
+        while shown["next"] < len(srcs):
+            i = shown["next"]
+            if shown["header"] < i:
+                print(f"[{i + 1}/{len(srcs)}] {srcs[i].module}: verifying, drawing, typesetting ...", flush=True)
+                shown["header"] = i
+            if i not in outcome:
+                return
+            code, lines = outcome[i]
+            emit(lines)
+            shown["status"] = max(shown["status"], code)
+            shown["next"] += 1
+
+    with ExitStack() as stack:
+        plan = Plan(tuple(Job(srcs[i], keys[i], Path(stack.enter_context(tempfile.TemporaryDirectory(
+            prefix=f".{srcs[i].slug_guess}-", dir=outdir)))) for i in todo), templates, pdf, timeout)
+
+        def done(d: int, t: Typeset):
+            i, job = todo[d], plan.jobs[d]
+            if t.failure:
+                outcome[i] = (EXIT_ERROR, [t.failure])
+            else:
+                try:
+                    report = install(t, job.work, outdir, pdf=pdf)
+                except Exception as exc:  # a document that cannot be put in place fails alone
+                    outcome[i] = (EXIT_ERROR, [_failure(job.src.module, exc)])
+                else:
+                    outcome[i] = report_lines(job.src.module, t, report, time.perf_counter() - t0)
+                    if not report.error and report.pdf is not None:
+                        figures = sorted(outdir.glob(f"figures/{t.slug}-*.pdf"))
+                        record(outdir, job.src.module, job.key, [report.tex, report.pdf, *figures], summary_of(t))
+            flush()
+
+        flush()
+        if todo:
+            _Coordinator(plan, max(1, jobs or os.cpu_count() or 1), done).run()
+        flush()
+    return shown["status"]
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of the children it waited for (proof children, latexmk)."""
+    import resource
+
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _worker_main(conn, plan: Plan, others) -> None:
+    try:
+        os.setpgrp()  # the coordinator kills the worker with every process it started
+    except OSError:
+        pass
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # an interrupt is the coordinator's to handle
+    for c in others:
+        c.close()
+    # One thread a worker: the workers are one a core already, and on a busy machine every small matrix product
+    # with a second OpenMP thread waits a scheduler tick for it (jacrev of an unrolled LSTM cell: 2.4 ms with one
+    # thread, 190 ms with two while another process holds the other core).
+    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+    _Worker(conn, plan).main()
+
+
+class _Worker:
+    """A forked worker: loads every document of the plan, then makes the tasks the coordinator hands it."""
+
+    def __init__(self, conn, plan: Plan):
+        self.conn, self.plan = conn, plan
+        self.memo: dict[int, Check] = {}  # id(spec) -> Check, for checks made while the documents were loaded
+        self.keep: list = []  # those specs, so that no other object can take their ids
+        self.loads = 0
+        self.busy = False
+
+    def main(self) -> None:
+        from . import verify
+        from .documents import DocumentError, load
+
+        verify._runner = self.run_many
+        self.docs: list = []
+        for job in self.plan.jobs:
+            t0, cpu = time.monotonic(), _cpu()
+            try:
+                self.docs.append(load(job.src))
+            except DocumentError as exc:
+                self.docs.append(f"symdl: error: {exc}")
+            self.conn.send(("note", f"load {job.src.module}", time.monotonic() - t0, _cpu() - cpu))
+        t0, cpu = time.monotonic(), _cpu()
+        self.tasks, self.payload = self.list_tasks()
+        self.conn.send(("note", "list tasks", time.monotonic() - t0, _cpu() - cpu))
+        self.batch("build", self.tasks, self.run_task)
+
+    def batch(self, key: str, tasks: list, run):
+        """Make the tasks of ``key`` the coordinator hands out until it says the batch is complete."""
+        self.conn.send(("enter", key, tasks))
+        while True:
+            msg = self.conn.recv()
+            if msg[0] == "done":
+                return msg[1]
+            _, i, extra = msg
+            self.busy = True
+            cpu = _cpu()
+            try:
+                value = run(i, extra)
+            finally:
+                self.busy = False
+            self.conn.send(("result", key, i, value, _cpu() - cpu))
+
+    def run_many(self, specs: list) -> list[Check]:
+        """:func:`symdl.verify.run_many` while documents load: every worker asks for the same checks in the same
+        order, the coordinator shares them out and sends every worker every outcome."""
+        if self.busy:  # asked for inside a task: made here
+            return [run_check(s) for s in specs]
+        self.loads += 1
+        todo = list({id(s): s for s in specs if id(s) not in self.memo}.values())
+        if todo:
+            tasks = [Task("check", -1, s.description, s.method, s.timeout) for s in todo]
+            results = self.batch(f"load {self.loads}", tasks, lambda i, _: run_in_worker(todo[i]))
+            for s, c in zip(todo, results):
+                self.memo[id(s)] = c
+                self.keep.append(s)
+        return [self.memo[id(s)] for s in specs]
+
+    def list_tasks(self) -> tuple[list, list]:
+        """Each check once, each figure, then each document (its checks and figures are its dependencies)."""
+        tasks, payload, self.owner, self.entries, self.files = [], [], {}, {}, {}
+        for d, doc in enumerate(self.docs):
+            deps = []
+            if isinstance(doc, Derivation):
+                try:
+                    self.entries[d], self.files[d] = entries(doc), figure_files(doc)
+                except Exception as exc:
+                    self.docs[d] = _failure(self.plan.jobs[d].src.module, exc)
+                else:
+                    for _, _, specs in self.entries[d]:
+                        for spec in specs:
+                            if id(spec) in self.memo:
+                                continue
+                            if id(spec) not in self.owner:
+                                self.owner[id(spec)] = len(tasks)
+                                tasks.append(Task("check", d, spec.description, spec.method, spec.timeout))
+                                payload.append(spec)
+                            deps.append(self.owner[id(spec)])
+                    for fig in doc.figures():
+                        deps.append(len(tasks))
+                        tasks.append(Task("figure", d, fig.name))
+                        payload.append(fig)
+            tasks.append(Task("document", d, self.plan.jobs[d].src.module, deps=tuple(dict.fromkeys(deps))))
+            payload.append(None)
+        return tasks, payload
+
+    def run_task(self, i: int, extra: dict):
+        task, what = self.tasks[i], self.payload[i]
+        if task.kind == "check":
+            return run_in_worker(what)
+        job = self.plan.jobs[task.doc]
+        if task.kind == "figure":
+            try:
+                return draw(what, job.work, self.files[task.doc][what.name]), ""
+            except Exception as exc:
+                return 0.0, _failure(job.src.module, exc)
+        return self.typeset(task.doc, extra)
+
+    def typeset(self, d: int, extra: dict) -> Typeset:
+        doc, job = self.docs[d], self.plan.jobs[d]
+        if not isinstance(doc, Derivation):
+            return Typeset(failure=doc)
+        drawn = [extra[i] for i in extra if self.tasks[i].kind == "figure"]
+        for _, failure in drawn:
+            if failure:
+                return Typeset(failure=failure)
+
+        def made(spec) -> Check:
+            return self.memo[id(spec)] if id(spec) in self.memo else extra[self.owner[id(spec)]]
+
+        ledger = Ledger([Result(name, tuple(made(s) for s in specs), kind) for name, kind, specs in self.entries[d]])
+        ledger.seconds = sum(made(s).seconds for s in {id(s): s for *_, specs in self.entries[d] for s in specs}.values())
+        try:
+            t = typeset(doc, ledger, self.files[d], job.work, pdf=self.plan.pdf, templates=self.plan.templates,
+                        timeout=self.plan.timeout)
+        except Exception as exc:
+            return Typeset(failure=_failure(job.src.module, exc))
+        t.figure_seconds = sum(seconds for seconds, _ in drawn)
+        return t
+
+
+class _Handle:
+    """The coordinator's view of one worker."""
+
+    def __init__(self, proc, conn):
+        self.proc, self.conn = proc, conn
+        self.batch: str | None = None  # the batch it is in
+        self.task: int | None = None  # the task it is making
+        self.started = 0.0
+        self.deadline: float | None = None
+        self.leaving = False  # told that its last batch is complete
+
+
+class _Batch:
+    def __init__(self, key: str, tasks: list):
+        self.key, self.tasks = key, tasks
+        self.results: dict = {}
+        self.given: set = set()
+        # a document's TeX run first once it can start (it is the end of a chain), then the rest in order
+        self.order = ([i for i, t in enumerate(tasks) if t.kind == "document"]
+                      + [i for i, t in enumerate(tasks) if t.kind != "document"])
+
+    @property
+    def complete(self) -> bool:
+        return len(self.results) == len(self.tasks)
+
+    def next(self) -> int | None:
+        for i in self.order:
+            if i not in self.given and all(d in self.results for d in self.tasks[i].deps):
+                return i
+        return None
+
+
+class _Coordinator:
+    #: Workers that may be forked in all, replacements included, before the build gives up.
+    MAX_WORKERS = 64
+
+    def __init__(self, plan: Plan, size: int, done):
+        import multiprocessing as mp
+
+        self.plan, self.size, self.done = plan, size, done
+        self.ctx = mp.get_context("fork")
+        self.handles: list[_Handle] = []
+        self.batches: dict[str, _Batch] = {}
+        self.forked = 0
+        self.idle_deaths = 0
+        self.t0 = time.monotonic()
+        trace = os.environ.get("SYMDL_BUILD_TRACE")
+        self.trace = open(trace, "a") if trace else None
+
+    @property
+    def finished(self) -> bool:
+        b = self.batches.get("build")
+        return b is not None and b.complete
+
+    def run(self) -> None:
+        from multiprocessing.connection import wait
+
+        try:
+            for _ in range(self.size):
+                self.spawn()
+            while not self.finished:
+                deadlines = [h.deadline for h in self.handles if h.deadline is not None]
+                timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+                ready = set(wait([h.conn for h in self.handles] + [h.proc.sentinel for h in self.handles], timeout))
+                for h in list(self.handles):
+                    if h.conn in ready:
+                        try:
+                            msg = h.conn.recv()
+                        except (EOFError, OSError):
+                            self.lost(h)
+                            continue
+                        self.handle(h, msg)
+                    elif h.proc.sentinel in ready and not h.conn.poll():
+                        self.lost(h)
+                now = time.monotonic()
+                for h in list(self.handles):
+                    if h.deadline is not None and now >= h.deadline:
+                        self.expire(h)
+                self.dispatch()
+        finally:
+            self.stop()
+
+    def spawn(self) -> None:
+        if self.forked >= self.MAX_WORKERS:
+            raise BuildError(f"{self.forked} build workers were started and the build is not done; giving up")
+        parent, child = self.ctx.Pipe()
+        proc = self.ctx.Process(target=_worker_main, args=(child, self.plan, [h.conn for h in self.handles]),
+                                name="symdl-build-worker")
+        proc.start()
+        child.close()
+        self.forked += 1
+        self.handles.append(_Handle(proc, parent))
+
+    def handle(self, h: _Handle, msg) -> None:
+        if msg[0] == "enter":
+            _, key, tasks = msg
+            b = self.batches.get(key)
+            if b is None:
+                b = self.batches[key] = _Batch(key, tasks)
+            elif b.tasks != tasks:
+                raise BuildError(f"the build's workers listed different work in {key!r}: a derivation module "
+                                 "builds different checks each time it is loaded")
+            h.batch = key
+            if b.complete:
+                self.release(h, b)
+        elif msg[0] == "note":  # how long a worker took to load a document (SYMDL_BUILD_TRACE)
+            if self.trace is not None:
+                _, label, seconds, cpu = msg
+                end = time.monotonic() - self.t0
+                self.trace.write(json.dumps({"batch": "", "kind": "load", "doc": None, "label": label, "method": "",
+                                             "worker": h.proc.pid, "start": end - seconds, "end": end,
+                                             "cpu": cpu}) + "\n")
+        elif msg[0] == "result":
+            _, key, i, value, cpu = msg
+            h.task = h.deadline = None
+            self.record(self.batches[key], i, value, h, cpu)
+
+    def record(self, b: _Batch, i: int, value, h: _Handle | None, cpu: float | None = None) -> None:
+        b.results[i] = value
+        task = b.tasks[i]
+        if self.trace is not None:
+            now = time.monotonic() - self.t0
+            self.trace.write(json.dumps({"batch": b.key, "kind": task.kind, "doc": task.doc, "label": task.label,
+                                         "method": task.method, "worker": h.proc.pid if h else None,
+                                         "start": (h.started - self.t0) if h else None, "end": now,
+                                         "cpu": cpu}) + "\n")
+        if b.key == "build" and task.kind == "document":
+            self.done(task.doc, value)
+        if b.complete:
+            for other in self.handles:
+                if other.batch == b.key and other.task is None:
+                    self.release(other, b)
+
+    def release(self, h: _Handle, b: _Batch) -> None:
+        """Tell a worker that batch ``b`` is complete: every outcome of a loading batch, nothing for the build."""
+        last = b.key == "build"
+        self.send(h, ("done", None if last else [b.results[i] for i in range(len(b.tasks))]))
+        h.batch = None
+        h.leaving = last
+
+    def dispatch(self) -> None:
+        for h in list(self.handles):
+            if h.batch is None or h.task is not None:
+                continue
+            b = self.batches[h.batch]
+            i = b.next()
+            if i is None:
+                continue
+            task = b.tasks[i]
+            b.given.add(i)
+            h.task, h.started = i, time.monotonic()
+            h.deadline = h.started + task.timeout if task.timeout is not None else None
+            self.send(h, ("run", i, {d: b.results[d] for d in task.deps}))
+
+    def send(self, h: _Handle, msg) -> None:
+        try:
+            h.conn.send(msg)
+        except (BrokenPipeError, OSError):
+            self.lost(h)
+
+    def failed(self, task: Task, why: str, seconds: float):
+        """What a task gives when its worker was killed at its time limit or died."""
+        if task.kind == "check":
+            return not_made(task.method, task.label, why, seconds)
+        module = self.plan.jobs[task.doc].src.module
+        what = f"figure {task.label}" if task.kind == "figure" else "rendering and TeX"
+        message = f"symdl: error: {module}: {what}: {why}; the last good PDF was left in place"
+        return (seconds, message) if task.kind == "figure" else Typeset(failure=message)
+
+    def expire(self, h: _Handle) -> None:
+        """A proof past its time limit: its worker is killed and replaced."""
+        b, i = self.batches[h.batch], h.task
+        self.kill(h)
+        self.handles.remove(h)
+        task = b.tasks[i]
+        self.record(b, i, self.failed(task, f"no answer within {task.timeout:g} s", time.monotonic() - h.started), None)
+        if not self.finished:
+            self.spawn()
+
+    def lost(self, h: _Handle) -> None:
+        """A worker that ended: after its last batch as told, or by dying."""
+        if h not in self.handles:
+            return
+        self.handles.remove(h)
+        h.proc.join(1)
+        code = h.proc.exitcode
+        self.kill(h)
+        if h.leaving:
+            return
+        if h.task is None:
+            self.idle_deaths += 1
+            if self.idle_deaths > 2:
+                raise BuildError(f"build workers keep dying while they load the documents (exit code {code})")
+        else:
+            b = self.batches[h.batch]
+            self.record(b, h.task, self.failed(b.tasks[h.task], f"the worker process making it died (exit code {code})",
+                                               time.monotonic() - h.started), None)
+        if not self.finished:
+            self.spawn()
+
+    @staticmethod
+    def kill(h: _Handle) -> None:
+        """End a worker and every process it started (its process group)."""
+        try:
+            os.killpg(h.proc.pid, signal.SIGKILL)
+        except OSError:
+            if h.proc.exitcode is None:
+                h.proc.kill()
+        h.proc.join(5)
+        h.conn.close()
+
+    def stop(self) -> None:
+        for h in self.handles:
+            if h.leaving:
+                h.proc.join(2)
+            self.kill(h)
+        self.handles.clear()
+        if self.trace is not None:
+            self.trace.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 from . import __version__
@@ -98,54 +97,13 @@ def cmd_verify(args) -> int:
     return EXIT_REFUTED if any(r.status == "refuted" for r in results) else EXIT_OK
 
 
-def _build_one(src, out: Path, templates: Path, pdf: bool, timeout: float, force: bool) -> tuple[int, list[str]]:
-    """Build one document; returns its exit status and the lines to print (runs in a worker)."""
-    from .build import build
-    from .cache import cache_key, record, up_to_date
-    from .documents import DocumentError, load
-
-    t0 = time.perf_counter()
-    key = cache_key(src.path, templates)
-    rec = None if force else up_to_date(out, src.module, key)
-    if rec is not None:
-        return EXIT_OK, [f"      up to date ({rec['summary']}); use --force to rebuild"]
-    try:
-        doc = load(src)
-        rep = build(doc, out, pdf=pdf, templates=templates, timeout=timeout)
-    except DocumentError as exc:
-        return EXIT_ERROR, [f"symdl: error: {exc}"]
-    except Exception as exc:  # one document's failure is reported; the others go on
-        return EXIT_ERROR, [f"symdl: error: {src.module}: {type(exc).__name__}: {exc}; "
-                            f"the last good PDF was left in place"]
-    counts: dict = {}
-    for r in rep.ledger.results:
-        counts[r.status] = counts.get(r.status, 0) + 1
-    summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
-    lines = [f"      checks: {summary} (verify {rep.verify_seconds:.1f} s, figures {rep.figure_seconds:.1f} s, "
-             f"TeX {rep.tex_seconds:.1f} s, total {time.perf_counter() - t0:.1f} s)"]
-    lines += [f"      wrote {p}" for p in (rep.tex, rep.pdf) if p is not None]
-    if rep.overfull:
-        shown = "; ".join(rep.overfull[:3]) + ("; ..." if len(rep.overfull) > 3 else "")
-        lines.append(f"      note: {len(rep.overfull)} line(s) run into the margin of {doc.slug}.tex: {shown}")
-    if rep.error:
-        lines.append(f"symdl: error: {src.module}: {rep.error}")
-        return (EXIT_REFUTED if rep.error.startswith("refuted") else EXIT_ERROR), lines
-    if rep.pdf is not None:
-        figures = sorted(out.glob(f"figures/{doc.slug}-*.pdf"))
-        record(out, src.module, key, [rep.tex, rep.pdf, *figures], summary)
-    return EXIT_OK, lines
-
-
 def _emit(lines: list[str]) -> None:
     for line in lines:
         print(line, file=sys.stderr if line.startswith("symdl: error:") else sys.stdout, flush=True)
 
 
 def cmd_build(args) -> int:
-    import multiprocessing as mp
-    import os
-    from concurrent.futures import ProcessPoolExecutor
-
+    from .build import build_all
     from .documents import derivations_dir, find, sources
     from .render import BuildError, build_lock
 
@@ -153,30 +111,13 @@ def cmd_build(args) -> int:
     srcs = [find(folder, n) for n in args.names] if args.names else sources(folder)
     out = Path(args.out)
     templates = Path(args.templates) if args.templates else Path("templates")
-    jobs = max(1, min(args.jobs or os.cpu_count() or 1, len(srcs)))
-    opts = (out, templates, not args.no_pdf, args.timeout, args.force)
-    status = EXIT_OK
     try:
         with build_lock(out, wait=not args.no_wait):
-            if jobs == 1:
-                for i, src in enumerate(srcs, 1):
-                    print(f"[{i}/{len(srcs)}] {src.module}: verifying, drawing, typesetting ...", flush=True)
-                    code, lines = _build_one(src, *opts)
-                    _emit(lines)
-                    status = max(status, code)
-                return status
-            # documents in parallel, one worker a core; results are printed in document order
-            with ProcessPoolExecutor(jobs, mp_context=mp.get_context("fork")) as pool:
-                futures = [pool.submit(_build_one, src, *opts) for src in srcs]
-                for i, (src, fut) in enumerate(zip(srcs, futures), 1):
-                    print(f"[{i}/{len(srcs)}] {src.module}: verifying, drawing, typesetting ...", flush=True)
-                    code, lines = fut.result()
-                    _emit(lines)
-                    status = max(status, code)
+            return build_all(srcs, out, templates=templates, pdf=not args.no_pdf, timeout=args.timeout,
+                             force=args.force, jobs=args.jobs, emit=_emit)
     except BuildError as exc:
         _err(str(exc))
         return EXIT_ERROR
-    return status
 
 
 def parser() -> argparse.ArgumentParser:
@@ -192,7 +133,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--no-pdf", action="store_true", help="write the .tex only")
     b.add_argument("--no-wait", action="store_true", help="fail at once if another build holds the folder")
     b.add_argument("--timeout", type=float, default=180.0, help="TeX wall-clock limit in seconds")
-    b.add_argument("--jobs", "-j", type=int, default=0, help="documents built at once (default: one a core)")
+    b.add_argument("--jobs", "-j", type=int, default=0, help="worker processes (default: one a core)")
     b.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
     b.set_defaults(func=cmd_build)
 

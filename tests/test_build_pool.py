@@ -1,0 +1,163 @@
+"""The build's workers: each check made once whatever documents show it, a proof killed at its time limit with the
+build going on, a worker that dies replaced, and the same bytes whatever the number of jobs."""
+
+import os
+import resource
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from symdl.cli import main
+
+SHARED = '''
+"""Checks that count how often they are made (one line a run in $SYMDL_TEST_COUNTS)."""
+import os
+import time
+
+from symdl.verify import CheckSpec
+
+
+def counted(name, method="numeric", timeout=None, then=None):
+    def run():
+        with open(os.environ["SYMDL_TEST_COUNTS"], "a") as fh:
+            fh.write(f"{name} {os.getpid()}\\n")
+        if then is not None:
+            return then()
+        return True, f"{name} made", None
+    return CheckSpec(method, f"check {name}", run, timeout=timeout)
+
+
+def _sleep():
+    time.sleep(60)
+    return True, "slept", None
+
+
+def _die():
+    os._exit(3)
+
+
+SHARED = counted("shared")
+EARLY = (counted("early1"), counted("early2", method="symbolic", timeout=30))
+ONLY_A, ONLY_B = counted("only-a", method="symbolic", timeout=30), counted("only-b", method="oracle")
+SLOW = counted("slow", method="symbolic", timeout=1, then=_sleep)
+DIES = counted("dies", then=_die)
+'''
+
+DOC = '''
+"""Document {name}."""
+from symdl.derivation import Derivation, Section, Step, prose, tex
+from symdl.verify import run_many
+import _shared as S
+
+
+def derivation():
+    early = run_many(list(S.EARLY))  # checks a derivation needs while it is built, as the seed audit's grades
+    return Derivation(slug="{name}", title="{name}", description="{name}", sections=(Section("S", (
+        prose("while built: " + "; ".join(c.detail for c in early)),
+        Step("shared", tex("x = x"), "shared", checks=(S.SHARED, {own})),
+        Step("early", tex("y = y"), "early", checks=S.EARLY),
+    )),))
+'''
+
+
+def _docs(folder: Path, own_b="S.ONLY_B") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "_shared.py").write_text(SHARED)
+    (folder / "a.py").write_text(DOC.format(name="a", own="S.ONLY_A"))
+    (folder / "b.py").write_text(DOC.format(name="b", own=own_b))
+    return folder
+
+
+def _counts(path: Path) -> dict:
+    out = {}
+    for line in path.read_text().split("\n") if path.exists() else []:
+        if line:
+            name, pid = line.split()
+            out.setdefault(name, []).append(int(pid))
+    return out
+
+
+@pytest.fixture
+def counts(tmp_path, monkeypatch):
+    path = tmp_path / "counts"
+    monkeypatch.setenv("SYMDL_TEST_COUNTS", str(path))
+    return path
+
+
+def test_each_check_is_made_once_however_many_documents_and_workers_ask(tmp_path, counts, capsys):
+    docs = _docs(tmp_path / "docs")
+    assert main(["build", "--derivations", str(docs), "--out", str(tmp_path / "out"), "--no-pdf", "-j", "2"]) == 0
+    made = _counts(counts)
+    assert {k: len(v) for k, v in made.items()} == {"early1": 1, "early2": 1, "shared": 1, "only-a": 1, "only-b": 1}
+    assert os.getpid() not in {p for v in made.values() for p in v}  # made in workers, not in this process
+    for name in ("a", "b"):
+        text = (tmp_path / "out" / f"{name}.tex").read_text().replace(r"\allowbreak{}", "")
+        assert "while built: check early1: early1 made; check early2: early2 made" in text
+        assert "check shared: shared made" in text and f"check only-{name}: only-{name} made" in text
+    out = capsys.readouterr().out
+    assert out.index("[1/2] a:") < out.index("[2/2] b:") and out.count("wrote") == 2
+
+
+def test_a_proof_past_its_time_limit_is_not_made_and_the_build_goes_on(tmp_path, counts, capsys):
+    docs = _docs(tmp_path / "docs", own_b="S.SLOW, S.ONLY_B")
+    start = time.monotonic()
+    assert main(["build", "--derivations", str(docs), "--out", str(tmp_path / "out"), "--no-pdf", "-j", "2"]) == 0
+    assert time.monotonic() - start < 30
+    text = (tmp_path / "out" / "b.tex").read_text()
+    assert "not made: check slow: no answer within 1 s" in text.replace(r"\allowbreak{}", "")
+    assert "only-b made" in text
+    (slow_pid,) = _counts(counts)["slow"]
+    time.sleep(0.2)
+    assert not Path(f"/proc/{slow_pid}").exists()  # the worker making it was killed, and not left behind
+
+
+def test_a_worker_that_dies_is_replaced_and_its_check_is_not_made(tmp_path, counts, capsys):
+    docs = _docs(tmp_path / "docs", own_b="S.DIES, S.ONLY_B")
+    assert main(["build", "--derivations", str(docs), "--out", str(tmp_path / "out"), "--no-pdf", "-j", "1"]) == 0
+    text = (tmp_path / "out" / "b.tex").read_text().replace(r"\allowbreak{}", "")
+    assert "not made: check dies: the worker process making it died (exit code 3)" in text
+    assert "only-b made" in text and (tmp_path / "out" / "a.tex").exists()
+
+
+def test_the_outputs_are_the_same_bytes_whatever_the_number_of_jobs(tmp_path, counts):
+    docs = _docs(tmp_path / "docs")
+    for jobs in ("1", "2", "3"):
+        assert main(["build", "--derivations", str(docs), "--out", str(tmp_path / jobs), "-j", jobs]) == 0
+    for rel in ("a.tex", "a.pdf", "b.tex", "b.pdf"):
+        assert (tmp_path / "1" / rel).read_bytes() == (tmp_path / "2" / rel).read_bytes() == \
+            (tmp_path / "3" / rel).read_bytes(), rel
+
+
+def test_a_derivation_that_differs_from_one_load_to_the_next_is_an_error(tmp_path, capsys):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "moody.py").write_text(textwrap.dedent('''
+        """Builds a different number of steps in each process."""
+        import os
+        from symdl.derivation import Derivation, Section, Step, tex
+        from symdl.verify import CheckSpec
+
+        def derivation():
+            steps = tuple(Step(f"s{i}", tex("x = x"), "r", checks=(CheckSpec("numeric", f"c{i}", lambda: (True, "", None)),))
+                          for i in range(os.getpid() % 7 + 1))
+            return Derivation(slug="moody", title="m", description="m", sections=(Section("S", steps),))
+    '''))
+    codes = [main(["build", "--derivations", str(docs), "--out", str(tmp_path / "out"), "--no-pdf", "--force",
+                   "-j", "2"]) for _ in range(3)]
+    err = capsys.readouterr().err
+    # pids of two workers differ by one or two, so the step counts differ in at least one of three builds
+    assert 2 in codes and "builds different checks each time it is loaded" in err
+
+
+def test_a_bounded_proof_in_a_worker_gives_back_its_limits():
+    from symdl.bounded import call_limited
+
+    before, depth = resource.getrlimit(resource.RLIMIT_AS), sys.getrecursionlimit()
+    status, _, message = call_limited(lambda: len(bytearray(3 * 2**30 // 2)), memory=2**30)
+    assert status == "error" and "memory limit" in message
+    assert resource.getrlimit(resource.RLIMIT_AS) == before and sys.getrecursionlimit() == depth
+    assert len(bytearray(3 * 2**30 // 2)) == 3 * 2**30 // 2  # this process may allocate again
+    assert call_limited(lambda: 7) == ("ok", 7, "")
