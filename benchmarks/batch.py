@@ -3,11 +3,15 @@
 200 lines, right and wrong hand forms of rnn, lstm, optim and ebm references,
 graded by the whole command.  The two job counts run alternately, several
 times, and the figure is the ratio of the median wall times (the machine is
-shared: only a ratio measured side by side means anything).  The start-up is
-measured as the wall time of a one-line batch.  With ``--baseline DIR`` (a
-checkout of an older commit, such as ``git worktree add /tmp/old HEAD~3``) the
-same command from that tree runs in the same loop, so a change is measured
-side by side too.  The output of every run must be the same bytes.  Not a test.
+shared: only a ratio measured side by side means anything).  The machine's
+ceiling is measured just before and just after each pair of runs, and the
+pairs with two cores free on both sides are also summarised apart, labelled
+as such (when another job holds a core the ratio says nothing about symdl).
+The start-up is measured as the wall time of a one-line batch.  With
+``--baseline DIR`` (a checkout of an older commit, such as ``git worktree add
+/tmp/old HEAD~3``) the same command from that tree runs in the same loop, so a
+change is measured side by side too.  The output of every run must be the same
+bytes.  Not a test.
 
     python benchmarks/batch.py [--lines 200] [--runs 5] [--baseline DIR]
 """
@@ -89,6 +93,11 @@ def run(path: str, jobs: int, tree: str | None = None) -> tuple[float, float, st
     return elapsed, graded, proc.stdout
 
 
+#: A run's --jobs 1 / --jobs 2 pair counts as quiet when the ceiling measured just before and just
+#: after it is at least this (another job held no core).
+QUIET = 1.8
+
+
 def _burn(n: int = 5_000_000) -> int:
     total = 0
     for i in range(n):
@@ -130,15 +139,22 @@ def main() -> None:
         outputs: set[str] = set()
         verdicts: list[str] = []
         free: list[float] = []
+        quiet: dict[str, list[float]] = {t: [] for t in trees}
         for _ in range(args.runs):
-            free.append(cores_free())
             for label, tree in trees.items():
+                before = cores_free()
+                pair = []
                 for jobs in (1, 2):
                     elapsed, graded, out = run(path, jobs, tree)
                     times[label, jobs].append(elapsed)
                     grading[label, jobs].append(graded)
                     outputs.add(out)
                     verdicts = [json.loads(line)["verdict"] for line in out.splitlines()]
+                    pair.append(elapsed)
+                after = cores_free()
+                free.extend([before, after])
+                if min(before, after) >= QUIET:  # two cores free just before and just after this pair
+                    quiet[label].append(pair[0] / pair[1])
                 startup[label].append(run(one, 1, tree)[0])
     med = statistics.median
     counts = {v: verdicts.count(v) for v in dict.fromkeys(verdicts)}
@@ -149,6 +165,9 @@ def main() -> None:
         g1, g2 = med(grading[label, 1]), med(grading[label, 2])
         print(f"| whole command (wall){label} | {one:.2f} s | {two:.2f} s | {one / two:.2f}x |")
         print(f"| grading, as the command reports it{label} | {g1:.2f} s | {g2:.2f} s | {g1 / g2:.2f}x |")
+        q = quiet[label]
+        print(f"| whole command, runs with two cores free (ceiling >= {QUIET} before and after){label} | | | "
+              + (f"{med(q):.2f}x (median of {len(q)}: {', '.join(f'{r:.2f}' for r in q)}) |" if q else "none |"))
         print(f"| start-up: a one-line batch (wall){label} | {med(startup[label]):.2f} s | | |")
     print(f"| two CPU loops side by side (the machine's ceiling) | | | {med(free):.2f}x "
           f"(runs: {', '.join(f'{f:.2f}' for f in free)}) |")
