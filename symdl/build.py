@@ -343,10 +343,10 @@ def build_all(srcs, outdir: Path, *, templates: Path | None, pdf: bool = True, t
     """Build every document of ``srcs`` (``symdl.documents.DocumentSource``) into ``outdir`` on ``jobs`` cores.
 
     A document whose cache key and outputs are unchanged (:mod:`symdl.cache`) is skipped unless ``force``.
-    The others are built by ``jobs`` forked workers (one a core by default) that each load every document
-    and then make whatever the coordinator, this process, hands them next: one check (a check that several
-    documents show is made once), one figure, or one document's rendering and TeX run once its checks and
-    figures are made.  Checks a derivation needs while it is being built (the seed audit grades its answers by
+    The others are built by ``jobs`` forked workers (by default one a core, at most two a document) that each
+    load every document and then make whatever the coordinator, this process, hands them next: one check (a
+    check that several documents show is made once), one figure, or one document's rendering and TeX run once
+    its checks and figures are made.  Checks a derivation needs while it is being built (the seed audit grades its answers by
     their outcomes) are shared out the same way, through :func:`symdl.verify.run_many`.  A symbolic proof runs
     in its worker under the proof's memory limit; at the proof's time limit the coordinator kills the worker,
     records the proof as not made, and forks a replacement.  Outputs are installed here, each document's
@@ -409,7 +409,8 @@ def build_all(srcs, outdir: Path, *, templates: Path | None, pdf: bool = True, t
             flush()
 
         flush()
-        size = max(1, jobs or os.cpu_count() or 1)
+        # by default one worker a core, but no more than two a document: every worker loads every document
+        size = max(1, jobs or min(os.cpu_count() or 1, 2 * len(todo)))
         if todo and size > 1:
             _prepare()
         if todo:
@@ -451,7 +452,10 @@ def _worker_main(conn, plan: Plan, others) -> None:
     os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(1)
-    _Worker(conn, plan).main()
+    try:
+        _Worker(conn, plan).main()
+    except (EOFError, BrokenPipeError, ConnectionResetError):  # the coordinator is gone: so is the build
+        pass
 
 
 class _Worker:

@@ -133,7 +133,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--no-pdf", action="store_true", help="write the .tex only")
     b.add_argument("--no-wait", action="store_true", help="fail at once if another build holds the folder")
     b.add_argument("--timeout", type=float, default=180.0, help="TeX wall-clock limit in seconds")
-    b.add_argument("--jobs", "-j", type=int, default=0, help="worker processes (default: one a core)")
+    b.add_argument("--jobs", "-j", type=int, default=0, help="worker processes that share out the checks, figures and TeX runs (default: one a core)")
     b.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
     b.set_defaults(func=cmd_build)
 
