@@ -321,9 +321,11 @@ class Job:
 @dataclass(frozen=True)
 class Plan:
     jobs: tuple
-    templates: Path | None
-    pdf: bool
-    timeout: float
+    templates: Path | None = None
+    pdf: bool = True
+    timeout: float = 180.0
+    refs: tuple = ()  # references verified on their own (symdl verify NAME)
+    verify_only: bool = False  # the ledgers only: no figures, no TeX
 
 
 @dataclass(frozen=True)
@@ -419,6 +421,27 @@ def build_all(srcs, outdir: Path, *, templates: Path | None, pdf: bool = True, t
     return shown["status"]
 
 
+def verify_all(names, srcs, *, jobs: int = 0) -> tuple[list[Result], list[str]]:
+    """The ledger of the references ``names`` and of every document of ``srcs``, made by ``jobs`` workers as
+    :func:`build_all` makes a build's checks: ``(results, errors)``, the results in order (the references, then
+    each document's results not listed before it), the errors of documents that could not be loaded."""
+    plan = Plan(tuple(Job(src, "", Path()) for src in srcs), refs=tuple(names), verify_only=True)
+    got: dict = {}
+    size = max(1, jobs or min(os.cpu_count() or 1, 2 * (len(srcs) + bool(names))))
+    if srcs or names:
+        if size > 1:
+            _prepare()
+        _Coordinator(plan, size, lambda d, value: got.__setitem__(d, value)).run()
+    results, errors = list(got.get(-1, [])), []
+    for d in range(len(srcs)):
+        if isinstance(got[d], str):
+            errors.append(got[d])
+            continue
+        known = {r.name for r in results}
+        results += [r for r in got[d] if r.name not in known]
+    return results, errors
+
+
 def _prepare() -> None:
     """Derive the references here, once, before the workers are forked: every worker needs them (a document's
     ledger lists its references' checks) and would otherwise derive them itself (about 1 s each)."""
@@ -458,6 +481,14 @@ def _worker_main(conn, plan: Plan, others) -> None:
         pass
 
 
+@dataclass(frozen=True)
+class _Failed:
+    """A document that failed before its checks could be listed: what ``build`` and ``verify`` print."""
+
+    build: str
+    verify: str
+
+
 class _Worker:
     """A forked worker: loads every document of the plan, then makes the tasks the coordinator hands it."""
 
@@ -479,7 +510,7 @@ class _Worker:
             try:
                 self.docs.append(load(job.src))
             except DocumentError as exc:
-                self.docs.append(f"symdl: error: {exc}")
+                self.docs.append(_Failed(f"symdl: error: {exc}", str(exc)))
             self.conn.send(("note", f"load {job.src.module}", time.monotonic() - t0, _cpu() - cpu))
         t0, cpu = time.monotonic(), _cpu()
         self.tasks, self.payload = self.list_tasks()
@@ -518,26 +549,40 @@ class _Worker:
         return [self.memo[id(s)] for s in specs]
 
     def list_tasks(self) -> tuple[list, list]:
-        """Each check once, each figure, then each document (its checks and figures are its dependencies)."""
+        """Each check once, each figure, then each document (its checks and figures are its dependencies); first
+        the references verified on their own, if any."""
         tasks, payload, self.owner, self.entries, self.files = [], [], {}, {}, {}
+
+        def checks(d: int) -> list[int]:
+            deps = []
+            for _, _, specs in self.entries[d]:
+                for spec in specs:
+                    if id(spec) in self.memo:
+                        continue
+                    if id(spec) not in self.owner:
+                        self.owner[id(spec)] = len(tasks)
+                        tasks.append(Task("check", d, spec.description, spec.method, spec.timeout))
+                        payload.append(spec)
+                    deps.append(self.owner[id(spec)])
+            return deps
+
+        if self.plan.refs:
+            self.entries[-1] = [(name, "reference", tuple(ref(name).checks)) for name in self.plan.refs]
+            deps = checks(-1)
+            tasks.append(Task("document", -1, "references", deps=tuple(dict.fromkeys(deps))))
+            payload.append(None)
         for d, doc in enumerate(self.docs):
             deps = []
             if isinstance(doc, Derivation):
                 try:
-                    self.entries[d], self.files[d] = entries(doc), figure_files(doc)
+                    self.entries[d] = entries(doc)
+                    self.files[d] = {} if self.plan.verify_only else figure_files(doc)
                 except Exception as exc:
-                    self.docs[d] = _failure(self.plan.jobs[d].src.module, exc)
+                    module = self.plan.jobs[d].src.module
+                    self.docs[d] = _Failed(_failure(module, exc), f"{module}: {type(exc).__name__}: {exc}")
                 else:
-                    for _, _, specs in self.entries[d]:
-                        for spec in specs:
-                            if id(spec) in self.memo:
-                                continue
-                            if id(spec) not in self.owner:
-                                self.owner[id(spec)] = len(tasks)
-                                tasks.append(Task("check", d, spec.description, spec.method, spec.timeout))
-                                payload.append(spec)
-                            deps.append(self.owner[id(spec)])
-                    for fig in doc.figures():
+                    deps = checks(d)
+                    for fig in ([] if self.plan.verify_only else doc.figures()):
                         deps.append(len(tasks))
                         tasks.append(Task("figure", d, fig.name))
                         payload.append(fig)
@@ -549,28 +594,34 @@ class _Worker:
         task, what = self.tasks[i], self.payload[i]
         if task.kind == "check":
             return run_in_worker(what)
-        job = self.plan.jobs[task.doc]
         if task.kind == "figure":
+            job = self.plan.jobs[task.doc]
             try:
                 return draw(what, job.work, self.files[task.doc][what.name]), ""
             except Exception as exc:
                 return 0.0, _failure(job.src.module, exc)
         return self.typeset(task.doc, extra)
 
-    def typeset(self, d: int, extra: dict) -> Typeset:
-        doc, job = self.docs[d], self.plan.jobs[d]
-        if not isinstance(doc, Derivation):
-            return Typeset(failure=doc)
-        drawn = [extra[i] for i in extra if self.tasks[i].kind == "figure"]
-        for _, failure in drawn:
-            if failure:
-                return Typeset(failure=failure)
-
+    def ledger(self, d: int, extra: dict) -> Ledger:
         def made(spec) -> Check:
             return self.memo[id(spec)] if id(spec) in self.memo else extra[self.owner[id(spec)]]
 
         ledger = Ledger([Result(name, tuple(made(s) for s in specs), kind) for name, kind, specs in self.entries[d]])
         ledger.seconds = sum(made(s).seconds for s in {id(s): s for *_, specs in self.entries[d] for s in specs}.values())
+        return ledger
+
+    def typeset(self, d: int, extra: dict):
+        if self.plan.verify_only:  # the ledger's results, or why there are none
+            doc = self.docs[d] if d >= 0 else None
+            return doc.verify if isinstance(doc, _Failed) else self.ledger(d, extra).results
+        doc, job = self.docs[d], self.plan.jobs[d]
+        if not isinstance(doc, Derivation):
+            return Typeset(failure=doc.build)
+        drawn = [extra[i] for i in extra if self.tasks[i].kind == "figure"]
+        for _, failure in drawn:
+            if failure:
+                return Typeset(failure=failure)
+        ledger = self.ledger(d, extra)
         try:
             t = typeset(doc, ledger, self.files[d], job.work, pdf=self.plan.pdf, templates=self.plan.templates,
                         timeout=self.plan.timeout)
@@ -781,7 +832,9 @@ class _Coordinator:
         """What a task gives when its worker was killed at its time limit or died."""
         if task.kind == "check":
             return not_made(task.method, task.label, why, seconds)
-        module = self.plan.jobs[task.doc].src.module
+        module = task.label if task.doc < 0 else self.plan.jobs[task.doc].src.module
+        if self.plan.verify_only:
+            return f"{module}: {why}"
         what = f"figure {task.label}" if task.kind == "figure" else "rendering and TeX"
         message = f"symdl: error: {module}: {what}: {why}; the last good PDF was left in place"
         return (seconds, message) if task.kind == "figure" else Typeset(failure=message)

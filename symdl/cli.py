@@ -57,31 +57,18 @@ def _select(names, folder):
 
 
 def cmd_verify(args) -> int:
-    from .build import verify_document
-    from .documents import DocumentError, derivations_dir, load
-    from .registry import ref
-    from .verify import run_checks
+    from .build import verify_all
+    from .documents import derivations_dir
 
     try:
         folder = derivations_dir(args.derivations)
     except FileNotFoundError:
         folder = None
     ref_names, docs = _select(args.names, folder)
-    results, errors = [], []
-    for name in ref_names:
-        if not args.json:
+    if not args.json:
+        for name in [*ref_names, *(src.module for src in docs)]:
             print(f"verifying {name} ...", file=sys.stderr, flush=True)
-        results.append(run_checks(name, ref(name).checks))
-    for src in docs:
-        if not args.json:
-            print(f"verifying {src.module} ...", file=sys.stderr, flush=True)
-        try:
-            doc = load(src)
-        except DocumentError as exc:
-            errors.append(str(exc))
-            continue
-        done = {r.name for r in results}
-        results += [r for r in verify_document(doc).results if r.name not in done]
+    results, errors = verify_all(ref_names, docs, jobs=args.jobs)
     if args.json:
         print(json.dumps({"results": [r.to_json() for r in results], "errors": errors}, indent=2))
     else:
@@ -141,6 +128,8 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("names", nargs="*", help="references or derivations; all of both by default")
     v.add_argument("--json", action="store_true", help="one JSON object")
     v.add_argument("--derivations", help="folder of derivation modules (default: ./derivations)")
+    v.add_argument("--jobs", "-j", type=int, default=0,
+                   help="worker processes that share out the checks (default: one a core)")
     v.set_defaults(func=cmd_verify)
 
     ls = sub.add_parser("list", help="the references and derivations that exist")

@@ -161,3 +161,19 @@ def test_a_bounded_proof_in_a_worker_gives_back_its_limits():
     assert resource.getrlimit(resource.RLIMIT_AS) == before and sys.getrecursionlimit() == depth
     assert len(bytearray(3 * 2**30 // 2)) == 3 * 2**30 // 2  # this process may allocate again
     assert call_limited(lambda: 7) == ("ok", 7, "")
+
+
+def test_verify_shares_the_checks_out_too(tmp_path, counts, capsys):
+    import json
+
+    docs = _docs(tmp_path / "docs")
+    (docs / "broken.py").write_text('"""Broken on purpose."""\ndef derivation():\n    raise RuntimeError("boom")\n')
+    args = ["verify", "--json", "--derivations", str(docs), "-j", "2", "rnn.state_jacobian", "a", "broken", "b"]
+    assert main(args) == 2
+    data = json.loads(capsys.readouterr().out)
+    names = [r["name"] for r in data["results"]]
+    assert names[0] == "rnn.state_jacobian" and names.index("a: shared") < names.index("b: shared")
+    assert all(r["status"] == "verified" for r in data["results"])
+    assert len(data["errors"]) == 1 and "broken.py:3: RuntimeError: boom" in data["errors"][0]
+    assert {k: len(v) for k, v in _counts(counts).items()} == {"early1": 1, "early2": 1, "shared": 1, "only-a": 1,
+                                                               "only-b": 1}
