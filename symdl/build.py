@@ -791,7 +791,7 @@ class _Coordinator:
             self.trace.write(json.dumps({"batch": b.key, "kind": task.kind, "doc": task.doc, "label": task.label,
                                          "method": task.method, "worker": h.proc.pid if h else None,
                                          "start": (h.started - self.t0) if h else None, "end": now,
-                                         "cpu": cpu}) + "\n")
+                                         "cpu": cpu, "tex": getattr(value, "tex_seconds", None)}) + "\n")
         if b.key == "build" and task.kind == "document":
             self.done(task.doc, value)
         if b.complete:
