@@ -59,6 +59,7 @@ def _select(names, folder):
 def cmd_verify(args) -> int:
     from .build import verify_all
     from .documents import derivations_dir
+    from .render import BuildError
 
     try:
         folder = derivations_dir(args.derivations)
@@ -68,7 +69,11 @@ def cmd_verify(args) -> int:
     if not args.json:
         for name in [*ref_names, *(src.module for src in docs)]:
             print(f"verifying {name} ...", file=sys.stderr, flush=True)
-    results, errors = verify_all(ref_names, docs, jobs=args.jobs)
+    try:
+        results, errors = verify_all(ref_names, docs, jobs=args.jobs)
+    except BuildError as exc:
+        _err(str(exc))
+        return EXIT_ERROR
     if args.json:
         print(json.dumps({"results": [r.to_json() for r in results], "errors": errors}, indent=2))
     else:
