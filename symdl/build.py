@@ -660,23 +660,22 @@ class _Batch:
     def next(self, warm: set, claimed: set) -> int | None:
         """The task to hand a worker that has imported ``warm``, while other workers have imported ``claimed``.
 
-        A worker takes first the work its imports suit (:func:`_likes`).  A task that needs a heavy import
-        (:func:`_need`) goes to a worker that has it, or to one nobody else has claimed it for; another worker
-        takes it only when nothing else is left for it.  So torch is imported by as few workers as can be
-        (0.9 s each), and matplotlib likewise (0.4 s).
+        A worker takes first the work its imports suit (:func:`_likes`); then work that needs no heavy import,
+        or one nobody has yet; then work that may import what another worker has; and a task that needs what
+        another worker has (:func:`_need`) only when nothing else is left for it.  So torch is imported by as
+        few workers as can be (0.9 s each), and matplotlib likewise (0.4 s).
         """
-        free = other = None
+        best = [None, None, None]
         for i in self.order:
             if i in self.given or not all(d in self.results for d in self.tasks[i].deps):
                 continue
-            need = _need(self.tasks[i])
-            if _likes(self.tasks[i]) in warm:
+            need, likes = _need(self.tasks[i]), _likes(self.tasks[i])
+            if likes is not None and likes in warm:
                 return i
-            if need is None or need not in claimed:
-                free = i if free is None else free
-            elif other is None:
-                other = i
-        return free if free is not None else other
+            tier = 2 if need is not None and need in claimed else 1 if likes is not None and likes in claimed else 0
+            if best[tier] is None:
+                best[tier] = i
+        return next((i for i in best if i is not None), None)
 
 
 #: Modules that take long to import and that only some tasks need.
@@ -791,7 +790,8 @@ class _Coordinator:
             self.trace.write(json.dumps({"batch": b.key, "kind": task.kind, "doc": task.doc, "label": task.label,
                                          "method": task.method, "worker": h.proc.pid if h else None,
                                          "start": (h.started - self.t0) if h else None, "end": now,
-                                         "cpu": cpu, "tex": getattr(value, "tex_seconds", None)}) + "\n")
+                                         "cpu": cpu, "tex": getattr(value, "tex_seconds", None),
+                                         "warm": sorted(h.warm) if h else None}) + "\n")
         if b.key == "build" and task.kind == "document":
             self.done(task.doc, value)
         if b.complete:
