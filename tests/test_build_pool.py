@@ -39,11 +39,20 @@ def _die():
     os._exit(3)
 
 
+def _hog():
+    return len(bytearray(8 * 2**30)) > 0, "allocated 8 GiB", None
+
+
+def _after_hog():
+    return len(bytearray(2**30)) == 2**30, "allocated 1 GiB", None
+
+
 SHARED = counted("shared")
 EARLY = (counted("early1"), counted("early2", method="symbolic", timeout=30))
 ONLY_A, ONLY_B = counted("only-a", method="symbolic", timeout=30), counted("only-b", method="oracle")
 SLOW = counted("slow", method="symbolic", timeout=1, then=_sleep)
 DIES = counted("dies", then=_die)
+HOG, AFTER_HOG = counted("hog", method="symbolic", timeout=30, then=_hog), counted("after-hog", then=_after_hog)
 '''
 
 DOC = '''
@@ -120,6 +129,16 @@ def test_a_worker_that_dies_is_replaced_and_its_check_is_not_made(tmp_path, coun
     text = (tmp_path / "out" / "b.tex").read_text().replace(r"\allowbreak{}", "")
     assert "not made: check dies: the worker process making it died (exit code 3)" in text
     assert "only-b made" in text and (tmp_path / "out" / "a.tex").exists()
+
+
+def test_a_proof_past_its_memory_limit_is_not_made_and_its_worker_goes_on(tmp_path, counts, capsys):
+    docs = _docs(tmp_path / "docs", own_b="S.HOG, S.AFTER_HOG")
+    assert main(["build", "--derivations", str(docs), "--out", str(tmp_path / "out"), "--no-pdf", "-j", "1"]) == 0
+    text = (tmp_path / "out" / "b.tex").read_text().replace(r"\allowbreak{}", "")
+    assert "not made: check hog: ran out of its 4096 MiB memory limit" in text
+    assert "check after-hog: allocated 1 GiB" in text  # the limit ended with the proof
+    made = _counts(counts)
+    assert made["hog"] == made["after-hog"]  # one worker made both
 
 
 def test_the_outputs_are_the_same_bytes_whatever_the_number_of_jobs(tmp_path, counts):
