@@ -18,6 +18,7 @@ import signal
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -413,10 +414,11 @@ def build_all(srcs, outdir: Path, *, templates: Path | None, pdf: bool = True, t
         flush()
         # by default one worker a core, but no more than two a document: every worker loads every document
         size = max(1, jobs or min(os.cpu_count() or 1, 2 * len(todo)))
-        if todo and size > 1:
-            _prepare()
         if todo:
-            _Coordinator(plan, size, done).run()
+            with _coordinating():
+                if size > 1:
+                    _prepare()
+                _Coordinator(plan, size, done).run()
         flush()
     return shown["status"]
 
@@ -429,9 +431,10 @@ def verify_all(names, srcs, *, jobs: int = 0) -> tuple[list[Result], list[str]]:
     got: dict = {}
     size = max(1, jobs or min(os.cpu_count() or 1, 2 * (len(srcs) + bool(names))))
     if srcs or names:
-        if size > 1:
-            _prepare()
-        _Coordinator(plan, size, lambda d, value: got.__setitem__(d, value)).run()
+        with _coordinating():
+            if size > 1:
+                _prepare()
+            _Coordinator(plan, size, lambda d, value: got.__setitem__(d, value)).run()
     results, errors = list(got.get(-1, [])), []
     for d in range(len(srcs)):
         if isinstance(got[d], str):
@@ -440,6 +443,31 @@ def verify_all(names, srcs, *, jobs: int = 0) -> tuple[list[Result], list[str]]:
         known = {r.name for r in results}
         results += [r for r in got[d] if r.name not in known]
     return results, errors
+
+
+def _terminate(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+@contextmanager
+def _coordinating():
+    """While the coordinator runs: SIGTERM (a scheduler's time limit) unwinds like Ctrl-C, so the workers are
+    killed and the private folders removed on the way out; and at exit the heap is frozen first, so that Python's
+    last garbage collection does not walk every object SymPy and the references made (about 0.1-0.2 s) only to
+    free memory the process gives back whole."""
+    import atexit
+    import gc
+    import threading
+
+    atexit.unregister(gc.freeze)  # once, however often this runs in one process
+    atexit.register(gc.freeze)
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main else None
+    try:
+        yield
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _prepare() -> None:
@@ -524,6 +552,12 @@ class _Worker:
             msg = self.conn.recv()
             if msg[0] == "done":
                 return msg[1]
+            if msg[0] == "warm":  # nothing to do for now: import what later work will need
+                if msg[1] == "matplotlib":
+                    from .figures import pyplot
+
+                    pyplot()
+                continue
             _, i, extra = msg
             self.busy = True
             cpu = _cpu()
@@ -811,8 +845,16 @@ class _Coordinator:
             if h.batch is None or h.task is not None:
                 continue
             b = self.batches[h.batch]
-            i = b.next(h.warm, {m for other in self.handles if other is not h for m in other.warm})
+            claimed = {m for other in self.handles if other is not h for m in other.warm}
+            i = b.next(h.warm, claimed)
             if i is None:
+                if (b.key != "build" and not self.plan.verify_only and "matplotlib" not in h.warm | claimed
+                        and "torch" not in h.warm):
+                    # idle while another worker makes the last checks the documents wait for: import matplotlib
+                    # now, for the figures to come, rather than in the first figure's time (and in a worker that
+                    # has no torch, so that oracles and figures go to different workers)
+                    h.warm.add("matplotlib")
+                    self.send(h, ("warm", "matplotlib"))
                 continue
             task = b.tasks[i]
             b.given.add(i)

@@ -196,3 +196,45 @@ def test_verify_shares_the_checks_out_too(tmp_path, counts, capsys):
     assert len(data["errors"]) == 1 and "broken.py:3: RuntimeError: boom" in data["errors"][0]
     assert {k: len(v) for k, v in _counts(counts).items()} == {"early1": 1, "early2": 1, "shared": 1, "only-a": 1,
                                                                "only-b": 1}
+
+
+SLEEPY = '''
+"""A document whose check sleeps, to be stopped."""
+import os
+import time
+from symdl.derivation import Derivation, Section, Step, tex
+from symdl.verify import CheckSpec
+
+def slow():
+    with open(os.environ["SYMDL_TEST_COUNTS"], "a") as fh:
+        fh.write(f"slow {os.getpid()}\\n")
+    time.sleep(60)
+    return True, "slept", None
+
+def derivation():
+    return Derivation(slug="sleepy", title="S", description="s", sections=(Section("S", (
+        Step("wait", tex("x = x"), "a slow check", checks=(CheckSpec("numeric", "sleeps", slow),)),)),))
+'''
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT"])
+def test_a_stopped_build_kills_its_workers_and_leaves_nothing_behind(tmp_path, counts, signal_name):
+    import signal
+    import subprocess
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "sleepy.py").write_text(SLEEPY)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "symdl.cli", "build", "--derivations", str(docs), "--out", str(out),
+                             "-j", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while "slow" not in _counts(counts) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    (pid,) = _counts(counts)["slow"]
+    proc.send_signal(getattr(signal, signal_name))
+    proc.communicate(timeout=30)
+    assert proc.returncode == (128 + signal.SIGTERM if signal_name == "SIGTERM" else 130)
+    time.sleep(0.2)
+    assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1][:3]
+    assert [p for p in out.rglob("*") if p.name != ".symdl.lock"] == []
