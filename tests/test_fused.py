@@ -14,6 +14,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 import symdl
 import symdl._fused as fused
+from symdl import backends
 from symdl.backends import compile_expr
 from symdl.functions import sigmoid
 from tests.test_q1_oracles import lstm_values, rel, torch_cell
@@ -124,7 +125,10 @@ def ew(f, e):
     return ElementwiseApplyFunction(sp.Lambda(d, f(d)), e)
 
 
-def test_fused_synthetic_sum_against_numpy(spy):
+@pytest.mark.parametrize("rows_per_pass", [1, 2, 3])
+def test_fused_synthetic_sum_against_numpy(spy, monkeypatch, rows_per_pass):
+    monkeypatch.setattr(fused, "ROWS", rows_per_pass)
+    monkeypatch.setattr(backends, "_CACHE", {})  # compile afresh, with this many rows a pass
     # diag(tanh(W u + V z) * x) A diag(y) + lambda * diag(sigmoid(x)^2) B + A diag(exp(y)) + W + diag(x)
     pre = W * u + V * z
     expr = (sp.DiagMatrix(sp.HadamardProduct(ew(sp.tanh, pre), x)) * A * sp.DiagMatrix(y)
@@ -133,7 +137,7 @@ def test_fused_synthetic_sum_against_numpy(spy):
     inputs = [A, B, W, V, x, y, u, z, lam]
     fn = compile_expr(expr, inputs, (), [k_, n_], "numpy")
     rng = np.random.default_rng(0)
-    N, K = 9, 4
+    N, K = 11, 4  # 11 rows: the last pass of 2 or 3 rows runs past the end
     a_, b_, w_ = (rng.normal(size=(N, N)) for _ in range(3))
     v_ = rng.normal(size=(N, K))
     x_, y_, u_ = (rng.normal(size=(N, 1)) for _ in range(3))
@@ -158,12 +162,14 @@ def test_planner_declines_what_it_cannot_print():
 def test_printed_kernel_reads_every_weight_matrix_once():
     ref = symdl.ref("lstm.cell_jacobian")
     inputs = [i.symbol for i in ref.inputs]
-    p = fused.plan(ref.expanded(), inputs)
+    p = fused.plan(ref.expanded(), inputs, rows_per_pass=1)
     assert p is not None
     names = [str(inputs[k]) for k in p.matrices]
     assert sorted(names) == sorted(["W_{fh}", "W_{ih}", "W_{gh}", "W_{fx}", "W_{ix}", "W_{gx}"])
     # one loop over j per vector (h_{t-1} and x_t), one for the row of J: three in all
     assert p.source.count("for j in range") == 3
+    # two rows a pass: the dot products of both rows share the two loops, each row has its own loop for J
+    assert fused.plan(ref.expanded(), inputs, rows_per_pass=2).source.count("for j in range") == 4
     assert "cache=True" in p.source and "exec" not in p.source
 
 
