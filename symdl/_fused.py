@@ -198,6 +198,7 @@ class Plan:
     columns: list             # vector expressions computed before the loop
     square: bool
     kernel: object = field(default=None, repr=False)
+    columns_fn: list = field(default_factory=list, repr=False)  # compiled numpy code of ``columns``
 
 
 def plan(expr, inputs, rows_per_pass: int | None = None) -> Plan | None:
@@ -296,7 +297,9 @@ def load(source: str):
             from .render import write_atomic
 
             write_atomic(path, source)
-    except OSError:  # no writable cache: a private folder, compiled afresh in this process
+        if not (_private(path.parent) and _private(path)):
+            raise PermissionError(f"{path} could be written by another user")
+    except OSError:  # no writable or private cache: a private folder, compiled afresh in this process
         path = Path(tempfile.mkdtemp(prefix="symdl-kernel-")) / f"{name}.py"
         path.write_text(source.replace("cache=True", "cache=False"))
     spec = importlib.util.spec_from_file_location(name, path)
@@ -304,6 +307,12 @@ def load(source: str):
     spec.loader.exec_module(module)
     sys.modules[name] = module
     return module.kernel
+
+
+def _private(path: Path) -> bool:
+    """Owned by this user and writable by nobody else: only then is a cached module imported."""
+    st = path.stat()
+    return st.st_uid == os.getuid() and not st.st_mode & 0o022
 
 
 _NUMBA: list = []

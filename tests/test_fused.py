@@ -183,3 +183,16 @@ def test_unwritable_cache_compiles_in_a_private_folder(monkeypatch, tmp_path):
     a = np.arange(9.0).reshape(3, 3)
     kernel(out, a, np.array([1.0, 2.0, 3.0]))
     assert np.array_equal(out, a * np.array([1.0, 2.0, 3.0]))
+
+
+def test_a_cache_others_may_write_is_not_imported_from(monkeypatch, tmp_path):
+    shared = tmp_path / "kernels"
+    shared.mkdir()
+    shared.chmod(0o777)  # as a cache under a world-writable folder would be
+    monkeypatch.setattr(fused, "_cache_dir", lambda: shared)
+    src = fused.plan(B * sp.DiagMatrix(y), [B, y]).source + "# a source no other test loads\n"
+    kernel = fused.load(src)
+    assert not kernel.py_func.__code__.co_filename.startswith(str(shared))
+    out = np.empty((2, 2))
+    kernel(out, np.ones((2, 2)), np.array([2.0, 3.0]))
+    assert np.array_equal(out, [[2.0, 3.0], [2.0, 3.0]])
