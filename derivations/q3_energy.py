@@ -496,7 +496,8 @@ def _architecture_section() -> Section:
              checks=ref("latent.sparse_coding_energy").checks[:2], boxed=True),
         Step("kl-integral", display(Lt.kl_derived(), r"\int q \log \frac{q}{p}\, dt"),
              "one coordinate: $q = \\mathcal{N}(\\mu_j, \\sigma_j^2)$, $p = \\mathcal{N}(0, 1)$, integrated by "
-             "sp.integrate; the densities factorise, so the KL of the diagonal Gaussian sums over $j$",
+             "sp.integrate in $s$, where $t = \\mu_j + \\sigma_j s$ and $dt = \\sigma_j\\, ds$ ($\\sigma_j > 0$ "
+             "keeps the limits); the densities factorise, so the KL of the diagonal Gaussian sums over $j$",
              checks=ref("latent.vae_kl").checks[:1] + ref("latent.vae_kl").checks[2:3]),
         ReferenceBlock("latent.vae_kl"),
         ReferenceBlock("latent.vae_loss"),

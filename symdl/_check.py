@@ -17,7 +17,6 @@ torch.
 
 from __future__ import annotations
 
-import importlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -544,18 +543,10 @@ def _attempt_proof(expr, ref, timeout: float) -> tuple[bool | None, str]:
 
 
 def find_reference(name: str):
-    """The reference ``name``, building only its own model module when that module exists
-    (the whole registry derives every topic; a check needs one)."""
+    """The reference ``name`` (the registry builds only its own model module)."""
     from . import registry
 
-    section = name.split(".", 1)[0]
-    if registry._REFS is not None:
-        return registry.ref(name)
-    if section not in _SECTIONS and section in registry.model_modules():
-        module = importlib.import_module(f"symdl.models.{section}")
-        _SECTIONS[section] = {r.name: r for r in module.references()}
-    found = _SECTIONS.get(section, {}).get(name)
-    return found if found is not None else registry.ref(name)
+    return registry.ref(name)
 
 
 #: Largest gap of rnn.jacobian_product a check builds (deriving gap 20 takes about 0.6 s, and the
@@ -595,9 +586,6 @@ def _variant(hand, ref):
                          f"{MAX_GAP}")
     return ref.at(gap=gap), f" (gap {gap}, read from {where})"
 
-
-#: References built per model module by :func:`find_reference` (a module is derived once).
-_SECTIONS: dict = {}
 
 
 # -- the check ---------------------------------------------------------------------------------------

@@ -32,19 +32,38 @@ class UnknownNameError(LookupError):
         return self.args[0]
 
 
+_MODULES: list[str] = []
+
+
 def model_modules() -> list[str]:
+    """The model modules, in the seed's order (found once)."""
+    if not _MODULES:
+        _MODULES.extend(_find_modules())
+    return list(_MODULES)
+
+
+def _find_modules() -> list[str]:
     from . import models
 
     found = [m.name for m in pkgutil.iter_modules(models.__path__) if not m.name.startswith("_")]
     return [m for m in ORDER if m in found] + sorted(m for m in found if m not in ORDER)
 
 
+_SECTIONS: dict[str, dict[str, Reference]] = {}
+
+
+def section(mod: str) -> dict[str, Reference]:
+    """The references of one model module, built once (``"lstm"`` builds only symdl.models.lstm)."""
+    if mod not in _SECTIONS:
+        module = importlib.import_module(f"symdl.models.{mod}")
+        _SECTIONS[mod] = {r.name: r for r in module.references()}
+    return _SECTIONS[mod]
+
+
 def _build() -> dict[str, Reference]:
     out: dict[str, Reference] = {}
     for mod in model_modules():
-        module = importlib.import_module(f"symdl.models.{mod}")
-        for r in module.references():
-            out[r.name] = r
+        out.update(section(mod))
     return out
 
 
@@ -57,7 +76,16 @@ def refs() -> list[Reference]:
 
 
 def ref(name: str) -> Reference:
-    """The reference called ``name`` (``"lstm.cell_jacobian"``)."""
+    """The reference called ``name`` (``"lstm.cell_jacobian"``).
+
+    Only the model module the name starts with is built (deriving every topic takes seconds);
+    an unknown name builds them all, to list the known ones.
+    """
+    mod = name.split(".", 1)[0] if isinstance(name, str) else ""
+    if _REFS is None and mod in model_modules():
+        found = section(mod).get(name)
+        if found is not None:
+            return found
     table = {r.name: r for r in refs()}
     if name not in table:
         raise UnknownNameError("reference", name, table)

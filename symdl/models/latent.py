@@ -1,7 +1,7 @@
 r"""Architectural EBMs of seed question 3f: K-means, sparse coding, the VAE's KL and loss.
 
 The Gaussian KL is derived, not typed in: ``sp.integrate`` of
-:math:`q \log(q/p)` for :math:`q = \mathcal{N}(\mu_j, \sigma_j^2)`,
+:math:`q \log(q/p)` (in :math:`s = (t - \mu_j)/\sigma_j`) for :math:`q = \mathcal{N}(\mu_j, \sigma_j^2)`,
 :math:`p = \mathcal{N}(0, 1)`, one coordinate at a time (the densities
 factorise, so the KL of the diagonal Gaussian is the sum over ``j``).
 
@@ -81,11 +81,16 @@ def gaussian_density(t, mean, std):
 
 @lru_cache(maxsize=1)
 def kl_derived():
-    r"""``\int q \log(q/p) dt`` for one coordinate, by ``sp.integrate`` of the Gaussian densities."""
-    t = sp.Symbol("t", real=True)
+    r"""``\int q \log(q/p) dt`` for one coordinate, by ``sp.integrate`` of the Gaussian densities.
+
+    The variable is changed first, ``t = mu_j + sigma_j s`` (``dt = sigma_j ds``; ``sigma_j > 0`` keeps
+    the limits), so SymPy integrates a polynomial times ``e^{-s^2/2}``: 0.2 s instead of 0.9 s in ``t``.
+    """
+    t, s = sp.Symbol("t", real=True), sp.Symbol("s", real=True)
     q, p = gaussian_density(t, mu_j, sigma_j), gaussian_density(t, 0, 1)
-    integrand = sp.expand(q * sp.expand_log(sp.log(q / p), force=True))
-    return sp.simplify(sp.integrate(integrand, (t, -sp.oo, sp.oo)))
+    integrand = q * sp.expand_log(sp.log(q / p), force=True)
+    in_s = sp.expand(sp.powsimp(sp.expand(integrand.subs(t, mu_j + sigma_j * s) * sigma_j)))
+    return sp.simplify(sp.integrate(in_s, (s, -sp.oo, sp.oo)))
 
 
 #: REFERENCES.md's closed form of one coordinate, only ever compared against.
