@@ -48,7 +48,7 @@ def call_limited(fn, args=(), memory: int | None = MEMORY_LIMIT, *, keep_limits:
         sys.setrecursionlimit(20000)
         return "ok", fn(*args), ""
     except MemoryError:
-        return "error", None, f"ran out of its {memory // 2**20} MiB memory limit"
+        return "error", None, (f"ran out of its {memory // 2**20} MiB memory limit" if memory else "ran out of memory")
     except RecursionError:
         return "error", None, "the expression is nested too deeply"
     except BaseException as exc:  # every failure is reported instead of ending the process silently

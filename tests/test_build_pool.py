@@ -238,3 +238,12 @@ def test_a_stopped_build_kills_its_workers_and_leaves_nothing_behind(tmp_path, c
     time.sleep(0.2)
     assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1][:3]
     assert [p for p in out.rglob("*") if p.name != ".symdl.lock"] == []
+
+
+def test_a_bounded_proof_without_a_memory_limit_reports_running_out_of_memory():
+    from symdl.bounded import call_limited
+
+    def out_of_memory():
+        raise MemoryError
+
+    assert call_limited(out_of_memory, memory=None) == ("error", None, "ran out of memory")
