@@ -435,7 +435,11 @@ def verify_all(names, srcs, *, jobs: int = 0) -> tuple[list[Result], list[str]]:
             if size > 1:
                 _prepare()
             _Coordinator(plan, size, lambda d, value: got.__setitem__(d, value)).run()
-    results, errors = list(got.get(-1, [])), []
+    results, errors = [], []
+    if isinstance(got.get(-1), str):  # the references' ledger could not be made (its worker died)
+        errors.append(got[-1])
+    else:
+        results += got.get(-1, [])
     for d in range(len(srcs)):
         if isinstance(got[d], str):
             errors.append(got[d])

@@ -247,3 +247,18 @@ def test_a_bounded_proof_without_a_memory_limit_reports_running_out_of_memory():
         raise MemoryError
 
     assert call_limited(out_of_memory, memory=None) == ("error", None, "ran out of memory")
+
+
+def test_verify_reports_an_error_when_the_references_ledger_cannot_be_made(monkeypatch):
+    from symdl import build
+
+    made = build._Worker.typeset
+
+    def typeset(self, d, extra):
+        if d == -1:  # the worker assembling the references' ledger dies
+            os._exit(5)
+        return made(self, d, extra)
+
+    monkeypatch.setattr(build._Worker, "typeset", typeset)  # the workers are forked: they see it
+    results, errors = build.verify_all(["rnn.state_jacobian"], [], jobs=1)
+    assert results == [] and errors == ["references: the worker process making it died (exit code 5)"]
