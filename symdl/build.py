@@ -499,6 +499,9 @@ def _worker_main(conn, plan: Plan, others) -> None:
     except OSError:
         pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # an interrupt is the coordinator's to handle
+    # not the coordinator's handler (SystemExit), which call_limited would report as a proof's failure while
+    # the worker went on: a worker told to terminate does
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     for c in others:
         c.close()
     # One thread a worker: the workers are one a core already, and on a busy machine every small matrix product

@@ -262,3 +262,24 @@ def test_verify_reports_an_error_when_the_references_ledger_cannot_be_made(monke
     monkeypatch.setattr(build._Worker, "typeset", typeset)  # the workers are forked: they see it
     results, errors = build.verify_all(["rnn.state_jacobian"], [], jobs=1)
     assert results == [] and errors == ["references: the worker process making it died (exit code 5)"]
+
+
+def test_a_worker_told_to_terminate_ends_and_its_proof_is_not_made(tmp_path, counts):
+    import signal
+    import subprocess
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "sleepy.py").write_text(SLEEPY.replace('CheckSpec("numeric", "sleeps", slow)',
+                                                   'CheckSpec("symbolic", "sleeps", slow, timeout=60)'))
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "symdl.cli", "build", "--derivations", str(docs), "--out", str(out),
+                             "--no-pdf", "-j", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while "slow" not in _counts(counts) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    (pid,) = _counts(counts)["slow"]
+    os.kill(pid, signal.SIGTERM)  # the worker alone, as a service manager signals every process of a unit
+    proc.communicate(timeout=50)
+    text = (out / "sleepy.tex").read_text().replace(r"\allowbreak{}", "")
+    assert "sleeps: the worker process making it died (exit code -15)" in text and "SystemExit" not in text
