@@ -738,7 +738,9 @@ def _likes(task: Task) -> str | None:
 
 
 class _Coordinator:
-    #: Workers that may be forked in all, replacements included, before the build gives up.
+    #: Workers that may be forked in all before the build gives up, not counting the replacements of workers killed
+    #: at a proof's time limit or dead while making a task: each task ends at most one worker (it is recorded, not
+    #: given again), so those are bounded by the work, and a proof past its limit is an ordinary outcome.
     MAX_WORKERS = 64
 
     def __init__(self, plan: Plan, size: int, done):
@@ -787,15 +789,15 @@ class _Coordinator:
         finally:
             self.stop()
 
-    def spawn(self) -> None:
-        if self.forked >= self.MAX_WORKERS:
+    def spawn(self, replaces_task: bool = False) -> None:
+        if not replaces_task and self.forked >= self.MAX_WORKERS:
             raise BuildError(f"{self.forked} build workers were started and the build is not done; giving up")
         parent, child = self.ctx.Pipe()
         proc = self.ctx.Process(target=_worker_main, args=(child, self.plan, [h.conn for h in self.handles]),
                                 name="symdl-build-worker")
         proc.start()
         child.close()
-        self.forked += 1
+        self.forked += not replaces_task
         self.handles.append(_Handle(proc, parent))
 
     def handle(self, h: _Handle, msg) -> None:
@@ -896,7 +898,7 @@ class _Coordinator:
         task = b.tasks[i]
         self.record(b, i, self.failed(task, f"no answer within {task.timeout:g} s", time.monotonic() - h.started), None)
         if not self.finished:
-            self.spawn()
+            self.spawn(replaces_task=True)
 
     def lost(self, h: _Handle) -> None:
         """A worker that ended: after its last batch as told, or by dying."""
@@ -917,7 +919,7 @@ class _Coordinator:
             self.record(b, h.task, self.failed(b.tasks[h.task], f"the worker process making it died (exit code {code})",
                                                time.monotonic() - h.started), None)
         if not self.finished:
-            self.spawn()
+            self.spawn(replaces_task=h.task is not None)
 
     @staticmethod
     def kill(h: _Handle) -> None:

@@ -283,3 +283,29 @@ def test_a_worker_told_to_terminate_ends_and_its_proof_is_not_made(tmp_path, cou
     proc.communicate(timeout=50)
     text = (out / "sleepy.tex").read_text().replace(r"\allowbreak{}", "")
     assert "sleeps: the worker process making it died (exit code -15)" in text and "SystemExit" not in text
+
+
+def test_proofs_past_their_time_limit_do_not_use_up_the_workers_the_build_may_start(tmp_path, counts, monkeypatch):
+    from symdl import build
+
+    monkeypatch.setattr(build._Coordinator, "MAX_WORKERS", 3)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "hard.py").write_text(textwrap.dedent('''
+        """Proofs SymPy does not find in time, more than the workers a build may start."""
+        import time
+        from symdl.derivation import Derivation, Section, Step, tex
+        from symdl.verify import CheckSpec
+
+        def slow():
+            time.sleep(30)
+            return True, "slept", None
+
+        def derivation():
+            steps = tuple(Step(f"s{i}", tex("x = x"), "r", checks=(CheckSpec("symbolic", f"hard {i}", slow, timeout=0.2),))
+                          for i in range(6))
+            return Derivation(slug="hard", title="h", description="h", sections=(Section("S", steps),))
+    '''))
+    assert main(["build", "--derivations", str(docs), "--out", str(tmp_path / "out"), "--no-pdf", "-j", "1"]) == 0
+    text = (tmp_path / "out" / "hard.tex").read_text().replace(r"\allowbreak{}", "")
+    assert all(f"hard {i}: no answer within 0.2 s" in text for i in range(6))
