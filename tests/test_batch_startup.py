@@ -196,3 +196,13 @@ def test_the_output_is_the_same_bytes_with_one_or_two_jobs_and_a_cold_or_warm_ca
                                            "error", "error"]
     assert out[10]["position"] == 6 and "unknown reference 'nope.nothing'" in out[11]["message"]
     assert (tmp_path / "symdl" / f"parser-{grammar.cache_key()}.lark").exists()
+
+
+def test_a_fifo_where_the_cache_file_would_be_is_not_waited_on(tmp_path):
+    # a reader opening a FIFO waits for a writer: the grader would hang before its first line
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    (tmp_path / "symdl").mkdir()
+    os.mkfifo(tmp_path / "symdl" / f"parser-{grammar.cache_key()}.lark")
+    script = "from symdl.reader.grammar import parser; print(parser().parse('a + b').data)"
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stdout.strip()) == (0, "start")

@@ -216,7 +216,8 @@ def _load(path: str):
     from lark import Lark
 
     try:
-        with open(path, "rb") as f:
+        # O_NONBLOCK: opening a FIFO someone left at the path must not wait for a writer (_trusted refuses it)
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
             if not _trusted(f.fileno()) or f.readline() != MAGIC + cache_key().encode() + b"\n":
                 return None
             return Lark.load(f)
