@@ -76,8 +76,15 @@ def grade_dask(tasks: Iterable[Task], client, *, chunk: int = CHUNK, jobs: int =
     tasks = list(tasks)
     good = [t for t in tasks if not t.problem]
     chunks = [good[i:i + chunk] for i in range(0, len(good), chunk)]
-    futures = [client.submit(fn, [(t.against, t.latex) for t in part], jobs, timeout, line_timeout, pure=False,
-                             **submit) for part in chunks]
+    futures: list = []
+    try:
+        for part in chunks:
+            futures.append(client.submit(fn, [(t.against, t.latex) for t in part], jobs, timeout, line_timeout,
+                                         pure=False, **submit))
+    except BaseException:  # a submission failed part way: the chunks already sent are not left running
+        if futures:
+            client.cancel(futures)
+        raise
     answers: Iterator[dict] = iter(())
     pending = iter(zip(chunks, futures))
     try:

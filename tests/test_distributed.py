@@ -104,3 +104,23 @@ def test_a_daemonic_worker_says_how_to_let_it_start_processes():
 def test_chunk_must_be_positive(client):
     with pytest.raises(ValueError, match="chunk must be at least 1"):
         list(grade_dask(_tasks(), client, chunk=0))
+
+
+def test_a_submission_failing_part_way_cancels_the_chunks_already_sent():
+    class Client:  # a stand-in: the third submission fails, as with a lost scheduler connection
+        def __init__(self):
+            self.sent, self.cancelled = [], []
+
+        def submit(self, fn, *args, **kw):
+            if len(self.sent) == 2:
+                raise OSError("scheduler connection lost")
+            self.sent.append(object())
+            return self.sent[-1]
+
+        def cancel(self, futures):
+            self.cancelled.extend(futures)
+
+    client = Client()
+    with pytest.raises(OSError, match="connection lost"):
+        list(grade_dask(_tasks(), client, chunk=2))
+    assert len(client.sent) == 2 and client.cancelled == client.sent
