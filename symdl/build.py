@@ -295,8 +295,9 @@ def report_lines(module: str, t: Typeset, report: BuildReport | None, seconds: f
     """The exit status of one document and the lines ``symdl build`` prints for it."""
     if t.failure:
         return EXIT_ERROR, [t.failure]
-    lines = [f"      checks: {summary_of(t)} (verify {t.verify_seconds:.1f} s, figures {t.figure_seconds:.1f} s, "
-             f"TeX {t.tex_seconds:.1f} s, total {seconds:.1f} s)"]
+    # the workers' seconds add up across cores, so they may exceed the wall-clock time since the start
+    lines = [f"      checks: {summary_of(t)} (work: checks {t.verify_seconds:.1f} s, figures {t.figure_seconds:.1f} s, "
+             f"TeX {t.tex_seconds:.1f} s, shared by the workers; done {seconds:.1f} s after the start)"]
     lines += [f"      wrote {p}" for p in (report.tex, report.pdf) if p is not None]
     if report.overfull:
         shown = "; ".join(report.overfull[:3]) + ("; ..." if len(report.overfull) > 3 else "")
