@@ -17,7 +17,6 @@ answers within ``timeout + SLACK`` seconds whatever the input.
 
 from __future__ import annotations
 
-import atexit
 import gc
 import json
 import multiprocessing as mp
@@ -31,6 +30,8 @@ from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import Any, Iterable, Iterator
+
+from ._atexit import freeze_heap_at_exit
 
 #: Seconds a line may run beyond the symbolic attempt's limit (reading, the numeric witness).
 SLACK = 4.0
@@ -303,12 +304,8 @@ def run_batch(path: str, *, jobs: int = 1, timeout: float = 10.0, out=None, err=
         return 2
     counts: dict[str, int] = {}
     start = time.monotonic()
-    # At exit, Python's last garbage collection walks every object SymPy and the references made
-    # (0.08-0.14 s, a quarter of a short batch's start-up) only to free memory the process is about to
-    # give back whole: freezing them first makes that collection skip them.  Registered here, it
-    # runs at the end of the process whoever calls this (the command, or a test in-process).
-    atexit.unregister(gc.freeze)  # once, however often this runs in one process
-    atexit.register(gc.freeze)
+    # at exit, the heap is frozen before Python's last collection (0.08-0.14 s of a short batch)
+    freeze_heap_at_exit()
     # SIGTERM (a scheduler's time limit) unwinds like Ctrl-C, so the workers are killed on the way out
     main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if main else None

@@ -460,12 +460,11 @@ def _coordinating():
     killed and the private folders removed on the way out; and at exit the heap is frozen first, so that Python's
     last garbage collection does not walk every object SymPy and the references made (about 0.1-0.2 s) only to
     free memory the process gives back whole."""
-    import atexit
-    import gc
     import threading
 
-    atexit.unregister(gc.freeze)  # once, however often this runs in one process
-    atexit.register(gc.freeze)
+    from ._atexit import freeze_heap_at_exit
+
+    freeze_heap_at_exit()
     main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if main else None
     try:

@@ -185,3 +185,18 @@ def test_bounded_check_answers_a_single_form(monkeypatch, tmp_path):
 def test_more_jobs_than_lines_and_one_job_both_answer_every_line(jobs):
     items = [(a, t) for a, t, _ in LINES[:2]]
     assert [v.verdict for _, v in check_all(items, jobs=jobs, timeout=1.0)] == ["equivalent", "not_equivalent"]
+
+
+def test_freezing_the_heap_at_exit_leaves_a_programs_own_registration_alone():
+    import subprocess
+    import sys
+
+    code = ("import atexit, gc\n"
+            "atexit.register(gc.freeze)\n"  # the program's own
+            "from symdl._atexit import freeze_heap_at_exit\n"
+            "before = atexit._ncallbacks()\n"
+            "freeze_heap_at_exit(); freeze_heap_at_exit()\n"
+            "print(before, atexit._ncallbacks())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    before, after = map(int, out.split())
+    assert before >= 1 and after == before + 1  # the program's own stays; symdl's is added once
