@@ -1,9 +1,19 @@
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The parser tables and the fused kernels are cached per user (XDG_CACHE_HOME); the tests, and the
+# processes they start, use a folder of their own instead of the user's.
+_CACHE_HOME = os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="symdl-tests-cache-")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(_CACHE_HOME, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
