@@ -93,9 +93,9 @@ def bench_kernel(runs, n=1024, threads=1):
 
     import symdl
     sys.path.insert(0, str(ROOT))
-    from symdl.oracles import lstm_cell
+    from symdl.verify.oracles.recurrent import lstm_cell
 
-    import symdl._fused as fused
+    import symdl.numeric.fused.plan as fused
 
     v = _lstm_values(n, n, torch)
     ref = symdl.ref("lstm.cell_jacobian")
@@ -220,7 +220,7 @@ def bench_build(runs):
             tex.append(latexmk_only(out))
             cold1.append(_timed([SYMDL, "build", "--out", str(Path(tmp) / f"j1-{r}"), "--force", "-j", "1"]))
             if baseline:
-                base.append(_timed([PY, "-m", "symdl.cli", "build", "--out", str(Path(tmp) / f"base-{r}"), "--force"],
+                base.append(_timed([PY, "-m", "symdl.cli.main", "build", "--out", str(Path(tmp) / f"base-{r}"), "--force"],
                                    cwd=baseline, env={**os.environ, "PYTHONPATH": baseline}))
             free.append(_cores_free())
         warm = wall([SYMDL, "build", "--out", str(out)], runs=runs)

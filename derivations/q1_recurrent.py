@@ -14,14 +14,14 @@ import numpy as np
 import sympy as sp
 
 from symdl import ref
-from symdl.calculus import jacobian, substitute_definitions
-from symdl.checks import complex_step_check, explicit_proof
-from symdl.derivation import Derivation, Figure, ReferenceBlock, Section, Step, math as display, prose, tex
-from symdl.figures import pyplot, save
-from symdl.functions import sigmoid
+from symdl.core.calculus import jacobian, substitute_definitions
+from symdl.verify.builders import complex_step_check, explicit_proof
+from symdl.document.derivation import (Derivation, Figure, ReferenceBlock, Section, Step, math as display, prose, tex)
+from symdl.document.figures import pyplot, save
+from symdl.core.elementwise import sigmoid
 from symdl.models import lstm as L
-from symdl.symbols import m, n
-from symdl.verify import CheckSpec, compare_trials
+from symdl.core.symbols import m, n
+from symdl.verify.spec import CheckSpec, compare_trials
 
 QUESTION = (
     "LSTMs don't solve vanishing gradient. The RNN state is h_t = sigma(W_1 h_{t-1} + W_2 x_t); the LSTM keeps "
@@ -121,7 +121,7 @@ def _torch_lstm_log_norm(gaps, biases, n_=16, m_=4, seed=RNG_SEED):
     """The same quantity by torch.func.jacrev through an unrolled torch.nn.LSTMCell."""
     import torch
 
-    from symdl.oracles import lstm_cell
+    from symdl.verify.oracles.recurrent import lstm_cell
 
     steps = lstm_trajectory(gaps, biases, n_, m_, seed)
     cell = lstm_cell(steps[0])
@@ -349,8 +349,8 @@ def _bptt_check():
 
 def _gate_display():
     """The four gate definitions of the model, printed by symdl."""
-    from symdl.derivation import TeX
-    from symdl.printing import latex
+    from symdl.document.derivation import TeX
+    from symdl.core.printing import latex
 
     rows = [f"{latex(L.gate[g])} &= {latex(L.GATE_DEFS[L.gate[g]])}" for g in "figo"]
     return TeX(r"\begin{aligned} " + r" \\ ".join(rows) + r" \end{aligned}")
@@ -362,10 +362,10 @@ def _gates_oracle():
     def run():
         import torch
 
-        from symdl import backends
-        from symdl.oracles import lstm_cell
-        from symdl.reference import evaluate_expression
-        from symdl.verify import random_values
+        from symdl.numeric import compile as backends
+        from symdl.verify.oracles.recurrent import lstm_cell
+        from symdl.model.reference import evaluate_expression
+        from symdl.verify.spec import random_values
 
         rng = np.random.default_rng(RNG_SEED + 5)
         ops = backends.ops("numpy")

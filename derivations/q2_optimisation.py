@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from symdl.derivation import Derivation, Figure, ReferenceBlock, Section, Step, prose
+from symdl.document.derivation import Derivation, Figure, ReferenceBlock, Section, Step, prose
 from symdl.models import optim as O
 
 # The parts live in the private package derivations/_q2/; symdl's loader puts this folder on sys.path, and a

@@ -13,15 +13,15 @@ import numpy as np
 import sympy as sp
 
 from symdl import ref
-from symdl import oracles_ebm
-from symdl.checks import symbolic_equal
-from symdl.derivation import Derivation, Figure, ReferenceBlock, Section, Step, Table, math as display, prose, tex
+from symdl.verify.oracles import ebm as oracles_ebm
+from symdl.verify.builders import symbolic_equal
+from symdl.document.derivation import (Derivation, Figure, ReferenceBlock, Section, Step, Table, math as display, prose, tex)
 from symdl.models import contrastive as C
 from symdl.models import ebm as M
 from symdl.models import latent as Lt
 from symdl.models._grids import gradient_w
-from symdl.verify import RTOL, CheckSpec, compare_trials
-from symdl.figures import pyplot, save
+from symdl.verify.spec import RTOL, CheckSpec, compare_trials
+from symdl.document.figures import pyplot, save
 
 QUESTION = (
     "An EBM is a scalar energy F(x, y), low where x and y are compatible, with parameters w. (a) How is y inferred "
@@ -288,7 +288,7 @@ def _seed_h_by_checker():
     """symdl.check, the hand-derivation checker, on the seed's own LaTeX for h."""
 
     def run():
-        from symdl._check import check
+        from symdl.grade.check import check
 
         verdict = check(SEED_H, against="contrastive.pirl_h")
         first = str(verdict).splitlines()[0]

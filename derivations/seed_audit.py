@@ -3,7 +3,7 @@ r"""The seed audit: every answer of the seed graded correct, imprecise or incorr
 The exam's own text (background, definitions, equations 1 and 2) is transcribed
 in a table of its own and not graded.  Each answer the student wrote is a
 :class:`Claim`; its grade is decided by :class:`Finding` s, each a
-symdl.verify.CheckSpec that states one proposition about the answer (it agrees
+symdl.verify.spec.CheckSpec that states one proposition about the answer (it agrees
 with a reference, it differs from one, it holds only in a reading or under a
 condition it does not state).  The verdict is computed from the outcomes of
 those checks (:func:`verdict_of`), never typed, and each claim is a Step, so
@@ -22,8 +22,8 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-from symdl.derivation import Derivation, Section, Step, Table, prose, tex
-from symdl.verify import run_many
+from symdl.document.derivation import Derivation, Section, Step, Table, prose, tex
+from symdl.verify.spec import run_many
 
 # The parts live in the private package derivations/_audit/; symdl's loader puts this folder on sys.path, and a
 # module loaded by its path alone needs it too.
@@ -43,7 +43,7 @@ from _audit.claims import CLAIMS, SEED_JACOBIAN_READ
 @lru_cache(maxsize=None)
 def graded() -> tuple:
     """``(claim, verdict, checks)`` for every answer: each finding's check run once per process (all of them
-    together, so that a build's workers share them out: symdl.verify.run_many), the verdict computed from their
+    together, so that a build's workers share them out: symdl.verify.spec.run_many), the verdict computed from their
     outcomes by :func:`verdict_of`."""
     for c in CLAIMS:
         if not c.findings and not c.not_graded:

@@ -11,10 +11,10 @@ References are derived on first use; the checker's grammar, torch, matplotlib
 and jinja2 load only when used.
 """
 
-__version__ = "0.1.0"
+from .version import __version__
 
-from .reference import EvaluationError, Reference  # noqa: E402
-from .registry import UnknownNameError, ref, refs  # noqa: E402
+from .model.reference import EvaluationError, Reference
+from .model.registry import UnknownNameError, ref, refs
 
 __all__ = ["EvaluationError", "Reference", "UnknownNameError", "Verdict", "check", "ref", "refs", "__version__"]
 
@@ -22,11 +22,11 @@ __all__ = ["EvaluationError", "Reference", "UnknownNameError", "Verdict", "check
 def __getattr__(name):
     """``check`` and ``Verdict`` import the LaTeX reader (lark) on first use, not with ``import symdl``.
 
-    They live in the private module ``symdl._check``, so that importing it never rebinds
+    They live in ``symdl.grade.check``; binding them here on first use means no submodule ever rebinds
     ``symdl.check`` (a submodule named ``check`` would shadow the function once imported).
     """
     if name in ("check", "Verdict"):
-        from . import _check
+        from .grade import check as _check
 
         value = getattr(_check, name)
         globals()[name] = value

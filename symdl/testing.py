@@ -15,7 +15,7 @@ def assert_equivalent(hand, against: str, *, timeout: float | None = None, allow
     An ``unknown`` answer fails too, unless ``allow_unknown``: a test that cannot
     be decided is not a passing test.  Returns the verdict.
     """
-    from ._check import TIMEOUT, check
+    from .grade.check import TIMEOUT, check
 
     verdict = check(hand, against=against, timeout=TIMEOUT if timeout is None else timeout)
     if verdict.verdict == "equivalent" or (allow_unknown and verdict.verdict == "unknown"):
@@ -34,6 +34,6 @@ if pytest is not None:
     @pytest.fixture
     def symdl_check():
         """``symdl.check``, for tests that look at the verdict themselves."""
-        from ._check import check
+        from .grade.check import check
 
         return check

@@ -36,6 +36,6 @@ def rel(got, want) -> float:
 
 
 def ref(name):
-    import symdl.registry as registry
+    import symdl.model.registry as registry
 
     return registry.ref(name)

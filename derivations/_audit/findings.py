@@ -7,8 +7,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from symdl._check import check, describe_size
-from symdl.verify import CheckSpec
+from symdl.grade.check import check, describe_size
+from symdl.verify.spec import CheckSpec
 
 
 TIMEOUT = 1.0

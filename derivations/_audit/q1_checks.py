@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from symdl.verify import relative_error
+from symdl.verify.spec import relative_error
 
 from _audit.findings import _cx_text, _ok_text, _v
 

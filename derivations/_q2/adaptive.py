@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from symdl import oracles_optim, ref
-from symdl.checks import symbolic_equal
-from symdl.calculus import substitute_definitions
-from symdl.derivation import Step, math as display, tex
+from symdl.verify.oracles import optim as oracles_optim
+from symdl import ref
+from symdl.verify.builders import symbolic_equal
+from symdl.core.calculus import substitute_definitions
+from symdl.document.derivation import Step, math as display, tex
 from symdl.models import optim as O
 from symdl.models._display import ordered_sum, ordered_xreplace
-from symdl.verify import CheckSpec, relative_error
+from symdl.verify.spec import CheckSpec, relative_error
 
 from _q2.common import S, _check, _differs
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from symdl import ref
-from symdl.derivation import Prose, Text, math as display, tex
+from symdl.document.derivation import Prose, Text, math as display, tex
 
 
 RMSPROP_ALGO = tex(

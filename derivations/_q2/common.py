@@ -6,7 +6,7 @@ import numpy as np
 import sympy as sp
 
 from symdl.models import optim as O
-from symdl.verify import CheckSpec, relative_error
+from symdl.verify.spec import CheckSpec, relative_error
 
 
 S = O.S

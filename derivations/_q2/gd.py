@@ -7,10 +7,10 @@ from itertools import combinations
 import numpy as np
 import sympy as sp
 
-from symdl.checks import symbolic_equal
-from symdl.derivation import Step, math as display, tex
+from symdl.verify.builders import symbolic_equal
+from symdl.document.derivation import Step, math as display, tex
 from symdl.models._display import ordered_product, reciprocal, with_partials
-from symdl.verify import compare_trials
+from symdl.verify.spec import compare_trials
 
 from _q2.common import S, _check
 from _q2.trajectories import batches

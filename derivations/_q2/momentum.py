@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from symdl import oracles_optim, ref
-from symdl.checks import symbolic_equal
-from symdl.derivation import Step, math as display, tex
+from symdl.verify.oracles import optim as oracles_optim
+from symdl import ref
+from symdl.verify.builders import symbolic_equal
+from symdl.document.derivation import Step, math as display, tex
 from symdl.models import optim as O
-from symdl.verify import CheckSpec, compare_trials
+from symdl.verify.spec import CheckSpec, compare_trials
 
 from _q2.common import K, S, _check, beta, gs, rates, theta0
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from symdl import oracles_optim, ref
-from symdl.derivation import Step, Table, tex
-from symdl.verify import CheckSpec, compare_trials
+from symdl.verify.oracles import optim as oracles_optim
+from symdl import ref
+from symdl.document.derivation import Step, Table, tex
+from symdl.verify.spec import CheckSpec, compare_trials
 
 
 # -- 5. the NONMONO rule ----------------------------------------------------------------------------

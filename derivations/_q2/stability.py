@@ -6,10 +6,10 @@ import numpy as np
 import sympy as sp
 
 from symdl import ref
-from symdl.checks import symbolic_equal
-from symdl.derivation import Step, math as display, tex
-from symdl.verify import CheckSpec
-from symdl.figures import pyplot, save
+from symdl.verify.builders import symbolic_equal
+from symdl.document.derivation import Step, math as display, tex
+from symdl.verify.spec import CheckSpec
+from symdl.document.figures import pyplot, save
 
 from _q2.common import S, _check, beta, gamma, gl, lam, r
 

@@ -7,8 +7,8 @@ from functools import lru_cache
 import numpy as np
 
 from symdl import ref
-from symdl.verify import CheckSpec, compare_trials
-from symdl.figures import pyplot, save
+from symdl.verify.spec import CheckSpec, compare_trials
+from symdl.document.figures import pyplot, save
 
 
 # -- figures: trajectories --------------------------------------------------------------------------

@@ -9,7 +9,7 @@ in the order given, ``w_t - \gamma g_t + \beta (w_t - w_{t-1})``,
 ``\frac{\partial F_w(x_i, y)}{\partial w}``, and are otherwise SymPy's own:
 
 - each class keeps its SymPy class's name, so code printers and
-  :mod:`symdl.finite`, which dispatch on the type's name, read it as a sum,
+  :mod:`symdl.grade.finite`, which dispatch on the type's name, read it as a sum,
   a product or a derivative;
 - a display node is equal to, and hashes like, the SymPy expression it
   stands for, so a proof that cancels a hand form against it still cancels;
@@ -22,7 +22,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
 
-from ..printing import join_terms
+from ..core.printing import join_terms
 
 
 class _Display:
@@ -32,7 +32,7 @@ class _Display:
 
     @property
     def func(self):
-        """SymPy's class: what rebuilds this node (``xreplace``, ``expand``, :mod:`symdl.finite`) makes."""
+        """SymPy's class: what rebuilds this node (``xreplace``, ``expand``, :mod:`symdl.grade.finite`) makes."""
         return self._base
 
     def plain(self) -> sp.Basic:

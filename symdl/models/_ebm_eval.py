@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..reference import EvaluationError, check_keys
+from ..model.reference import EvaluationError, check_keys
 from ._grids import (asarray, callable_of, energies, exp, gradient_w, grid, logsumexp, positive, scalar, stack,
                      stack_rows)
 

@@ -3,7 +3,7 @@
 REFERENCES.md reads integrals as sums over finite grids.  These helpers take
 a grid as an array (one point per row), call an abstract function once per
 point, and normalise with a stable log-sum-exp that also carries numpy's
-complex step.  Bad input raises :class:`~symdl.reference.EvaluationError`
+complex step.  Bad input raises :class:`~symdl.model.reference.EvaluationError`
 naming the key.
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..reference import EvaluationError
-from ..verify import RTOL, CheckSpec, compare_trials
+from ..model.reference import EvaluationError
+from ..verify.spec import RTOL, CheckSpec, compare_trials
 
 
 def _torch(backend):

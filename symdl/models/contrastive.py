@@ -20,9 +20,9 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from .. import oracles_ebm
-from ..reference import EvaluationError, Input, Reference, check_keys
-from ..verify import CheckSpec, compare_trials
+from ..verify.oracles import ebm as oracles_ebm
+from ..model.reference import EvaluationError, Input, Reference, check_keys
+from ..verify.spec import CheckSpec, compare_trials
 from ._display import exp_of, ordered_product, ordered_sum, reciprocal
 from ._grids import asarray, callable_of, exp, logsumexp, positive, stack, trials_check
 

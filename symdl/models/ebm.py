@@ -19,7 +19,7 @@ over finite grids.
 - ``x`` (and ``y`` where it is a point, not a grid) is passed to the callable
   as given.  Training pairs are ``"x_i"`` and ``"y_i"``, one pair per row.
 - ``\beta`` must be > 0 and a grid must not be empty, or
-  :class:`~symdl.reference.EvaluationError` names the culprit.
+  :class:`~symdl.model.reference.EvaluationError` names the culprit.
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ import functools
 import numpy as np
 import sympy as sp
 
-from .. import oracles_ebm
-from ..checks import symbolic_equal
-from ..reference import Input, Reference
-from ..verify import CheckSpec
+from ..verify.oracles import ebm as oracles_ebm
+from ..verify.builders import symbolic_equal
+from ..model.reference import Input, Reference
+from ..verify.spec import CheckSpec
 from ._display import Named, bracketed_sum, ordered_product, ordered_sum, partial, reciprocal
 from ._ebm_eval import (_eval_free_energy, _eval_gibbs, _eval_inference, _eval_joint, _eval_nll_gradient,
                         _eval_nll_loss, _eval_zero_temperature)

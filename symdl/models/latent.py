@@ -13,7 +13,7 @@ when ``"z"`` is given and ``F(y) = min_k ||y - w_k||^2`` when it is left out.
 For the VAE, ``"\mu"`` and ``"\sigma"`` are vectors (``\sigma`` > 0), and
 ``latent.vae_loss`` also takes ``"y"``, its reconstruction ``"\hat{y}"``
 (squared error) and ``"\beta"`` > 0.  Bad values raise
-:class:`~symdl.reference.EvaluationError` naming the symbol.
+:class:`~symdl.model.reference.EvaluationError` naming the symbol.
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from .. import backends, oracles_ebm
-from ..calculus import add
-from ..checks import symbolic_equal
-from ..reference import EvaluationError, Input, Reference, check_keys, evaluate_expression
-from ..verify import CheckSpec, compare_trials
-from ..symbols import n
+from ..numeric import compile as backends
+from ..verify.oracles import ebm as oracles_ebm
+from ..core.calculus import add
+from ..verify.builders import symbolic_equal
+from ..model.reference import EvaluationError, Input, Reference, check_keys, evaluate_expression
+from ..verify.spec import CheckSpec, compare_trials
+from ..core.symbols import n
 from ._display import ordered_sum
 from ._grids import asarray, positive, trials_check
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .. import oracles
-from ..calculus import add, elementwise, hadamard, jacobian
-from ..checks import complex_step_check, explicit_proof, oracle_check
-from ..functions import sigmoid
-from ..reference import Input, Reference
-from ..symbols import m, matrix, n, vector
+from ..verify.oracles import recurrent as oracles
+from ..core.calculus import add, elementwise, hadamard, jacobian
+from ..verify.builders import complex_step_check, explicit_proof, oracle_check
+from ..core.elementwise import sigmoid
+from ..model.reference import Input, Reference
+from ..core.symbols import m, matrix, n, vector
 
 GATES = {"f": sigmoid, "i": sigmoid, "g": sp.tanh, "o": sigmoid}
 GATE_MEANING = {"f": "forget gate", "i": "input gate", "g": "candidate cell", "o": "output gate"}

@@ -27,12 +27,12 @@ import numpy as np
 import sympy as sp
 from sympy.logic.boolalg import BooleanFunction
 
-from .. import oracles_optim
-from ..backends import ops as backend_ops
-from ..checks import symbolic_equal
-from ..reference import DOMAINS, EvaluationError, Input, Reference, check_keys, evaluate_expression
-from ..symbols import scalar
-from ..verify import CheckSpec, compare_trials
+from ..verify.oracles import optim as oracles_optim
+from ..numeric.compile import ops as backend_ops
+from ..verify.builders import symbolic_equal
+from ..model.reference import DOMAINS, EvaluationError, Input, Reference, check_keys, evaluate_expression
+from ..core.symbols import scalar
+from ..verify.spec import CheckSpec, compare_trials
 from ._display import ordered_product, ordered_sum, reciprocal
 
 #: Agreement demanded of a reference against torch.optim, at every step.

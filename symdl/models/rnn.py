@@ -12,11 +12,11 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from .. import oracles
-from ..calculus import elementwise, jacobian
-from ..checks import complex_step_check, explicit_proof, oracle_check
-from ..reference import Input, Reference
-from ..symbols import m, matrix, n, vector
+from ..verify.oracles import recurrent as oracles
+from ..core.calculus import elementwise, jacobian
+from ..verify.builders import complex_step_check, explicit_proof, oracle_check
+from ..model.reference import Input, Reference
+from ..core.symbols import m, matrix, n, vector
 
 sigma = sp.Function("sigma")
 FUNCTIONS = {r"\sigma": sigma}
@@ -100,8 +100,8 @@ def jacobian_product(gap: int = 3) -> Reference:
 
 def _evaluate_product(ref: Reference, values, backend):
     """The gap is read from the inputs given: ``x_{t+1}`` ... ``x_{t+k}``."""
-    from ..reference import evaluate_expression
-    from ..backends import ops
+    from ..model.reference import evaluate_expression
+    from ..numeric.compile import ops
 
     gap = sum(1 for k in values if k.startswith("x_{t+"))
     target = ref if gap == ref.params["gap"] or gap == 0 else jacobian_product(gap)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .build import Builder, Derivative, ReadError
+from .builder import Builder, Derivative, ReadError
 from .grammar import parser
 from .names import NameTable, canon, table_for
 

@@ -28,7 +28,7 @@ from lark.lark import PostLex
 GRAMMAR = r"""
 // The notation of REFERENCES.md, as an LALR(1) grammar for lark.
 //
-// The tree says how the text is put together; symdl.reader.build turns it
+// The tree says how the text is put together; symdl.reader.builder turns it
 // into SymPy objects in one reference's symbols.  Names (c_{t-1}, W_{fh},
 // \tilde{c}_t) are not terminals: a name is an atom with its subscripts and
 // primes, resolved against the reference's symbols after parsing.

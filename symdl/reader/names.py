@@ -17,7 +17,7 @@ import sympy as sp
 
 from sympy.core.function import UndefinedFunction
 
-from ..functions import derivative_of, prime, sigmoid, sigmoid_prime, tanh_prime
+from ..core.elementwise import derivative_of, prime, sigmoid, sigmoid_prime, tanh_prime
 
 _DECORATION = re.compile(r"\\(boldsymbol|mathbf|bm|pmb|vec|textbf|emph|left|right|mathrm|operatorname|text)"
                          r"(?![A-Za-z])|\\[,;:! ]")

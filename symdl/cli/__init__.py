@@ -1,0 +1,5 @@
+"""The ``symdl`` command."""
+
+from .main import main
+
+__all__ = ["main"]

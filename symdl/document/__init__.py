@@ -1,0 +1,1 @@
+"""Worked solutions: derivations as data, the template context, rendering and figures."""

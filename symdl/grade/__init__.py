@@ -1,0 +1,1 @@
+"""A person's own form held against a reference: verdicts, witnesses, proofs."""

@@ -1,0 +1,1 @@
+"""What a result is checked against: references, their inputs and domains, and the registry."""

@@ -1,0 +1,1 @@
+"""Numbers from derived expressions: one printed code for numpy and torch, fused row kernels."""

@@ -1,0 +1,1 @@
+"""Processes: the build of every document, batch grading, the build cache, Dask."""

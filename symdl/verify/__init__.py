@@ -1,0 +1,1 @@
+"""How a result is held true: check specs and their builders, bounded proofs, independent oracles."""

@@ -1,0 +1,239 @@
+"""Verification: every result checked three ways where it can be.
+
+- ``symbolic``: a proof by SymPy, in a child process killed at a time limit;
+- ``numeric``: agreement in float64 at random, well-scaled points, at two or
+  more sizes, by relative error (no rounding, no chopping);
+- ``oracle``: agreement with PyTorch (autograd, ``nn.LSTMCell``, ``torch.optim``,
+  ``torch.distributions``), computed by code that shares nothing with symdl's.
+
+A :class:`CheckSpec` says how to make a check; running it gives a
+:class:`Check`.  A check that could not be made (a proof that timed out) is
+reported as not made, never as passed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+from .bounded import call_limited, run_bounded
+
+METHODS = ("symbolic", "numeric", "oracle")
+#: Relative tolerance of numeric and oracle checks in float64.
+RTOL = 1e-10
+#: Default wall-clock limit of one symbolic proof, in seconds.
+PROOF_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of one check."""
+
+    method: str
+    passed: bool
+    detail: str
+    made: bool = True
+    max_error: float | None = None
+    seconds: float = 0.0
+
+    def to_json(self) -> dict:
+        out = {"method": self.method, "passed": self.passed, "detail": self.detail, "made": self.made}
+        if self.max_error is not None:
+            out["max_error"] = self.max_error
+        return out
+
+    @property
+    def mark(self) -> str:
+        if not self.made:
+            return "not made"
+        return "passed" if self.passed else "FAILED"
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """How to make a check: ``run()`` returns ``(passed, detail, max_error)``.
+
+    A symbolic check runs in a child process with ``timeout`` seconds; its
+    ``run`` must return picklable values.
+    """
+
+    method: str
+    description: str
+    run: Callable[[], tuple]  # passed is None when the check could not decide
+    timeout: float | None = None
+
+    def __post_init__(self):
+        if self.method not in METHODS:
+            raise ValueError(f"unknown check method {self.method!r}; expected one of {METHODS}")
+
+
+@dataclass(frozen=True)
+class Result:
+    """The checks of one reference or step, and the status they give."""
+
+    name: str
+    checks: tuple[Check, ...] = field(default_factory=tuple)
+    kind: str = "reference"
+
+    @property
+    def status(self) -> str:
+        if any(c.made and not c.passed for c in self.checks):
+            return "refuted"
+        if any(c.made and c.passed for c in self.checks):
+            return "verified"
+        return "unverified"
+
+    @property
+    def max_error(self) -> float | None:
+        errs = [c.max_error for c in self.checks if c.max_error is not None]
+        return max(errs) if errs else None
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "status": self.status,
+                "checks": [c.to_json() for c in self.checks]}
+
+
+def run_check(spec: CheckSpec) -> Check:
+    """Make one check; an exception inside it is a failed check that says where.
+
+    A symbolic check (``spec.timeout`` set) runs in a forked child (:func:`~symdl.verify.bounded.run_bounded`).
+    """
+    t0 = time.perf_counter()
+    if spec.timeout is not None:
+        try:
+            out = run_bounded(spec.run, timeout=spec.timeout)
+        except Exception as exc:  # the child could not be started
+            return Check(spec.method, False, f"{spec.description}: raised {type(exc).__name__}: {exc}",
+                         seconds=time.perf_counter() - t0)
+        return check_of(spec, out.status, out.value, out.message, time.perf_counter() - t0)
+    return _plain(spec, t0)
+
+
+def run_in_worker(spec: CheckSpec) -> Check:
+    """Make one check in a worker process whose wall-clock limit someone else keeps (:mod:`symdl.run.build`).
+
+    A symbolic check runs in this process under the proof's memory and recursion limits
+    (:func:`~symdl.verify.bounded.call_limited`) instead of in a child forked for it; the process that started the
+    worker kills it at ``spec.timeout`` and records it :func:`not_made`.  Everything else is as :func:`run_check`.
+    """
+    t0 = time.perf_counter()
+    if spec.timeout is not None:
+        status, value, message = call_limited(spec.run)
+        return check_of(spec, status, value, message, time.perf_counter() - t0)
+    return _plain(spec, t0)
+
+
+def not_made(method: str, description: str, why: str, seconds: float = 0.0) -> Check:
+    """A check that could not be made, and why (``"no answer within 60 s"``): what :func:`run_check` reports
+    for a proof whose child timed out or died."""
+    return Check(method, False, f"not made: {description}: {why}", made=False, seconds=seconds)
+
+
+def check_of(spec: CheckSpec, status: str, value, message: str, seconds: float) -> Check:
+    """The :class:`Check` of a bounded proof's outcome (``"ok"``, ``"timeout"`` or ``"error"``)."""
+    if status != "ok":
+        return not_made(spec.method, spec.description, message, seconds)
+    try:
+        passed, detail, err = value
+    except Exception as exc:  # a check that raises failed, and says why
+        return Check(spec.method, False, f"{spec.description}: raised {type(exc).__name__}: {exc}", seconds=seconds)
+    return _outcome(spec, passed, detail, err, seconds)
+
+
+def _plain(spec: CheckSpec, t0: float) -> Check:
+    try:
+        passed, detail, err = spec.run()
+    except Exception as exc:  # a check that raises failed, and says why
+        return Check(spec.method, False, f"{spec.description}: raised {type(exc).__name__}: {exc}",
+                     seconds=time.perf_counter() - t0)
+    return _outcome(spec, passed, detail, err, time.perf_counter() - t0)
+
+
+def _outcome(spec: CheckSpec, passed, detail, err, seconds: float) -> Check:
+    text = f"{spec.description}: {detail}" if detail else spec.description
+    if passed is None:
+        return Check(spec.method, False, "not made: " + text, made=False, seconds=seconds)
+    return Check(spec.method, bool(passed), text, max_error=err, seconds=seconds)
+
+
+#: How :func:`run_many` makes a list of checks: ``None`` one after another here, else a function of the list
+#: (the build's workers share the checks out, :mod:`symdl.run.build`).
+_runner: Callable[[Sequence[CheckSpec]], list[Check]] | None = None
+
+
+def run_many(specs: Sequence[CheckSpec]) -> list[Check]:
+    """Make every check of ``specs``, in order: in parallel when a build's workers are running, else here."""
+    specs = list(specs)
+    if _runner is not None:
+        return _runner(specs)
+    return [run_check(s) for s in specs]
+
+
+def run_checks(name: str, specs: Sequence[CheckSpec], kind: str = "reference") -> Result:
+    return Result(name, tuple(run_check(s) for s in specs), kind)
+
+
+# -- numeric comparison ------------------------------------------------------------------
+
+
+def relative_error(got, want) -> float:
+    """``max|got - want| / max|want|``: one relative error for a whole array, never rounded."""
+    got = np.asarray(got, dtype=np.float64)
+    want = np.asarray(want, dtype=np.float64)
+    if got.shape != want.shape:
+        raise ValueError(f"shapes differ: {got.shape} and {want.shape}")
+    if not (np.all(np.isfinite(got)) and np.all(np.isfinite(want))):
+        return float("inf") if not np.array_equal(got, want, equal_nan=True) else 0.0
+    scale = float(np.max(np.abs(want))) if want.size else 0.0
+    diff = float(np.max(np.abs(got - want))) if want.size else 0.0
+    if scale == 0.0:
+        return diff
+    return diff / scale
+
+
+def compare_trials(trials: Sequence[tuple[str, object, object]], rtol: float = RTOL) -> tuple:
+    """``(passed, detail, max_error)`` over trials ``(label, got, want)``.
+
+    Labels of the form ``"n = 2, m = 3 | tanh"`` are grouped by the part before
+    ``" | "`` (the size), and the detail gives the largest error of each group.
+    """
+    worst, groups = 0.0, {}
+    for label, got, want in trials:
+        err = relative_error(got, want)
+        if not err <= rtol:
+            return False, f"relative error {err:.3g} > {rtol:g} at {label}", err
+        worst = max(worst, err)
+        key = label.split(" | ")[0]
+        groups[key] = max(groups.get(key, 0.0), err)
+    if 1 < len(groups) <= 8:
+        per = "; ".join(f"{k}: {e:.2g}" for k, e in groups.items())
+        return True, f"{len(trials)} trials, largest relative error {worst:.3g} (by size: {per})", worst
+    return True, f"{len(trials)} trials, largest relative error {worst:.3g}", worst
+
+
+def random_values(inputs, sizes: Mapping, rng: np.random.Generator) -> dict:
+    """Random float64 values for the inputs, inside each one's domain, at the given sizes."""
+    out = {}
+    for inp in inputs:
+        shape = tuple(int(sizes[s]) if not str(s).isdigit() else int(s) for s in inp.shape)
+        out[inp.name] = sample(inp.domain, shape, rng)
+    return out
+
+
+def sample(domain: str, shape: tuple, rng: np.random.Generator):
+    if domain == "positive":
+        x = rng.uniform(0.5, 2.0, shape)
+    elif domain == "nonnegative":
+        x = rng.uniform(0.0, 2.0, shape)
+    elif domain == "unit":
+        x = rng.uniform(0.0, 0.95, shape)
+    elif domain == "probability":
+        x = rng.uniform(0.05, 0.95, shape)
+    elif domain == "count":
+        x = rng.integers(0, 5, shape).astype(np.float64)
+    else:
+        x = rng.normal(0.0, 0.7, shape)
+    return x if shape else float(x)
