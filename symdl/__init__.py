@@ -13,10 +13,12 @@ and jinja2 load only when used.
 
 from .version import __version__
 
+from .model.model import Model
 from .model.reference import EvaluationError, Reference
-from .model.registry import UnknownNameError, ref, refs
+from .model.registry import UnknownNameError, ref, refs, register
 
-__all__ = ["EvaluationError", "Reference", "UnknownNameError", "Verdict", "check", "ref", "refs", "__version__"]
+__all__ = ["EvaluationError", "Model", "Reference", "UnknownNameError", "Verdict", "check", "ref", "refs", "register",
+           "__version__"]
 
 
 def __getattr__(name):
