@@ -19,23 +19,11 @@ import re
 from dataclasses import dataclass
 
 from .builder import Builder, Derivative, ReadError
+from .errors import SYNTAX_ERRORS, syntax_error
 from .grammar import parser
 from .names import NameTable, canon, table_for
 
 __all__ = ["read", "Reading", "ReadError", "lhs_key"]
-
-#: What the parser's terminals look like to a person, for "expected ..." messages.
-TERMINALS = {
-    "NAME": "a name", "SINGLE": "a letter or digit", "NUMBER": "a number", "GREEK": "a Greek letter",
-    "FUNC": "a function such as \\tanh", "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'",
-    "LBRACE": "'{'", "RBRACE": "'}'", "EQUALS": "'='", "PLUS": "'+'", "MINUS": "'-'", "SLASH": "'/'",
-    "ODOT": "\\odot", "CDOT": "\\cdot", "COMMA": "','", "FRAC": "\\frac", "SQRT": "\\sqrt",
-    "BOLD": "\\boldsymbol", "ACCENT": "\\tilde or \\hat", "OPNAME": "\\operatorname{...}",
-    "PARTIAL": "\\partial", "NABLA": "\\nabla", "BIGOP": "\\sum, \\int, \\min ...", "TOP": "\\top",
-    "PRIME": "a prime '", "CIRCUMFLEX": "'^'", "UNDERSCORE": "'_'", "RNORM": "\\rVert", "END": "\\end{...}",
-    "MID": "\\mid", "$END": "the end of the input",
-}
-
 
 @dataclass(frozen=True)
 class Reading:
@@ -46,46 +34,12 @@ class Reading:
     text: str
 
 
-def _describe(expected) -> str:
-    names = [TERMINALS.get(t, t) for t in sorted(expected) if not t.startswith("__")]
-    if len(set(expected) & OPERANDS) >= 3:
-        names = ["an operand (a name, a number, '(' or a command)"] + [
-            TERMINALS.get(t, t) for t in sorted(expected) if t not in OPERANDS and t not in COMMAND_TERMINALS]
-    return ", ".join(dict.fromkeys(names))
-
-
-OPERANDS = {"NAME", "NUMBER", "GREEK", "FUNC", "LPAR", "LSQB", "LBRACE", "FRAC", "SQRT", "BOLD", "ACCENT",
-            "OPNAME", "PARTIAL", "NABLA", "BIGOP", "CAL", "INFTY", "LNORM", "LBAR", "BEGIN"}
-COMMAND_TERMINALS = {"PLUS", "MINUS"}
-
-
 def parse(text: str):
     """The parse tree of ``text``, or a :class:`ReadError` saying where and what was expected."""
-    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
-
     try:
         return parser().parse(text)
-    except UnexpectedCharacters as exc:
-        pos = exc.pos_in_stream
-        ch = text[pos] if pos < len(text) else ""
-        if ch == "\\":
-            cmd = re.match(r"\\([A-Za-z]+|.?)", text[pos:], re.S).group(0)  # a lone \ at the end too
-            raise ReadError(f"unknown command {cmd}", pos, text, _describe(exc.allowed or ())) from None
-        raise ReadError(f"unexpected '{ch}'; expected {_describe(exc.allowed or ())}", pos, text,
-                        _describe(exc.allowed or ())) from None
-    except UnexpectedToken as exc:
-        tok = exc.token
-        if tok.type == "$END":
-            pos = len(text)
-            what = "end of the input"
-        else:
-            pos = tok.start_pos
-            what = repr(str(tok))
-        expected = _describe(exc.expected or ())
-        raise ReadError(f"unexpected {what}; expected {expected}", pos, text, expected) from None
-    except UnexpectedEOF as exc:
-        expected = _describe(exc.expected or ())
-        raise ReadError(f"unexpected end of the input; expected {expected}", len(text), text, expected) from None
+    except SYNTAX_ERRORS as exc:
+        raise syntax_error(exc, text) from None
 
 
 def _strip_evaluation_bar(text: str) -> str:

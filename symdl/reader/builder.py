@@ -9,7 +9,6 @@ expression is built, so a matrix plus a vector is an error at the ``+``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import sympy as sp
 from lark import Token, Tree
@@ -18,118 +17,10 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from ..core.calculus import add as ordered_add
 from ..core.calculus import hadamard as ordered_hadamard
+from .errors import ReadError, Source
 from .names import Head, NameTable, builtin, canon
-
-
-class ReadError(ValueError):
-    """Text that could not be read: where (a character offset), why, and what was expected."""
-
-    def __init__(self, message: str, position: int | None = None, text: str = "", expected: str = ""):
-        super().__init__(message)
-        self.message, self.position, self.text, self.expected = message, position, text, expected
-
-    def caret(self) -> str:
-        """The input with a caret under the offending character (the line it is on)."""
-        if self.position is None or not self.text:
-            return ""
-        start = self.text.rfind("\n", 0, self.position) + 1
-        end = self.text.find("\n", self.position)
-        line = self.text[start:end if end >= 0 else len(self.text)]
-        return f"{line}\n{' ' * (self.position - start)}^"
-
-    def __str__(self) -> str:
-        where = f"at character {self.position}: " if self.position is not None else ""
-        return where + self.message
-
-
-# -- intermediate objects: what a piece is before it is a value --------------------------------
-
-
-@dataclass
-class Name:
-    """A name not yet looked up (``c``, then ``c_{t-1}`` once its subscript is read)."""
-
-    start: int
-    end: int
-    letters: bool  # a bare run of letters, which may be a product of one-letter names
-
-
-@dataclass
-class Group:
-    """A bracketed value or list ``(a, b)``: a function's argument, or a plain value.
-
-    Scripts after the closing bracket (``^\\top``, ``^2``) wait in ``suffixes``: after a function's
-    argument they apply to the function's value (``\\operatorname{diag}(f_t)^\\top`` is the transpose
-    of the diagonal matrix), otherwise to the bracket's value."""
-
-    items: list
-    suffixes: tuple = ()
-
-
-@dataclass
-class BigOp:
-    kind: str
-    lower: object = None
-    upper: object = None
-    var: object = None  # the bound variable, once read
-
-
-@dataclass
-class Derivative:
-    r"""``\frac{\partial a}{\partial b}``: a key for the left side of an equation, and, for
-    scalars, ``sp.Derivative`` on the right."""
-
-    text: str
-    items: list = None
-    value: object = None
-
-
-@dataclass
-class Conditional:
-    """``(y \\mid x)``: the argument of a distribution."""
-
-    of: object
-    given: object
-    start: int
-
-
-@dataclass
-class Norm:
-    r"""``\lVert v \rVert`` before its subscript (1 or 2) is known."""
-
-    v: object
-    p: int = 2
-
-
-class _Marker:
-    def __init__(self, kind):
-        self.kind = kind
-
-
-PARTIAL, NABLA, IDENTITY = _Marker("partial"), _Marker("nabla"), _Marker("identity")
-
-
-@dataclass(frozen=True)
-class ScaledIdentity:
-    """``c I`` (``10^{-12} I``, ``0.001 I``) before a matrix beside it gives its size."""
-
-    c: object
-
-
-def _identity_scale(obj):
-    """The scalar ``c`` of ``c I`` (1 for ``I``), or ``None`` for anything else."""
-    if obj is IDENTITY:
-        return sp.Integer(1)
-    return obj.c if isinstance(obj, ScaledIdentity) else None
-
-
-@dataclass
-class Item:
-    """A built piece and where it is in the text."""
-
-    obj: object
-    start: int
-    end: int
+from .pieces import (IDENTITY, NABLA, PARTIAL, BigOp, Conditional, Derivative, Group, Item, Marker, Name, Norm,
+                     ScaledIdentity, identity_scale, span)
 
 
 def shape_of(e):
@@ -140,25 +31,14 @@ def show_shape(s) -> str:
     return "a scalar" if s is None else "(" + ", ".join(str(d) for d in s) + ")"
 
 
-def _span(node) -> tuple[int, int]:
-    if isinstance(node, Token):
-        return node.start_pos, node.end_pos
-    return node.meta.start_pos, node.meta.end_pos
-
-
-class Builder:
+class Builder(Source):
     """Builds the SymPy expression of a tree against a :class:`NameTable`."""
 
     def __init__(self, text: str, table: NameTable):
         self.text, self.table = text, table
         self.scope: dict = {}  # bound variables of the sums, integrals and minima being read
 
-    # -- errors and names ---------------------------------------------------------------
-    def error(self, message: str, pos: int, expected: str = "") -> ReadError:
-        return ReadError(message, pos, self.text, expected)
-
-    def src(self, start: int, end: int) -> str:
-        return self.text[start:end]
+    # -- names ---------------------------------------------------------------------
 
     def resolve(self, item: Item):
         """The value or function a name stands for; a run of letters may be a product."""
@@ -203,7 +83,7 @@ class Builder:
 
     # -- dispatch -----------------------------------------------------------------------
     def build(self, node) -> Item:
-        start, end = _span(node)
+        start, end = span(node)
         method = getattr(self, "b_" + node.data)
         obj = method(node, start, end)
         if obj is sp.nan or obj is sp.zoo:  # where it first appears: \infty - \infty, 0 \cdot \infty
@@ -236,9 +116,9 @@ class Builder:
                              "of an equation", item.start)
         if isinstance(obj, BigOp):
             raise self.error(f"\\{obj.kind} needs something to act on", item.end, "an expression")
-        if _identity_scale(obj) is not None:
+        if identity_scale(obj) is not None:
             raise self.error("I (the identity) needs a matrix beside it to give its size", item.start)
-        if isinstance(obj, _Marker):
+        if isinstance(obj, Marker):
             raise self.error(f"\\{obj.kind} cannot stand here", item.start)
         return obj
 
@@ -247,11 +127,11 @@ class Builder:
         """A term of a sum: a value, or ``I`` whose size its neighbour gives."""
         item = self.build(node)
         obj = self.resolve(item)
-        return obj if _identity_scale(obj) is not None else self.as_value(Item(obj, item.start, item.end))
+        return obj if identity_scale(obj) is not None else self.as_value(Item(obj, item.start, item.end))
 
     def b_neg(self, node, start, end):
         v = self.operand(node.children[1])
-        c = _identity_scale(v)
+        c = identity_scale(v)
         return ScaledIdentity(-c) if c is not None else self.scale(-1, v)
 
     def b_pos(self, node, start, end):
@@ -269,7 +149,7 @@ class Builder:
 
     def b_cdot(self, node, start, end):
         a, op, b = node.children
-        return self.mul(Item(self.value(a), *_span(a)), Item(self.value(b), *_span(b)))
+        return self.mul(Item(self.value(a), *span(a)), Item(self.value(b), *span(b)))
 
     def b_div(self, node, start, end):
         return self.divide(self.value(node.children[0]), self.value(node.children[2]), node.children[1].start_pos)
@@ -330,7 +210,7 @@ class Builder:
             if obj is PARTIAL or obj is NABLA:
                 raise self.error(f"\\{obj.kind} is only read in \\frac{{\\partial a}}{{\\partial b}} or as a name "
                                  f"the reference knows ({self.table.known()})", it.start)
-            values.append(Item(obj if _identity_scale(obj) is not None else self.as_value(Item(obj, it.start, it.end)),
+            values.append(Item(obj if identity_scale(obj) is not None else self.as_value(Item(obj, it.start, it.end)),
                                it.start, it.end))
             i += 1
         out = values[0]
@@ -392,7 +272,7 @@ class Builder:
         return self.as_value(item) if suffixes else item.obj
 
     def suffix(self, item: Item, suf) -> Item:
-        s_start, s_end = _span(suf)
+        s_start, s_end = span(suf)
         kind = suf.data
         script = suf.children[0] if kind != "prime" else None
         is_prime = kind == "prime" or (kind == "sup" and self._is_prime(script))
@@ -401,9 +281,9 @@ class Builder:
             return Item(Name(item.start, s_end, obj.letters), item.start, s_end)
         if isinstance(obj, Norm):
             if kind == "sub":
-                which = canon(self.src(*_span(script))).lstrip("L")
+                which = canon(self.src(*span(script))).lstrip("L")
                 if which not in ("1", "2"):
-                    raise self.error(f"a norm's subscript is 1 or 2, got {self.src(*_span(script))}", s_start)
+                    raise self.error(f"a norm's subscript is 1 or 2, got {self.src(*span(script))}", s_start)
                 return Item(Norm(obj.v, int(which)), item.start, s_end)
             obj = self.norm_value(obj)
             item = Item(obj, item.start, item.end)
@@ -473,9 +353,9 @@ class Builder:
             inner = script.children[0]
             if isinstance(inner, Tree) and inner.data in ("sub_eq", "sub_in", "sub_to", "sub_list", "prime_only",
                                                           "top_only"):
-                raise self.error("expected an exponent here", _span(inner)[0], "an exponent")
+                raise self.error("expected an exponent here", span(inner)[0], "an exponent")
             return self.value(inner)
-        raise self.error("expected an exponent here", _span(script)[0], "an exponent")
+        raise self.error("expected an exponent here", span(script)[0], "an exponent")
 
     def _token_item(self, tok: Token) -> Item:
         s, e = tok.start_pos, tok.end_pos
@@ -632,10 +512,10 @@ class Builder:
         if len({len(r) for r in rows}) != 1:
             raise self.error("the rows of the matrix have different lengths", start)
         for r in rows:  # I takes its size from the other blocks of its row
-            size = next((v.rows for v in r if _identity_scale(v) is None and shape_of(v)), None)
-            if size is None and any(_identity_scale(v) is not None for v in r):
+            size = next((v.rows for v in r if identity_scale(v) is None and shape_of(v)), None)
+            if size is None and any(identity_scale(v) is not None for v in r):
                 raise self.error("I (the identity) needs a matrix beside it to give its size", start)
-            r[:] = [v if _identity_scale(v) is None else self._sized_identity(v, size) for v in r]
+            r[:] = [v if identity_scale(v) is None else self._sized_identity(v, size) for v in r]
         if all(shape_of(v) is None for r in rows for v in r):
             return sp.ImmutableMatrix(rows)
         for r in rows:
@@ -652,10 +532,10 @@ class Builder:
 
     # -- operations with shape checks -------------------------------------------------------
     def _fit_identity(self, a, b, pos):
-        ca, cb = _identity_scale(a), _identity_scale(b)
+        ca, cb = identity_scale(a), identity_scale(b)
         if ca is not None or cb is not None:
             other = b if ca is not None else a
-            if _identity_scale(other) is not None or shape_of(other) is None:  # I + w_t, I I: no size
+            if identity_scale(other) is not None or shape_of(other) is None:  # I + w_t, I I: no size
                 raise self.error("I (the identity) needs a matrix beside it to give its size", pos)
         if ca is not None:
             a = self._sized_identity(a, b.rows)
@@ -664,7 +544,7 @@ class Builder:
         return a, b
 
     def _sized_identity(self, v, size):
-        c = _identity_scale(v)
+        c = identity_scale(v)
         return self.scale(c, sp.Identity(size)) if c != 1 else sp.Identity(size)
 
     def scale(self, c, v):
@@ -679,7 +559,7 @@ class Builder:
     def add(self, a, b, op, negate=False):
         pos = op.start_pos
         a, b = self._fit_identity(a, b, pos)
-        if _identity_scale(a) is not None:
+        if identity_scale(a) is not None:
             raise self.error("I (the identity) needs a matrix beside it to give its size", pos)
         if negate:
             b = self.scale(-1, b)
@@ -706,7 +586,7 @@ class Builder:
         return ordered_hadamard(a, b)
 
     def mul(self, a: Item, b: Item):
-        ca, cb = _identity_scale(a.obj), _identity_scale(b.obj)
+        ca, cb = identity_scale(a.obj), identity_scale(b.obj)
         if (ca is None) != (cb is None):  # c I times a scalar is a multiple of I, its size still to come
             c, other = (ca, b.obj) if ca is not None else (cb, a.obj)
             if shape_of(other) is None:
@@ -810,18 +690,18 @@ class Builder:
         if script is not None:
             inner = script.children[0] if script.data == "script_group" else script
             if isinstance(inner, Tree) and inner.data in ("sub_eq", "sub_in", "sub_to"):
-                name = self.src(*_span(inner.children[0]))
+                name = self.src(*span(inner.children[0]))
             elif op.kind in ("int", "sum", "min", "max", "argmin", "argmax", "prod", "E"):
-                name = self.src(*_span(inner))
+                name = self.src(*span(inner))
         if op.kind == "int" and rest_nodes and (name is None or not self._is_variable(name)):
-            last = self.src(*_span(rest_nodes[-1]))
+            last = self.src(*span(rest_nodes[-1]))
             found = re.fullmatch(r"\s*d\s*(.+?)\s*", last)
             if found:
                 name = found.group(1)
         if name is None or not self._is_variable(name):
             if op.kind == "int":
                 raise self.error("which variable does \\int integrate over? write \\int_y ... \\, dy",
-                                 _span(script)[0] if script is not None else 0, "a variable")
+                                 span(script)[0] if script is not None else 0, "a variable")
             if name is None:
                 return
         op.var = self.table.variable(name)
