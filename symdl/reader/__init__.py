@@ -18,10 +18,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .builder import Builder, Derivative, ReadError
-from .errors import SYNTAX_ERRORS, syntax_error
+from .builder import Builder
+from .errors import SYNTAX_ERRORS, ReadError, syntax_error
 from .grammar import parser
 from .names import NameTable, canon, table_for
+from .pieces import Derivative
 
 __all__ = ["read", "Reading", "ReadError", "lhs_key"]
 

@@ -12,34 +12,22 @@ import re
 
 import sympy as sp
 from lark import Token, Tree
-from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
-from sympy.matrices.expressions.diagonal import DiagMatrix
 
-from ..core.calculus import add as ordered_add
-from ..core.calculus import hadamard as ordered_hadamard
-from .errors import ReadError, Source
 from .names import Head, NameTable, builtin, canon
+from .operators import Operators
 from .pieces import (IDENTITY, NABLA, PARTIAL, BigOp, Conditional, Derivative, Group, Item, Marker, Name, Norm,
                      ScaledIdentity, identity_scale, span)
+from .shapes import MAX_DIGITS, ShapeRules, kind, shape_of, show_shape
 
 
-def shape_of(e):
-    return tuple(e.shape) if getattr(e, "is_Matrix", False) else None
-
-
-def show_shape(s) -> str:
-    return "a scalar" if s is None else "(" + ", ".join(str(d) for d in s) + ")"
-
-
-class Builder(Source):
+class Builder(Operators, ShapeRules):
     """Builds the SymPy expression of a tree against a :class:`NameTable`."""
 
     def __init__(self, text: str, table: NameTable):
         self.text, self.table = text, table
         self.scope: dict = {}  # bound variables of the sums, integrals and minima being read
 
-    # -- names ---------------------------------------------------------------------
-
+    # -- names ---------------------------------------------------------------------------
     def resolve(self, item: Item):
         """The value or function a name stands for; a run of letters may be a product."""
         obj = item.obj
@@ -171,6 +159,10 @@ class Builder(Source):
             return self.product(items)
         finally:
             self.scope = saved
+
+    def value_of(self, items: list[Item]):
+        """The value of pieces read side by side (an operator's body, what follows ``\\partial``)."""
+        return self.product(items) if len(items) > 1 else self.as_value(items[0])
 
     def product(self, items: list[Item]):
         """A juxtaposition: functions take the bracket after them (or everything after them),
@@ -423,67 +415,8 @@ class Builder(Source):
     def b_conditional(self, node, start, end):
         return Conditional(self.value(node.children[0]), self.value(node.children[2]), start)
 
-    def distribution(self, it: Item, cond: "Conditional"):
-        r"""``P(y \mid x)`` or ``P_w(y \mid x_i)``: the Gibbs distribution of the reference's energy
-        (REFERENCES.md defines ``P_w`` from ``F_w`` and ``P`` from ``F``)."""
-        name = canon(self.src(it.start, it.end)).replace("\\mathbb", "")
-        wanted = ["F_w", "F"] if name.endswith("_w") else ["F", "F_w"]
-        energy = next((self.table.get(f) for f in wanted if isinstance(self.table.get(f), Head)), None)
-        beta = self.table.get("\\beta")
-        if energy is None or beta is None or shape_of(cond.given) is not None or shape_of(cond.of) is not None:
-            raise self.error(f"{self.src(it.start, it.end).strip()}(. | .) is a Gibbs distribution; "
-                             f"{self.table.reference} has no energy F or F_w and beta to build it from", it.start)
-        var = cond.of
-        dummy = self.table.variable(f"{var}'") if isinstance(var, sp.Symbol) else sp.Dummy("y")
-        f = energy.func
-        return sp.exp(-beta * f(cond.given, var)) / sp.Integral(sp.exp(-beta * f(cond.given, dummy)),
-                                                                (dummy, -sp.oo, sp.oo))
-
-    def b_partial(self, node, start, end):
-        return PARTIAL
-
-    def b_nabla(self, node, start, end):
-        return NABLA
-
     def b_infty(self, node, start, end):
         return sp.oo
-
-    def b_bigop(self, node, start, end):
-        word = str(node.children[0]).lstrip("\\")
-        return BigOp("E" if word.startswith("mathbb") else word)
-
-    def b_frac(self, node, start, end):
-        num, den = (self.build(c) for c in node.children[1:])
-        if isinstance(num.obj, Derivative) and isinstance(den.obj, Derivative) and not num.obj.items:
-            var = self._scalar_variable(den.obj)
-            if var is None:
-                raise self.error("\\frac{\\partial}{\\partial w} needs a scalar variable below", start)
-            return Head(f"d/d{var}", var, kind="derivative")
-        if isinstance(num.obj, Derivative) and isinstance(den.obj, Derivative):
-            return Derivative(f"d({num.obj.text})/d({den.obj.text})", value=self._scalar_derivative(num.obj, den.obj))
-        if isinstance(num.obj, Derivative) or isinstance(den.obj, Derivative):
-            raise self.error("a derivative needs \\partial above and below the fraction bar", start)
-        return self.divide(self.as_value(num), self.as_value(den), start)
-
-    def _scalar_variable(self, den: Derivative):
-        if not den.items:
-            return None
-        try:
-            b = self.product(den.items) if len(den.items) > 1 else self.as_value(den.items[0])
-        except ReadError:
-            return None
-        return b if isinstance(b, sp.Symbol) else None
-
-    def _scalar_derivative(self, num: Derivative, den: Derivative):
-        """``sp.Derivative(a, b)`` when ``a`` reads as a scalar and ``b`` as a symbol, else ``None``."""
-        try:
-            a = self.product(num.items) if len(num.items) > 1 else self.as_value(num.items[0])
-            b = self.product(den.items) if len(den.items) > 1 else self.as_value(den.items[0])
-        except ReadError:
-            return None
-        if shape_of(a) is None and isinstance(b, sp.Symbol):
-            return sp.Derivative(a, b)
-        return None
 
     def b_sqrt(self, node, start, end):
         return self.apply_function(sp.sqrt, self.value(node.children[1]), start)
@@ -509,280 +442,9 @@ class Builder(Source):
     def b_matrix(self, node, start, end):
         rows = [[self.operand(c) for c in row.children] for row in node.children[1].children
                 if isinstance(row, Tree)]
-        if len({len(r) for r in rows}) != 1:
-            raise self.error("the rows of the matrix have different lengths", start)
-        for r in rows:  # I takes its size from the other blocks of its row
-            size = next((v.rows for v in r if identity_scale(v) is None and shape_of(v)), None)
-            if size is None and any(identity_scale(v) is not None for v in r):
-                raise self.error("I (the identity) needs a matrix beside it to give its size", start)
-            r[:] = [v if identity_scale(v) is None else self._sized_identity(v, size) for v in r]
-        if all(shape_of(v) is None for r in rows for v in r):
-            return sp.ImmutableMatrix(rows)
-        for r in rows:
-            for v in r:
-                if shape_of(v) is None:
-                    raise self.error("a block matrix mixes scalars and matrices", start)
-            if len({v.rows for v in r}) != 1:
-                raise self.error("the blocks of a row have different numbers of rows: "
-                                 + ", ".join(show_shape(shape_of(v)) for v in r), start)
-        for j in range(len(rows[0])):
-            if len({r[j].cols for r in rows}) != 1:
-                raise self.error(f"the blocks of column {j + 1} have different numbers of columns", start)
-        return sp.BlockMatrix(rows)
-
-    # -- operations with shape checks -------------------------------------------------------
-    def _fit_identity(self, a, b, pos):
-        ca, cb = identity_scale(a), identity_scale(b)
-        if ca is not None or cb is not None:
-            other = b if ca is not None else a
-            if identity_scale(other) is not None or shape_of(other) is None:  # I + w_t, I I: no size
-                raise self.error("I (the identity) needs a matrix beside it to give its size", pos)
-        if ca is not None:
-            a = self._sized_identity(a, b.rows)
-        if cb is not None:
-            b = self._sized_identity(b, a.rows)
-        return a, b
-
-    def _sized_identity(self, v, size):
-        c = identity_scale(v)
-        return self.scale(c, sp.Identity(size)) if c != 1 else sp.Identity(size)
-
-    def scale(self, c, v):
-        return sp.MatMul(c, v) if shape_of(v) else c * v
-
-    def broadcast(self, s, like, pos):
-        shape = shape_of(like)
-        if shape[1] != 1:
-            raise self.error(f"a scalar plus a {show_shape(shape)} matrix: write I for the identity", pos)
-        return self.scale(s, sp.OneMatrix(*shape)) if s != 1 else sp.OneMatrix(*shape)
-
-    def add(self, a, b, op, negate=False):
-        pos = op.start_pos
-        a, b = self._fit_identity(a, b, pos)
-        if identity_scale(a) is not None:
-            raise self.error("I (the identity) needs a matrix beside it to give its size", pos)
-        if negate:
-            b = self.scale(-1, b)
-        sa, sb = shape_of(a), shape_of(b)
-        if sa is None and sb is None:
-            return a + b
-        if sa is None:
-            a = self.broadcast(a, b, pos)
-        elif sb is None:
-            b = self.broadcast(b, a, pos)
-        elif sa != sb:
-            raise self.error(f"cannot add a {show_shape(sa)} {kind(sa)} and a {show_shape(sb)} {kind(sb)}", pos,
-                             "two terms of the same shape")
-        return ordered_add(a, b)
-
-    def hadamard(self, a, b, op):
-        pos = op.start_pos
-        sa, sb = shape_of(a), shape_of(b)
-        if sa is None or sb is None:
-            return self.scale(a, b) if sa is None else self.scale(b, a)
-        if sa != sb:
-            raise self.error(f"\\odot needs two operands of one shape, got {show_shape(sa)} and {show_shape(sb)}",
-                             pos, "operands of the same shape")
-        return ordered_hadamard(a, b)
-
-    def mul(self, a: Item, b: Item):
-        ca, cb = identity_scale(a.obj), identity_scale(b.obj)
-        if (ca is None) != (cb is None):  # c I times a scalar is a multiple of I, its size still to come
-            c, other = (ca, b.obj) if ca is not None else (cb, a.obj)
-            if shape_of(other) is None:
-                return ScaledIdentity(c * other)
-        x, y = self._fit_identity(a.obj, b.obj, a.start)
-        sx, sy = shape_of(x), shape_of(y)
-        if sx is None or sy is None:
-            if sx is None and sy is None:
-                return x * y
-            return self.scale(x, y) if sx is None else self.scale(y, x)
-        if sx[1] != sy[0]:
-            hint = "; for the elementwise product write \\odot" if sx == sy and sx[1] == 1 else ""
-            raise self.error(f"cannot multiply '{self.src(a.start, a.end).strip()}' {show_shape(sx)} by "
-                             f"'{self.src(b.start, b.end).strip()}' {show_shape(sy)}: the inner sizes differ{hint}",
-                             b.start, "a factor whose rows match the columns before it")
-        if not isinstance(x, sp.MatMul):
-            return sp.MatMul(x, y)
-        # one flat product, as SymPy's own MatMul would be, but without re-checking every factor's shape
-        # (checked above): a nested MatMul is asked its shape recursively, and re-checking a flat one on
-        # every factor made a product of n factors cost n^2 (2,800 factors: 12 s)
-        return sp.Basic.__new__(sp.MatMul, *x.args, y)
-
-    def divide(self, a, b, pos):
-        sa, sb = shape_of(a), shape_of(b)
-        if sb is None:
-            if b.is_zero:
-                raise self.error("division by zero", pos, "a denominator that is not 0")
-            return self.scale(1 / b, a) if sa else a / b
-        inv = sp.HadamardPower(b, -1)
-        if sa is None:
-            return self.scale(a, inv)
-        if sa != sb:
-            raise self.error(f"cannot divide a {show_shape(sa)} by a {show_shape(sb)} elementwise", pos)
-        return ordered_hadamard(a, inv)
-
-    def power(self, value, exponent, pos):
-        if shape_of(exponent):
-            raise self.error("an exponent must be a scalar", pos)
-        s = shape_of(value)
-        if s is None:
-            if value.is_Rational and exponent.is_Rational and _digits(value, exponent) > MAX_DIGITS:
-                raise self.error(f"this power of {str(value)[:20]} has more than {MAX_DIGITS} digits; it is not "
-                                 "computed", pos, "a smaller power")
-            out = sp.Pow(value, exponent)
-            if out in (sp.zoo, sp.nan):
-                raise self.error(f"{value}^{{{exponent}}} is undefined (division by zero)", pos, "a defined power")
-            return out
-        if s[1] != 1:
-            raise self.error(f"a power of a {show_shape(s)} matrix is not read (only vectors, elementwise)", pos)
-        return sp.HadamardPower(value, exponent)
-
-    def apply(self, head: Head, group: Group, pos: int):
-        if head.kind == "derivative":
-            if len(group.items) != 1 or shape_of(group.items[0]) is not None:
-                raise self.error(f"{head.name} takes one scalar expression", pos)
-            return sp.Derivative(group.items[0], head.func)
-        if head.kind == "diag":
-            if len(group.items) != 1:
-                raise self.error("diag takes one vector", pos)
-            v = group.items[0]
-            s = shape_of(v)
-            if s is None or s[1] != 1:
-                raise self.error(f"diag takes a column vector, got {show_shape(s)}", pos)
-            out = DiagMatrix(v)
-        elif len(group.items) == 1:
-            out = self.apply_function(head.func, group.items[0], pos)
-        else:
-            if any(shape_of(v) for v in group.items):
-                raise self.error(f"{head.name} of several arguments takes scalars", pos)
-            try:
-                out = head.func(*group.items)
-            except TypeError:  # \exp(x, y): SymPy's exp takes one argument
-                raise self.error(f"{head.name} does not take {len(group.items)} arguments", pos) from None
-        if head.power is not None:
-            out = self.power(out, head.power, pos)
-        return out
-
-    def apply_function(self, func, v, pos):
-        if shape_of(v) is None:
-            out = func(v)
-            if out in (sp.zoo, sp.nan):
-                shown = "0" if v.is_zero else (str(v) if len(str(v)) < 40 and not v.has(sp.Integral) else "this argument")
-                raise self.error(f"{func.__name__}({shown}) is undefined", pos, "an argument inside the function's domain")
-            return out
-        if isinstance(v, sp.ZeroMatrix) and func(sp.Integer(0)) in (sp.zoo, sp.nan):  # \log(f_t - f_t)
-            raise self.error(f"{func.__name__}(0) is undefined: its argument is 0 in every entry", pos,
-                             "an argument inside the function's domain")
-        d = sp.Dummy("d")
-        return ElementwiseApplyFunction(sp.Lambda(d, func(d)), v)
-
-    def norm_value(self, norm: "Norm"):
-        if norm.p == 1:
-            return self.table.construct("L1Norm", norm.v)
-        return sp.sqrt(self.table.construct("SquaredNorm", norm.v))
-
-    # -- sums, integrals, minima ------------------------------------------------------------
-    def bind(self, op: BigOp, rest_nodes) -> None:
-        """Read the bound variable of ``op`` and put it in scope for what follows it."""
-        name = None
-        script = op.lower
-        if script is not None:
-            inner = script.children[0] if script.data == "script_group" else script
-            if isinstance(inner, Tree) and inner.data in ("sub_eq", "sub_in", "sub_to"):
-                name = self.src(*span(inner.children[0]))
-            elif op.kind in ("int", "sum", "min", "max", "argmin", "argmax", "prod", "E"):
-                name = self.src(*span(inner))
-        if op.kind == "int" and rest_nodes and (name is None or not self._is_variable(name)):
-            last = self.src(*span(rest_nodes[-1]))
-            found = re.fullmatch(r"\s*d\s*(.+?)\s*", last)
-            if found:
-                name = found.group(1)
-        if name is None or not self._is_variable(name):
-            if op.kind == "int":
-                raise self.error("which variable does \\int integrate over? write \\int_y ... \\, dy",
-                                 span(script)[0] if script is not None else 0, "a variable")
-            if name is None:
-                return
-        op.var = self.table.variable(name)
-        self.scope[canon(name)] = op.var
-
-    @staticmethod
-    def _is_variable(name: str) -> bool:
-        return re.fullmatch(r"\s*[A-Za-z](\s*')*\s*|\s*\\[A-Za-z]+\s*", name) is not None \
-            or re.fullmatch(r"\s*[A-Za-z]'?_\{?[A-Za-z0-9]\}?\s*", name) is not None
-
-    def _strip_differential(self, op: BigOp, rest: list[Item]) -> list[Item]:
-        """``... \\, dy`` or ``... \\mathrm{d}y`` at the end of an integrand is not a factor."""
-        var = canon(op.var.name)
-        last = canon(self.src(rest[-1].start, rest[-1].end))
-        if last == "d" + var:
-            return rest[:-1]
-        if len(rest) >= 2 and last == var and canon(self.src(rest[-2].start, rest[-2].end)) == "d":
-            return rest[:-2]
-        return rest
-
-    def bigop(self, op: BigOp, rest: list[Item], where: Item):
-        if op.kind == "int" and op.var is not None:
-            rest = self._strip_differential(op, rest)
-            if not rest:
-                raise self.error("\\int needs an integrand", where.end, "an expression")
-        body = self.product(rest) if len(rest) > 1 else self.as_value(rest[0])
-        if op.var is None:
-            raise self.error(f"\\{op.kind} needs its variable below it, such as \\{op.kind}_y", where.end,
-                             "a subscript")
-        if shape_of(body) is not None and op.kind != "sum":
-            raise self.error(f"\\{op.kind} of a {show_shape(shape_of(body))} {kind(shape_of(body))} is not read",
-                             where.start)
-        if op.kind == "int":
-            return sp.Integral(body, (op.var, -sp.oo, sp.oo))
-        if op.kind in ("min", "max", "argmin", "argmax"):
-            name = {"min": "MinOver", "max": "MaxOver", "argmin": "ArgminOver", "argmax": "ArgmaxOver"}[op.kind]
-            return self.table.construct(name, body, op.var)
-        if op.kind == "sum":
-            return self._sum(op, body, where)
-        raise self.error(f"\\{op.kind} is not part of the notation the checker reads", where.start)
-
-    def _sum(self, op: BigOp, body, where: Item):
-        inner = op.lower.children[0] if op.lower is not None and op.lower.data == "script_group" else op.lower
-        if isinstance(inner, Tree) and inner.data == "sub_in":
-            over = self.as_value(self.build(inner.children[2]))
-            return self.table.construct("SumOverSet", body, op.var, over)
-        if isinstance(inner, Tree) and inner.data == "sub_eq":
-            low = self.value(inner.children[2])
-            if op.upper is None:
-                raise self.error("\\sum_{i=1} needs its upper limit, such as ^{N}", where.end, "an upper limit")
-            return sp.Sum(body, (op.var, low, self.script_value(op.upper)))
-        limits = self.table.limits_of(op.var)
-        if limits is None and canon(op.var.name).replace("'", "") in self.table.integrals:
-            # REFERENCES.md: an integral over a variable also stands for a sum over a finite set,
-            # so \sum_{y'} is the reference's \int_{y'} ... dy'
-            return sp.Integral(body, (op.var, -sp.oo, sp.oo))
-        if limits is None:
-            raise self.error(f"\\sum_{op.var} needs its limits, such as \\sum_{{{op.var}=1}}^{{N}}", where.start,
-                             "limits")
-        return sp.Sum(body, (op.var, *limits))
+        return self.matrix(rows, start)
 
 
 #: Most pieces a compound alias spans (``\nabla \ell_i(\theta_k)`` has 3); looking further made a
 #: juxtaposition of n pieces cost n^2 lookups of ever longer text (1,000 pieces: 20 s).
 MAX_ALIAS_PIECES = 8
-
-#: Longest number read, and largest exact power computed (a tower 10^{10^{10^{10}}} never ends).
-MAX_DIGITS = 1000
-
-
-def _digits(base, exponent) -> float:
-    """About how many digits ``base ** exponent`` has (numerator or denominator)."""
-    import math
-
-    size, power = max(abs(base.p), abs(base.q)), abs(exponent)
-    if size <= 1:
-        return 0.0
-    return float("inf") if power > 10**9 else float(power) * math.log10(size)
-
-
-def kind(shape) -> str:
-    if shape[1] == 1:
-        return "vector"
-    return "matrix"
