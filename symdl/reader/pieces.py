@@ -37,6 +37,8 @@ class Group:
 
 @dataclass
 class BigOp:
+    r"""``\sum``, ``\int``, ``\min`` ... before its limits, its bound variable and its body are read."""
+
     kind: str
     lower: object = None
     upper: object = None

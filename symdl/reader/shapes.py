@@ -27,14 +27,17 @@ MAX_DIGITS = 1000
 
 
 def shape_of(e):
+    """A matrix expression's (rows, columns), or ``None`` for a scalar."""
     return tuple(e.shape) if getattr(e, "is_Matrix", False) else None
 
 
 def show_shape(s) -> str:
+    """A shape as a message shows it: ``(n, 1)``, or ``a scalar``."""
     return "a scalar" if s is None else "(" + ", ".join(str(d) for d in s) + ")"
 
 
 def kind(shape) -> str:
+    """``vector`` for one column, else ``matrix``."""
     if shape[1] == 1:
         return "vector"
     return "matrix"
