@@ -25,17 +25,15 @@ import numpy as np
 import sympy as sp
 
 from ..numeric import compile as backends
+from ..numeric.compare import TOLERANCES, largest_difference
 from ..verify.bounded import run_bounded
 from ..core.calculus import substitute_definitions
 from ..model.reference import EvaluationError, evaluate_expression
 from ..verify.spec import sample
 
 VERDICTS = ("equivalent", "not_equivalent", "unknown", "error")
-#: Relative tolerance of the numeric witness in float64.  The correct forms of the test corpus and
-#: the seed audit (tests/test_check*.py, derivations/seed_audit.py; seeds 0-2) agree to at most
-#: 6.6e-15 (ebm.nll_gradient, a complex-step derivative under sums), most to 0 or ~3e-16: 1e-12 leaves
-#: a margin of 150 over that and still calls a factor 1 + 1e-10 or a term 1e-12 I a difference.
-RTOL = 1e-12
+#: Relative tolerance of the numeric witness in float64 (an entry of the one table, with its reason).
+RTOL = TOLERANCES["witness"]
 #: Random points per size and per instantiation of the abstract functions.
 POINTS = 3
 #: Default wall-clock limit of the symbolic attempt, in seconds.
@@ -222,14 +220,6 @@ def _instances(ref) -> list[tuple[dict, dict]]:
     return out
 
 
-def _rel_error(got, want) -> tuple[float, tuple]:
-    diff = np.abs(got - want)
-    scale = float(np.max(np.abs(want))) if want.size else 0.0
-    idx = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.size else ()
-    worst = float(np.max(diff)) if diff.size else 0.0
-    return (worst / scale if scale else worst), tuple(int(i) for i in idx)
-
-
 @dataclass
 class Witness:
     agreed: int = 0
@@ -318,7 +308,7 @@ def finite_witness(expr, ref, *, seed: int = 0, rtol: float = RTOL) -> Witness:
             got = got.reshape(want.shape)
         got = np.broadcast_to(got, want.shape) if got.size == 1 else got
         want = np.broadcast_to(want, got.shape) if want.size == 1 else want
-        err, idx = (float("inf"), None) if got.shape != want.shape else _rel_error(got, want)
+        err, idx = (float("inf"), None) if got.shape != want.shape else largest_difference(got, want)
         if not err <= rtol or err > out.max_error or out.worst is None:
             values = {**{written[k]: _plain(v) for k, v in it.values.items() if k in written},
                       **{f"grid of {g}": _plain(v) for g, v in it.grids.items()}}
@@ -401,7 +391,7 @@ def numeric_witness(expr, ref, *, seed: int = 0, rtol: float = RTOL, first_step:
                     out.counterexample = _counterexample(ref, out.sizes[-1], labels, values, got, want, None,
                                                          float("inf"))
                     return out
-                err, idx = _rel_error(got, want)
+                err, idx = largest_difference(got, want)
                 if not err <= rtol:
                     out.counterexample = _counterexample(ref, out.sizes[-1], labels, values, got, want, idx, err)
                     return out
