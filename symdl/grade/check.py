@@ -28,8 +28,8 @@ from ..numeric import compile as backends
 from ..numeric.compare import TOLERANCES, largest_difference
 from ..verify.bounded import run_bounded
 from ..core.calculus import substitute_definitions
+from ..model.domains import DOMAINS, concrete_shape
 from ..model.reference import EvaluationError, evaluate_expression
-from ..verify.spec import sample
 
 VERDICTS = ("equivalent", "not_equivalent", "unknown", "error")
 #: Relative tolerance of the numeric witness in float64 (an entry of the one table, with its reason).
@@ -199,14 +199,14 @@ def random_point(ref, at: dict, rng, elementwise: int = 0, point: int = 0, first
     counter runs through ``first_step`` ... 3."""
     out = {}
     for inp in ref.inputs:
-        shape = tuple(int(at[s]) if isinstance(s, sp.Symbol) else int(s) for s in inp.shape)
+        shape = concrete_shape(inp.shape, at)
         if not shape and elementwise and inp.domain not in ("step", "count"):
             shape = (elementwise,)
         if inp.domain == "step":  # 1, 2, 3 in turn: the first step is often special (b_1 = g_1)
             step = float(first_step + point % (4 - first_step))
             out[inp.name] = step if not shape else np.full(shape, step)
         else:
-            out[inp.name] = sample(inp.domain, shape, rng)
+            out[inp.name] = DOMAINS[inp.domain].sample(shape, rng)
     return out
 
 
@@ -257,12 +257,6 @@ def compilable(ref) -> bool:
     return True
 
 
-def _sample(domain: str, shape: tuple, rng):
-    if domain == "step":
-        return rng.integers(1, 4, shape).astype(float) if shape else float(rng.integers(1, 4))
-    return sample(domain, shape, rng)
-
-
 def _interpret(it, expr):
     """``expr``'s real value under one finite interpretation, or the :class:`Unsupported` that stopped it."""
     from .finite import Evaluator, Unsupported
@@ -288,7 +282,7 @@ def finite_witness(expr, ref, *, seed: int = 0, rtol: float = RTOL) -> Witness:
     rng = np.random.default_rng(seed)
     written = {canon(i.name): i.name for i in ref.inputs}
     functions = _function_names(ref)
-    for label, it in interpretations(ref, [hand, want_expr], sizes, rng, sample=_sample):
+    for label, it in interpretations(ref, [hand, want_expr], sizes, rng):
         if not out.sizes or out.sizes[-1] != {k: v for k, v in label.items() if k != "functions"}:
             out.sizes.append({k: v for k, v in label.items() if k != "functions"})
         want = _interpret(it, want_expr)

@@ -30,6 +30,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from ..core.elementwise import sigmoid, sigmoid_prime, softplus, tanh_prime
+from ..model.domains import DOMAINS, concrete_shape
 from ..reader.names import canon
 
 STEP = 1e-30
@@ -393,7 +394,7 @@ def _loop_labels(exprs, at) -> dict:
     return out
 
 
-def interpretations(ref, exprs, sizes, rng, families=(0, 1, 2), points: int = 2, sample=None):
+def interpretations(ref, exprs, sizes, rng, families=(0, 1, 2), points: int = 2):
     """``(label, Interpretation)`` pairs: for each size, function family and random point."""
     loops = _loop_variables(exprs)
     grids = {_base(v.name) for v in _grid_variables(exprs)}
@@ -411,14 +412,14 @@ def interpretations(ref, exprs, sizes, rng, families=(0, 1, 2), points: int = 2,
                         it.values[canon(high.name)] = float(count)
                         it.counts[canon(high.name)] = count
                 for inp in ref.inputs:
-                    shape = tuple(int(at[d]) if isinstance(d, sp.Symbol) else int(d) for d in inp.shape)
+                    shape = concrete_shape(inp.shape, at)
                     key = canon(inp.name)
                     indexed = any(re.search(r"_" + re.escape(v) + r"(?![A-Za-z0-9])", key) for v in loops)
                     if key in similar and not shape:  # a feature vector, of size d (a row per negative)
                         shape = (count, grid_size - 1) if indexed else (grid_size - 1,)
                     elif indexed and not shape:
                         shape = (count,)
-                    x = sample(inp.domain, shape, rng)
+                    x = DOMAINS[inp.domain].sample(shape, rng)
                     it.values[key] = np.asarray(x).reshape(-1) if len(shape) == 2 and shape[1] == 1 else x
                 for g in sorted(grids):  # sorted: a set's order changes with PYTHONHASHSEED, and so would the draws
                     it.grids[g] = np.sort(rng.normal(0, 1.0, grid_size))

@@ -31,7 +31,8 @@ from ..verify.oracles import optim as oracles_optim
 from ..numeric.compare import TOLERANCES
 from ..numeric.compile import ops as backend_ops
 from ..verify.builders import symbolic_equal
-from ..model.reference import DOMAINS, EvaluationError, Input, Reference, check_keys, evaluate_expression
+from ..model.domains import DOMAINS
+from ..model.reference import EvaluationError, Input, Reference, check_keys, evaluate_expression
 from ..core.symbols import scalar
 from ..verify.spec import CheckSpec, compare_trials
 from ._display import ordered_product, ordered_sum, reciprocal

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
-
-import numpy as np
+from typing import Callable, Sequence
 
 from ..numeric.compare import TOLERANCES, compare_trials, relative_error  # noqa: F401  (the checks' names for them)
 from .bounded import call_limited, run_bounded
@@ -176,27 +174,3 @@ def run_many(specs: Sequence[CheckSpec]) -> list[Check]:
 def run_checks(name: str, specs: Sequence[CheckSpec], kind: str = "reference") -> Result:
     return Result(name, tuple(run_check(s) for s in specs), kind)
 
-
-def random_values(inputs, sizes: Mapping, rng: np.random.Generator) -> dict:
-    """Random float64 values for the inputs, inside each one's domain, at the given sizes."""
-    out = {}
-    for inp in inputs:
-        shape = tuple(int(sizes[s]) if not str(s).isdigit() else int(s) for s in inp.shape)
-        out[inp.name] = sample(inp.domain, shape, rng)
-    return out
-
-
-def sample(domain: str, shape: tuple, rng: np.random.Generator):
-    if domain == "positive":
-        x = rng.uniform(0.5, 2.0, shape)
-    elif domain == "nonnegative":
-        x = rng.uniform(0.0, 2.0, shape)
-    elif domain == "unit":
-        x = rng.uniform(0.0, 0.95, shape)
-    elif domain == "probability":
-        x = rng.uniform(0.05, 0.95, shape)
-    elif domain == "count":
-        x = rng.integers(0, 5, shape).astype(np.float64)
-    else:
-        x = rng.normal(0.0, 0.7, shape)
-    return x if shape else float(x)
