@@ -23,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from symdl.document.derivation import Derivation, Section, Step, Table, prose, tex
+from symdl.grade.rubric import GRADES, NOT_GRADED, UNDECIDED, Claim, Finding, verdict_of
 from symdl.verify.spec import run_many
 
 # The parts live in the private package derivations/_audit/; symdl's loader puts this folder on sys.path, and a
@@ -30,7 +31,7 @@ from symdl.verify.spec import run_many
 if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _audit.findings import Claim, Finding, GRADES, NOT_GRADED, UNDECIDED, _clean, differs, verdict_of
+from _audit.findings import _clean, differs
 from _audit.q1_checks import _lstm_problem, bptt_sum, seed_bptt_chain
 from _audit.q2_checks import per_coordinate_cost
 from _audit.exam import QUESTION_TEXT
