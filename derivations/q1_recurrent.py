@@ -501,8 +501,8 @@ def derivation() -> Derivation:
 
 
 def _audit() -> tuple:
-    """The seed audit's section for this question (derivations/seed_audit.py)."""
-    from seed_audit import audit_section
+    """The seed audit's section for this question (derivations/_audit/sections.py)."""
+    from _audit.sections import audit_section
 
     return (audit_section(1),)
 
