@@ -14,7 +14,9 @@ own expression) under one *finite interpretation*, the same for both sides:
 - ``\partial / \partial w`` is a complex-step derivative.
 
 The evaluation is a walk over the SymPy tree with numpy, nothing compiled from
-text.  Agreement under several random interpretations is the numeric witness;
+text.  :func:`interpretations` draws the random interpretations, giving a value to
+everything both sides range over (:mod:`symdl.grade.ranges`); agreement under
+several of them is the numeric witness (:func:`symdl.grade.witness.finite_witness`),
 one disagreement is a counterexample.
 """
 

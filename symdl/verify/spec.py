@@ -17,7 +17,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from ..numeric.compare import TOLERANCES, compare_trials, relative_error  # noqa: F401  (the checks' names for them)
+# compare_trials and relative_error are named here too: models and derivations write their checks with them
+from ..numeric.compare import TOLERANCES, compare_trials, relative_error  # noqa: F401
 from .bounded import call_limited, run_bounded
 
 METHODS = ("symbolic", "numeric", "oracle")
