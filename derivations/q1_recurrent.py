@@ -365,7 +365,7 @@ def _gates_oracle():
         from symdl.numeric import compile as backends
         from symdl.verify.oracles.recurrent import lstm_cell
         from symdl.model.reference import evaluate_expression
-        from symdl.verify.spec import random_values
+        from symdl.model.domains import random_values
 
         rng = np.random.default_rng(RNG_SEED + 5)
         ops = backends.ops("numpy")
@@ -501,8 +501,8 @@ def derivation() -> Derivation:
 
 
 def _audit() -> tuple:
-    """The seed audit's section for this question (derivations/seed_audit.py)."""
-    from seed_audit import audit_section
+    """The seed audit's section for this question (derivations/_audit/sections.py)."""
+    from _audit.sections import audit_section
 
     return (audit_section(1),)
 

@@ -188,7 +188,7 @@ def derivation() -> Derivation:
 def _audit() -> tuple:
     """The seed audit's section for this question, when the audit module is there."""
     try:
-        from seed_audit import audit_section
+        from _audit.sections import audit_section
     except ImportError:
         return ()
     return (audit_section(2),)

@@ -8,6 +8,8 @@ and nothing in it may run: payloads that would create a marker file, read
 
 The bulk goes through ``symdl.check`` in this process; a sample, and the whole
 hand corpus as one batch, go through the ``symdl`` command in a subprocess.
+One file of about 500 lines, most of them the corpus: the hand inputs, the generated ones and the batch
+run share their inputs, limits and the check that nothing ran.
 """
 
 from __future__ import annotations
