@@ -40,7 +40,7 @@ Q1: tuple[Claim, ...] = (
                r"\frac{\partial \boldsymbol{c}_t}{\partial \boldsymbol{c}_{t-1}}\Big] \frac{\partial \boldsymbol{c}_1}"
                r"{\partial \boldsymbol{W}}",
           repairs=r"'rac', 'oldsymbol', 'ight' read as \frac, \boldsymbol, \right (lost \f, \b, \r); the product read "
-                  "over k = 2..t; W taken as W_fh, the loss as |h_t|^2/2",
+                  r"over $k = 2, \ldots, t$; $W$ taken as $W_{fh}$, the loss as $\lVert h_t \rVert^2/2$",
           findings=(computed("loose", "oracle", "the seed's chain is not the whole gradient", _bptt_not_the_gradient),
                     computed("loose", "oracle", "the seed's chain is one path of the gradient", _bptt_is_one_path),
                     computed("context", "oracle", "the correct form: the sum over time", _bptt_sum_is_the_gradient))),
@@ -53,9 +53,9 @@ Q1: tuple[Claim, ...] = (
     Claim("1.jacobian", 1, "answer", "the cell-state Jacobian, four additive terms",
           FOUR_DISPLAY, seed=_SEED_JACOBIAN,
           repairs=r"'anh', 'ilde', 'oldsymbol', 'ight)', 'rac' read as \tanh, \tilde, \boldsymbol, \right), \frac; "
-                  "W[h_(t-1), x_t] read per gate, each term with its own gate's weights and pre-activation (W_fh with "
-                  "c_(t-1), W_ih with the candidate, W_gh with i_t), the most charitable faithful reading; products "
-                  "of vectors as diag(.) factors",
+                  r"$W[h_{t-1}, x_t]$ read per gate, each term with its own gate's weights and pre-activation ($W_{fh}$ "
+                  r"with $c_{t-1}$, $W_{ih}$ with the candidate, $W_{gh}$ with $i_t$), the most charitable faithful "
+                  r"reading; products of vectors as $\operatorname{diag}$ factors",
           findings=(differs(SEED_JACOBIAN_READ, "lstm.cell_jacobian", "the seed's Jacobian read per gate"),
                     agrees(FOUR, "lstm.cell_jacobian", what="the same with the candidate's derivative corrected "
                                                             "(its only error)"))),

@@ -23,14 +23,14 @@ _BATCHES = (
           r"\theta_{k+1} = \theta_k - \gamma \frac{1}{N}\sum_{i=1}^{N} \nabla \ell_i(\theta_k)",
           seed=r"\theta_{k+1} \leftarrow \theta_k - \gamma_k \frac{1}{N} \frac{\partial (\sum_i \ell(\hat{y}_\theta(x_i), "
                r"y_i))}{\partial \theta_k}",
-          repairs=r"the derivative of the sum written as the sum of per-sample gradients \nabla \ell_i(\theta_k)",
+          repairs=r"the derivative of the sum written as the sum of per-sample gradients $\nabla \ell_i(\theta_k)$",
           findings=(agrees(r"\theta_{k+1} \leftarrow \theta_k - \gamma_k \frac{1}{N} \sum_{i=1}^{N} \nabla "
                            r"\ell_i(\theta_k)", "optim.gd"),)),
     Claim("2.sgd", 2, "(b)", "the SGD update on a mini-batch",
           r"\theta_{k+1} = \theta_k - \gamma \frac{1}{|B|}\sum_{j \in B} \nabla \ell_j(\theta_k)",
           seed=r"\theta_{k+1} \leftarrow \theta_k - \gamma_k \frac{1}{|M_i|} \sum_{j \in M_i} \frac{\partial \ell_j(\hat{"
                r"\boldsymbol{y}}_{\theta}(x_j), y_j)}{\partial \theta_k}",
-          repairs=r"the derivative of sample j's loss written \nabla \ell_j(\theta_k); M_i is the batch B",
+          repairs=r"the derivative of sample $j$'s loss written $\nabla \ell_j(\theta_k)$; $M_i$ is the batch $B$",
           findings=(agrees(r"\theta_{k+1} \leftarrow \theta_k - \gamma_k \frac{1}{|M_i|} \sum_{j \in M_i} \nabla "
                            r"\ell_j(\theta_k)", "optim.sgd"),)),
     Claim("2.batch", 2, "(c)", "smaller batches converge sooner and regularise",
@@ -77,7 +77,7 @@ _MOMENTUM = (
           r"w_{t+1} = w_t - \gamma g_t + \beta (w_t - w_{t-1})",
           seed=r"\boldsymbol{w}_{t+1} = \boldsymbol{w}_t - \gamma_t \nabla f_i(\boldsymbol{w}_t) + \beta_t "
                r"(\boldsymbol{w}_t - \boldsymbol{w}_{t-1})",
-          repairs="the lost minus of (w_t w_{t-1}) restored",
+          repairs=r"the lost minus of $(w_t \; w_{t-1})$ restored",
           findings=(agrees(r"\boldsymbol{w}_{t+1} = \boldsymbol{w}_t - \gamma_t \nabla f_i(\boldsymbol{w}_t) + \beta_t "
                            r"(\boldsymbol{w}_t - \boldsymbol{w}_{t-1})", "optim.heavy_ball"),)),
     Claim("2.dampening", 2, "(g)", "the coefficient of the previous step is the dampening factor",
@@ -107,7 +107,7 @@ _ADAPTIVE = (
           r"w_{t+1} = w_t - \gamma \frac{g_t}{\sqrt{v_{t+1}} + \epsilon}, \quad v_{t+1} = \alpha v_t + (1 - \alpha) g_t^2",
           seed=r"v_{t+1} = \alpha v_t + (1 - \alpha) \nabla f_i(w_t)^2,\quad w_{t+1} = w_t - \gamma \frac{\nabla f_i(w_t)}"
                r"{\sqrt{v_{t+1}} + \epsilon}",
-          repairs="both equations checked at once, v_{t+1} put into the update",
+          repairs=r"both equations checked at once, $v_{t+1}$ put into the update",
           findings=(agrees(r"w_t - \gamma \frac{\nabla f_i(w_t)}{\sqrt{\alpha v_t + (1 - \alpha) \nabla f_i(w_t)^2} + "
                            r"\epsilon}", "optim.rmsprop"),)),
     Claim("2.eps", 2, "(h)", "epsilon keeps the denominator from 0; it is very small, of the order of ten to the "
@@ -123,14 +123,14 @@ _ADAPTIVE = (
           r"w_{t+1} = w_t - \gamma \frac{\hat{m}_{t+1}}{\sqrt{\hat{v}_{t+1}} + \epsilon}",
           seed=r"\boldsymbol{w}_{t+1} = \boldsymbol{w}_t - \gamma \frac{\boldsymbol{m}_t}{\sqrt{\boldsymbol{v}_{t+1}} + "
                r"\boldsymbol{\epsilon}}",
-          repairs=r"the seed's \beta and \alpha are Adam's \beta_1 and \beta_2; the bias correction the seed says it "
-                  "leaves out put back before checking, so that only what it wrote is graded",
+          repairs=r"the seed's $\beta$ and $\alpha$ are Adam's $\beta_1$ and $\beta_2$; the bias correction the seed "
+                  r"says it leaves out put back before checking, so that only what it wrote is graded",
           findings=(differs(r"w_t - \gamma \frac{m_t/(1 - \beta_1^{t+1})}{\sqrt{v_{t+1}/(1 - \beta_2^{t+1})} + \epsilon}",
                             "optim.adam", r"the seed's update with the bias correction put back (its $m_t$, not $m_{t+1}$)"),)),
     Claim("2.adam_m", 2, "(h)", "Adam's first moment",
           r"m_{t+1} = \beta_1 m_t + (1 - \beta_1) g_t",
           seed=r"\boldsymbol{m}_{t+1} = \beta \boldsymbol{m}_t + (1 - \beta) \nabla f_i(\boldsymbol{w}_t)",
-          repairs=r"checked inside the bias-corrected update \hat{m}_{t+1} = m_{t+1}/(1 - \beta^{t+1})",
+          repairs=r"checked inside the bias-corrected update $\hat{m}_{t+1} = m_{t+1}/(1 - \beta^{t+1})$",
           findings=(agrees(r"w_t - \gamma \frac{(\beta m_t + (1 - \beta) \nabla f_i(w_t))/(1 - \beta^{t+1})}{\sqrt{\hat v_{t+1}} "
                            r"+ \epsilon}", "optim.adam"),)),
     Claim("2.rmsmom", 2, "(h)", "Adam is essentially RMSprop plus momentum",

@@ -22,8 +22,8 @@ _AB = (
           r"P(y \mid x) = \frac{\exp(-\beta F(x,y))}{\int_{y'} \exp(-\beta F(x,y'))\, dy'}",
           seed=r"\mathbb{P}(\boldsymbol{y} \mid \boldsymbol{x}) = \frac{\exp(-\beta F(\boldsymbol{x}, \boldsymbol{y}))}"
                r"{\int_{\mathcal{U}} \exp(-\beta F(\boldsymbol{x}, \boldsymbol{y}))}",
-          repairs=r"the integral over \mathcal{U} without a differential read as over y, dy: the set, the differential "
-                  "and a dummy variable distinct from the free y are missing",
+          repairs=r"the integral over $\mathcal{U}$ without a differential read as over $y$, with $dy$: the set, the "
+                  r"differential and a dummy variable distinct from the free $y$ are missing",
           findings=(agrees(r"P(y \mid x) = \frac{\exp(-\beta F(\boldsymbol{x}, \boldsymbol{y}))}{\int_{y} \exp(-\beta "
                            r"F(\boldsymbol{x}, \boldsymbol{y}))\, dy}", "ebm.gibbs", kind="loose",
                            what="its form read with a dummy $y$ and $dy$"),)),
@@ -35,7 +35,7 @@ _C = (
           seed=r"\mathbb{P}(\boldsymbol{y}, \boldsymbol{z} \mid \boldsymbol{x}) = \frac{\exp(-\beta F(\boldsymbol{x}, "
                r"\boldsymbol{y}, \boldsymbol{z}))}{\int_{\boldsymbol{y}} \exp(-\beta F(\boldsymbol{x}, \boldsymbol{y}, "
                r"\boldsymbol{z}))}",
-          repairs="the energy with a latent read as E (the seed's F(x, y, z)); dummy y' and dy' added",
+          repairs=r"the energy with a latent read as $E$ (the seed's $F(x, y, z)$); a dummy $y'$ and $dy'$ added",
           findings=(differs(r"\frac{\exp(-\beta E(x,y,z))}{\int_{y'} \exp(-\beta E(x,y',z))\, dy'}",
                             "ebm.joint_gibbs"),)),
     Claim("3.marginal", 3, "(c)", "the marginal distribution over the latent variable",
@@ -54,7 +54,7 @@ _C = (
           r"F_\beta(x,y) = -\frac{1}{\beta}\log \int_z \exp(-\beta E(x,y,z))\, dz",
           seed=r"F_{\beta}(\boldsymbol{x}, y) = -\frac{1}{\beta} \log \int_{\boldsymbol{z}} \exp(-\beta E(\boldsymbol{x}, "
                r"\boldsymbol{y}, \boldsymbol{z}))",
-          repairs="dz added",
+          repairs=r"$dz$ added",
           findings=(agrees(r"F_{\beta}(\boldsymbol{x}, y) = -\frac{1}{\beta} \log \int_{\boldsymbol{z}} \exp(-\beta "
                            r"E(\boldsymbol{x}, \boldsymbol{y}, \boldsymbol{z}))\, dz", "ebm.free_energy"),)),
 )
@@ -75,7 +75,7 @@ _DE = (
           seed=r"\mathcal{L}(\boldsymbol{w}) = \frac{1}{N} \sum_{i}^{N} \Big[F_{\boldsymbol{w}}(\boldsymbol{x}^{(i)}, "
                r"\boldsymbol{y}^{(i)}) + \frac{1}{\beta} \log \int_{y} \exp(-\beta F_{\boldsymbol{w}}(\boldsymbol{x}^{(i)}, "
                r"y)) \Big]",
-          repairs="x^(i), y^(i) written x_i, y_i; dy added",
+          repairs=r"$x^{(i)}, y^{(i)}$ written $x_i, y_i$; $dy$ added",
           findings=(agrees(r"\mathcal{L}(w) = \frac{1}{N} \sum_{i=1}^{N} \left[F_{\boldsymbol{w}}(x_i, y_i) + \frac{1}"
                            r"{\beta} \log \int_{y} \exp(-\beta F_{\boldsymbol{w}}(x_i, y))\, dy \right]", "ebm.nll_loss"),)),
     Claim("3.grad1", 3, "(d)", "the gradient of the loss",
@@ -85,7 +85,7 @@ _DE = (
                r"(\boldsymbol{x}^{(i)}, \boldsymbol{y}^i)}{\partial \boldsymbol{w}} - \int_{\boldsymbol{y}} \frac{\partial "
                r"F_{\boldsymbol{w}}(\boldsymbol{x}^{(i)}, \boldsymbol{y})}{\partial \boldsymbol{w}} \mathbb{P}"
                r"(\boldsymbol{y}^{(i)} \mid \boldsymbol{x}^{(i)})",
-          repairs="x^(i), y^(i) written x_i, y_i; P written out as the Gibbs distribution of F_w",
+          repairs=r"$x^{(i)}, y^{(i)}$ written $x_i, y_i$; $P$ written out as the Gibbs distribution of $F_w$",
           findings=(computed("loose", "numeric", r"wrong as written, right with $P(y \mid x_i)$ and the mean over $i$",
                              _nll_gradient_first),)),
     Claim("3.grad2", 3, "(d)", "the gradient, second line",
@@ -93,7 +93,7 @@ _DE = (
           r"{\partial w} - \int_y P_w(y \mid x_i) \frac{\partial F_w(x_i,y)}{\partial w}\, dy\Big]",
           seed=r"\frac{\partial \mathcal{L}(\boldsymbol{w})}{\partial \boldsymbol{w}} = F_{\boldsymbol{w}}"
                r"(\boldsymbol{x}^{(i)}, \boldsymbol{y}^{(i)}) + F_{\beta, \boldsymbol{w}}(\boldsymbol{x}^{(i)}, y)",
-          repairs="F_{beta,w}(x_i, y) read as the free energy of F_w over y, (1/N) sum_i added",
+          repairs=r"$F_{\beta, w}(x_i, y)$ read as the free energy of $F_w$ over $y$, $\frac{1}{N} \sum_i$ added",
           findings=(differs(r"\frac{1}{N}\sum_{i=1}^{N} \left[F_w(x_i,y_i) - \frac{1}{\beta}\log\int_y \exp(-\beta "
                             r"F_w(x_i,y))\, dy\right]", "ebm.nll_gradient"),)),
     Claim("3.h", 3, "(e)", "PIRL's score h of the positive pair against the negatives",
@@ -126,14 +126,15 @@ _F = (
     Claim("3.kmeans", 3, "(f)", "the K-means energy",
           r"E(y, z) = \lVert y - W z \rVert^2,\; F(y) = \min_z E(y, z)",
           seed=r"F(\boldsymbol{x}, \boldsymbol{y}) = ||\boldsymbol{y} - \boldsymbol{W}\boldsymbol{z}||^2",
-          repairs="the lost minus of ||y Wz|| restored; it is the energy E(y, z) of the latent-variable model, not "
-                  "F(x, y): F(y) = min_z E(y, z)",
+          repairs=r"the lost minus of $\lVert y \; W z \rVert$ restored; it is the energy $E(y, z)$ of the "
+                  r"latent-variable model, not $F(x, y)$: $F(y) = \min_z E(y, z)$",
           findings=(agrees(r"||\boldsymbol{y} - \boldsymbol{W}\boldsymbol{z}||^2", "latent.kmeans_energy", kind="loose",
                            what="its right-hand side, the energy $E(y, z)$ under the name $F(x, y)$"),)),
     Claim("3.sparse", 3, "(f)", "the sparse-coding energy",
           r"E(y, z) = \lVert y - W z \rVert^2 + \lambda \lVert z \rVert_1",
           seed=r"F(\boldsymbol{x}, \boldsymbol{y}) = ||y - Wz||^2 + \lambda ||z||_{L1}",
-          repairs="the lost minus of ||y Wz|| restored; it is the energy E(y, z), not F(x, y); F(y) = min_z E(y, z)",
+          repairs=r"the lost minus of $\lVert y \; W z \rVert$ restored; it is the energy $E(y, z)$, not $F(x, y)$; "
+                  r"$F(y) = \min_z E(y, z)$",
           findings=(agrees(r"||y - Wz||^2 + \lambda ||z||_{L1}", "latent.sparse_coding_energy", kind="loose",
                            what="its right-hand side, the energy $E(y, z)$ under the name $F(x, y)$"),)),
     Claim("3.piecewise", 3, "(f)", "sparse coding approximates the data with a piecewise linear function",
@@ -147,8 +148,8 @@ _F = (
           r"\mathrm{KL}\big(q(z \mid y) \,\Vert\, \mathcal{N}(0, I)\big)",
           seed=r"l(\boldsymbol{x}, \hat{\boldsymbol{x}}) = l_{\mathrm{reconstruction}} + \beta\, "
                r"l_{\mathrm{KL}}(\boldsymbol{z}, N(0, I_d))",
-          repairs="l_reconstruction read as the squared error and l_KL(z, N(0, I_d)) as the divergence of the "
-                  "encoder's Gaussian from the prior; the seed writes neither out",
+          repairs=r"$l_{\mathrm{reconstruction}}$ read as the squared error and $l_{\mathrm{KL}}(z, \mathcal{N}(0, "
+                  r"I_d))$ as the divergence of the encoder's Gaussian from the prior; the seed writes neither out",
           findings=(computed("loose", "numeric", "a divergence of the code itself, as the spread shrinks "
                                                  "(latent.vae_kl)", _kl_of_a_point),
                     computed("loose", "oracle", "the seed's two terms against the VAE loss and PyTorch (latent.vae_loss)",

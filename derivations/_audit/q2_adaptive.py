@@ -178,9 +178,10 @@ def _first_moment_is_momentum():
         buffer = -torch_form.evaluate({r"\theta_{t-1}": np.zeros(3), "b_{t-1}": m, "g_t": g, r"\gamma": 1.0,
                                        r"\mu": b1, r"\tau": b1, "t": 2})
         worst = max(worst, float(np.max(np.abs(buffer - (b1 * m + (1 - b1) * g)))))
-    return worst < 1e-12, (r"Adam is RMSprop plus damped momentum, up to its corrections: its $m$ is PyTorch's "
-                           r"momentum buffer with $\mu = \beta_1$ and dampening $\tau = \beta_1$. At 20 random "
-                           rf"points the largest difference is ${num(worst)}$"), worst
+    return worst < 1e-12, (r"Adam is RMSprop plus damped momentum, up to its corrections: its $m$ follows the "
+                           r"recurrence of PyTorch's momentum buffer with $\mu = \beta_1$ and dampening "
+                           r"$\tau = \beta_1$. At 20 random points the largest difference is "
+                           rf"${num(worst)}$; PyTorch's buffer starts at $g_1$, Adam's $m$ at 0"), worst
 
 
 def _sparse_refused():

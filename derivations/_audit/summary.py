@@ -23,7 +23,7 @@ ARGUED_UNDER = {"2.optimum": "(f)"}
 DECIDING = dict(zip(GRADES, ("holds", "loose", "fails")))
 #: Column widths, as fractions of the text width; and the evidence column's width in characters.
 WIDTHS = (0.12, 0.195, 0.105, 0.39, 0.06)
-EVIDENCE_CHARACTERS = 43
+EVIDENCE_CHARACTERS = 40
 
 
 _NAMES = re.compile(r"\s*\((?:[a-z]+(?:\.[a-z_]+)+(?:, )?)+\)")
@@ -79,7 +79,7 @@ def _grade_cell(verdict: str, checks) -> str:
 
 
 def summary_table() -> Table:
-    rows = tuple((label(c.key, c.part), c.says, _grade_cell(verdict, checks),
+    rows = tuple((c.key + (f" {c.part}" if c.part.startswith("(") else ""), c.says, _grade_cell(verdict, checks),
                   mixed_cell(evidence_line(c, verdict, checks), EVIDENCE_CHARACTERS), argued_in(c))
                  for c, verdict, checks in graded())
     return Table(("answer", "the seed says", "grade", "evidence", "see"), rows, widths=WIDTHS)
