@@ -16,6 +16,7 @@ from symdl.document.derivation import TeX, prose, tex
 #: Characters a \text{} run cannot hold as they are, and how they are written there.
 _TEXT_ESCAPES = {"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_"}
 _REFUSED = set("\\{}$^~")
+_SCRIPT = re.compile(r"[_^]\{([^}]*)\}|[_^](.)")
 
 
 def _text(run: str) -> str:
@@ -25,16 +26,23 @@ def _text(run: str) -> str:
     return r"\text{%s}" % "".join(_TEXT_ESCAPES.get(ch, ch) for ch in run)
 
 
-def _math_width(source: str) -> int:
-    """About how many characters wide ``source`` is when typeset: a command is one symbol, scripts count half."""
+def _width(text: str) -> float:
+    """About how wide ``text`` is when set, in widths of a lower-case letter."""
+    return sum(1.4 if ch.isupper() else 0.6 if ch in " ,.;:()'[]|!" else 1.8 if ch in "=<>+" else 1.0
+               for ch in text)
+
+
+def _math_width(source: str) -> float:
+    """About how wide the mathematics ``source`` is when set: a command is one symbol, scripts count half."""
     bare = re.sub(r"\\(?:text|mathrm|operatorname)\{([^}]*)\}", r"\1", source)
+    bare = re.sub(r"\\(?:frac|sqrt|left|right|big|Big|,|;|quad)", "", bare)
     bare = re.sub(r"\\[A-Za-z]+", "x", bare)
-    scripts = len(re.findall(r"[_^]\{[^}]*\}|[_^].", bare))
-    bare = re.sub(r"[{}_^\s]", "", bare)
-    return max(1, len(bare) - scripts // 2)
+    scripts = "".join(braced or single for braced, single in _SCRIPT.findall(bare))
+    body = re.sub(r"[{}\s]", "", _SCRIPT.sub("", bare))
+    return max(1.0, _width(body) + 0.7 * _width(scripts))
 
 
-def _tokens(sentence: str) -> list[tuple[str, str, int]]:
+def _tokens(sentence: str) -> list[tuple[str, str, float]]:
     """``(kind, source, width)`` for each word and each piece of mathematics of ``sentence``."""
     out = []
     for part in prose(sentence).parts:
@@ -43,12 +51,12 @@ def _tokens(sentence: str) -> list[tuple[str, str, int]]:
         else:
             text = part.text
             if text[:1].isspace() and out:
-                out.append(("space", " ", 1))
+                out.append(("space", " ", 0.6))
             words = text.split()
             for i, word in enumerate(words):
-                out.append(("text", word, len(word)))
+                out.append(("text", word, _width(word)))
                 if i < len(words) - 1 or text[-1:].isspace():
-                    out.append(("space", " ", 1))
+                    out.append(("space", " ", 0.6))
     return out
 
 
@@ -68,17 +76,31 @@ def _line(tokens) -> str:
     return " ".join(pieces)
 
 
+def _units(tokens) -> list[list]:
+    """The tokens in runs that no line break may split: a word or formula with the punctuation that touches it."""
+    units = []
+    for token in tokens:
+        if token[0] == "space" or not units or units[-1][-1][0] == "space":
+            units.append([token])
+        else:
+            units[-1].append(token)
+    return units
+
+
 def mixed_cell(sentence: str, width: int) -> TeX:
-    """``sentence`` (words with ``$...$`` mathematics) as a TeX cell of lines about ``width`` characters wide."""
-    lines, current, used = [], [], 0
-    for token in _tokens(sentence):
-        kind, _, w = token
-        if kind == "space" and not current:
+    """``sentence`` (words with ``$...$`` mathematics) as a TeX cell of lines about ``width`` letters wide."""
+    lines, current, used = [], [], 0.0
+    for unit in _units(_tokens(sentence)):
+        w = sum(t[2] for t in unit)
+        if unit[0][0] == "space":
+            if current:
+                current.extend(unit)
+                used += w
             continue
-        if used + w > width and current and kind != "space":
+        if used + w > width and current:
             lines.append(current)
-            current, used = [], 0
-        current.append(token)
+            current, used = [], 0.0
+        current.extend(unit)
         used += w
     if current:
         lines.append(current)

@@ -55,7 +55,7 @@ _BATCHES = (
           r"\theta_{k+1} = \theta_k - \frac{\gamma}{M}\sum_{j \in B_k} \nabla \ell_j(\theta_k) \text{ carries no state}",
           findings=(computed("fails", "numeric", "what the noise of a step depends on (optim.sgd)",
                              _noise_not_accumulated),)),
-    Claim("2.comparable", 2, "(e)", "so early on the steps of SGD are virtually comparable to those of GD",
+    Claim("2.likegd", 2, "(e)", "so early on the steps of SGD are virtually comparable to those of GD",
           r"\mathbb{E}\lVert g_B - \bar g \rVert^2 = \frac{s^2}{M}\,\frac{N - M}{N - 1}, \quad s^2 = "
           r"\frac{1}{N}\sum_i \lVert g_i - \bar g \rVert^2",
           findings=(computed("fails", "numeric", "a sample's step against GD's, far from the optimum",

@@ -23,7 +23,7 @@ ARGUED_UNDER = {"2.optimum": "(f)"}
 DECIDING = dict(zip(GRADES, ("holds", "loose", "fails")))
 #: Column widths, as fractions of the text width; and the evidence column's width in characters.
 WIDTHS = (0.12, 0.195, 0.105, 0.39, 0.06)
-EVIDENCE_CHARACTERS = 40
+EVIDENCE_CHARACTERS = 36
 
 
 _NAMES = re.compile(r"\s*\((?:[a-z]+(?:\.[a-z_]+)+(?:, )?)+\)")

@@ -27,7 +27,7 @@ from symdl.document.derivation import TeX, prose  # noqa: E402
 
 #: The grades issue 15 asked to re-examine (after), and the claims it asked to grade: key -> grade.
 CHANGED = {"2.classes": "correct", "2.classwhy": "imprecise", "2.early": "imprecise", "2.accum": "incorrect",
-           "2.comparable": "incorrect", "2.cost": "incorrect", "2.nonmono": "incorrect", "2.decay": "correct",
+           "2.likegd": "incorrect", "2.cost": "incorrect", "2.nonmono": "incorrect", "2.decay": "correct",
            "3.h": "imprecise", "3.maximise": "incorrect", "3.vae": "imprecise"}
 ADDED = {"2.optimum": "imprecise", "2.sparse": "incorrect", "2.lowest": "incorrect", "2.direction": "incorrect",
          "2.usual": "correct", "2.eps": "correct", "2.rmsmom": "correct", "2.general": "imprecise",
@@ -69,7 +69,7 @@ def test_the_grade_changes_when_a_deciding_check_does(grades, key):
 
 def test_split_claims_have_parts_with_different_grades(grades):
     assert grades["2.classes"][1] != grades["2.classwhy"][1]
-    assert {grades[k][1] for k in ("2.early", "2.accum", "2.comparable")} == {"imprecise", "incorrect"}
+    assert {grades[k][1] for k in ("2.early", "2.accum", "2.likegd")} == {"imprecise", "incorrect"}
     assert (grades["2.nonmono"][1], grades["2.decay"][1]) == ("incorrect", "correct")
 
 
