@@ -7,6 +7,7 @@ both import, and no worked solution imports the audit document.  The audit docum
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from symdl.document.derivation import Section, Step, Table, prose, tex
@@ -20,6 +21,19 @@ from _audit.exam import QUESTION_TEXT
 #: refute the answer: the two are different statements).
 ROLE = {"holds": "Supports the answer", "fails": "Refutes the answer", "loose": "Qualifies the answer",
         "context": "Checks the correct form"}
+
+_NAMES = re.compile(r"\s*\((?:[a-z]+(?:\.[a-z_]+)+(?:, )?)+\)")
+_CHECKED = re.compile(r"^symdl\.check: (.*) (is equivalent to|differs from) [a-z]+\.[a-z_]+$")
+
+
+def plain(description: str) -> str:
+    """A check's description for a reader: without the names of references and modules (the ledger and
+    ``symdl verify`` keep them)."""
+    checked = _CHECKED.match(description)
+    if checked:
+        what, relation = checked.groups()
+        return f"{what} {'equals' if relation == 'is equivalent to' else 'differs from'} the reference"
+    return _NAMES.sub("", description)
 
 
 # -- grading: the checks decide ----------------------------------------------------------------------
@@ -58,7 +72,9 @@ def evidence(claim: Claim, checks) -> str:
     said = []
     for f, c in zip(claim.findings, checks):
         outcome = "" if c.made and c.passed else f" (the check {c.mark})"
-        said.append(f"{ROLE[f.kind]}{outcome}: {c.detail}.")
+        prefix = f.spec.description + ": "
+        detail = c.detail[len(prefix):] if c.detail.startswith(prefix) else c.detail
+        said.append(f"{ROLE[f.kind]}{outcome}: {plain(f.spec.description)}: {detail}.")
     return " ".join(said)
 
 

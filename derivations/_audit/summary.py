@@ -7,13 +7,11 @@ derivations/_audit/sections.py); this table does not repeat them.
 
 from __future__ import annotations
 
-import re
-
 from symdl.document.derivation import Section, Step, Table, prose, tex
 from symdl.grade.rubric import GRADES, NOT_GRADED, Claim
 
 from _audit.cells import mixed_cell
-from _audit.sections import display, graded, label
+from _audit.sections import display, graded, label, plain
 
 #: The worked solution of each question, by the name of its PDF.
 DOCUMENTS = {1: "q1-recurrent", 2: "q2-optimisation", 3: "q3-energy"}
@@ -24,20 +22,6 @@ DECIDING = dict(zip(GRADES, ("holds", "loose", "fails")))
 #: Column widths, as fractions of the text width; and the evidence column's width in characters.
 WIDTHS = (0.12, 0.195, 0.105, 0.39, 0.06)
 EVIDENCE_CHARACTERS = 36
-
-
-_NAMES = re.compile(r"\s*\((?:[a-z]+(?:\.[a-z_]+)+(?:, )?)+\)")
-_CHECKED = re.compile(r"^symdl\.check: (.*) (is equivalent to|differs from) [a-z]+\.[a-z_]+$")
-
-
-def plain(description: str) -> str:
-    """A check's description for a reader: without the names of references and modules (the ledger and
-    ``symdl verify`` keep them)."""
-    checked = _CHECKED.match(description)
-    if checked:
-        what, relation = checked.groups()
-        return f"{what} {'equals' if relation == 'is equivalent to' else 'differs from'} the reference"
-    return _NAMES.sub("", description)
 
 
 def argued_in(c: Claim) -> str:

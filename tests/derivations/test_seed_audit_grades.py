@@ -254,7 +254,6 @@ def test_the_free_energy_is_below_the_minimum_at_every_finite_beta():
 
 
 def test_a_divergence_of_a_point_grows_without_bound():
-    import torch
     from torch.distributions import Normal, kl_divergence
 
     kls = [float(kl_divergence(Normal(0.5, s), Normal(0.0, 1.0))) for s in (1e-2, 1e-4, 1e-8)]
