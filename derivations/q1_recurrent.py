@@ -9,6 +9,9 @@ the forward map, and PyTorch (autograd, nn.LSTMCell).
 from __future__ import annotations
 
 import math
+import sys
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import sympy as sp
@@ -16,17 +19,29 @@ import sympy as sp
 from symdl import ref
 from symdl.core.calculus import jacobian, substitute_definitions
 from symdl.verify.builders import complex_step_check, explicit_proof
-from symdl.document.derivation import (Derivation, Figure, ReferenceBlock, Section, Step, math as display, prose, tex)
+from symdl.document.derivation import (Derivation, Figure, ReferenceBlock, Section, Step, Table, math as display,
+                                       prose, tex)
 from symdl.document.figures import pyplot, save
 from symdl.core.elementwise import sigmoid
 from symdl.models import lstm as L
 from symdl.core.symbols import m, n
 from symdl.verify.spec import CheckSpec, compare_trials
 
+# The figure style lives beside this module (derivations/_figstyle.py); symdl's loader puts this folder on
+# sys.path, and a module loaded by its path alone needs it too.
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _figstyle import PRINT, inches  # noqa: E402
+
 QUESTION = (
-    "LSTMs don't solve vanishing gradient. The RNN state is h_t = sigma(W_1 h_{t-1} + W_2 x_t); the LSTM keeps "
-    "a cell state c_t = f_t * c_{t-1} + i_t * g_t and h_t = o_t * tanh(c_t). Consider the gradient of the loss "
-    "at time t for all eight matrices W. Do LSTMs still have vanishing gradients?"
+    r"LSTMs don't solve vanishing gradient. The RNN state is $h_t = \sigma(W_1 h_{t-1} + W_2 x_t)$, and the "
+    r"gradient from the loss $\mathcal{L}_\tau$ back to $h_t$ goes through $\partial h_\tau / \partial h_t$, "
+    r"which vanishes or explodes for $\tau \gg t$ through the repeated application of $W_1$. The LSTM keeps a cell "
+    r"state, $c_t = f_t \odot c_{t-1} + i_t \odot \tilde{c}_t$ (equation 1) and $h_t = o_t \odot \tanh(c_t)$ "
+    r"(equation 2), with gates $f_t$, $i_t$, $o_t$ and candidate $\tilde{c}_t$ computed from $h_{t-1}$ and $x_t$ "
+    r"by eight matrices $W$. Consider the gradient of $\mathcal{L}_t$ for all eight matrices: do LSTMs still have "
+    r"vanishing gradients?"
 )
 
 RNG_SEED = 20200401
@@ -44,19 +59,23 @@ def _sigma(name):
     return {"tanh": np.tanh, "sigmoid": lambda x: 1 / (1 + np.exp(-x))}[name]
 
 
-def rnn_log_norms(gaps: int, act: str, scale: float, n_: int = 16, m_: int = 4, seed: int = RNG_SEED):
+def rnn_log_norms(gaps: int, act: str, scale: float, n_: int = 16, m_: int = 4, seed: int = RNG_SEED,
+                  rest: bool = False):
     """log ||dh_{t+k}/dh_t||_2 for k = 1..gaps, as normalised products of derived step Jacobians.
 
-    The running product is divided by its norm after every step and the logs
-    of those norms are summed, so long gaps neither underflow nor overflow.
+    ``W_1`` has entries drawn from N(0, 1/n) times ``scale``. The running product is divided by its norm after
+    every step and the logs of those norms are summed, so long gaps neither underflow nor overflow. ``rest``
+    starts at h = 0 with zero inputs (a fixed point of tanh: there every factor is W_1 itself); otherwise the
+    start and the inputs are drawn at random.
     """
     rng = np.random.default_rng(seed)
     v = _rnn_values(rng, n_, m_, scale)
     step_j, state = ref("rnn.state_jacobian"), ref("rnn.state")
-    h = np.tanh(rng.normal(size=n_))
+    h = np.zeros(n_) if rest else np.tanh(rng.normal(size=n_))
     P, logscale, out = np.eye(n_), 0.0, []
     for _ in range(gaps):
-        vals = {**v, "h_{t-1}": h, "x_t": rng.normal(size=m_), r"\sigma": _sigma(act)}
+        x = np.zeros(m_) if rest else rng.normal(size=m_)
+        vals = {**v, "h_{t-1}": h, "x_t": x, r"\sigma": _sigma(act)}
         P = step_j.evaluate(vals) @ P
         s = np.linalg.norm(P, 2)
         logscale += math.log(s)
@@ -137,13 +156,13 @@ def _torch_lstm_log_norm(gaps, biases, n_=16, m_=4, seed=RNG_SEED):
     return float(torch.log(torch.linalg.matrix_norm(J, ord=2)))
 
 
-def _torch_rnn_log_norm(gaps, act, scale, n_=16, m_=4, seed=RNG_SEED):
+def _torch_rnn_log_norm(gaps, act, scale, n_=16, m_=4, seed=RNG_SEED, rest=False):
     import torch
 
     rng = np.random.default_rng(seed)
     v = _rnn_values(rng, n_, m_, scale)
-    h0 = np.tanh(rng.normal(size=n_))
-    xs = [torch.as_tensor(rng.normal(size=m_)) for _ in range(gaps)]
+    h0 = np.zeros(n_) if rest else np.tanh(rng.normal(size=n_))
+    xs = [torch.as_tensor(np.zeros(m_) if rest else rng.normal(size=m_)) for _ in range(gaps)]
     W1, W2 = torch.as_tensor(v["W_1"]), torch.as_tensor(v["W_2"])
     f = {"tanh": torch.tanh, "sigmoid": torch.sigmoid}[act]
 
@@ -156,56 +175,76 @@ def _torch_rnn_log_norm(gaps, act, scale, n_=16, m_=4, seed=RNG_SEED):
     return float(torch.log(torch.linalg.matrix_norm(J, ord=2)))
 
 
-#: (forget-gate bias, input-gate bias) of the LSTM curves: the last one explodes.
+#: (forget-gate bias, input-gate bias) of the LSTM curves.
 LSTM_BIASES = ((-2.0, 0.0), (0.0, 0.0), (2.0, 0.0), (5.0, 0.0), (5.0, 5.0))
-RNN_SCALES = (0.5, 1.0, 2.0)
+#: (scale of W_1, started at rest) of the RNN curves: random inputs at three scales, and one run at rest.
+RNN_CURVES = ((0.5, False), (1.0, False), (2.0, False), (1.5, True))
 GAP = 60
+CHECKED_GAPS = (1, 5, 12, GAP)
+
+
+@lru_cache(maxsize=None)
+def curves() -> dict:
+    """log10 of every plotted norm, gap 1..GAP: computed once a process, for the figure and its caption alike."""
+    out = {("rnn", s, rest): rnn_log_norms(GAP, "tanh", s, rest=rest) / math.log(10) for s, rest in RNN_CURVES}
+    out.update({("lstm", b): lstm_log_norms(GAP, b) / math.log(10) for b in LSTM_BIASES})
+    for a in out.values():
+        a.setflags(write=False)
+    return out
 
 
 def _figure_check():
     def run():
         trials = []
         for b in LSTM_BIASES:
-            for k in (1, 5, 12):
+            for k in CHECKED_GAPS:
                 trials.append((f"LSTM b_f, b_i = {b}, gap {k}", lstm_log_norms(k, b)[-1], _torch_lstm_log_norm(k, b)))
-        for s in RNN_SCALES:
-            for k in (1, 5, 12):
-                trials.append((f"RNN tanh, scale {s:g}, gap {k}", rnn_log_norms(k, "tanh", s)[-1],
-                               _torch_rnn_log_norm(k, "tanh", s)))
+        for s, rest in RNN_CURVES:
+            for k in CHECKED_GAPS:
+                trials.append((f"RNN tanh, scale {s:g}{', at rest' if rest else ''}, gap {k}",
+                               rnn_log_norms(k, "tanh", s, rest=rest)[-1], _torch_rnn_log_norm(k, "tanh", s, rest=rest)))
         return compare_trials(trials, rtol=1e-9)
 
-    return CheckSpec("oracle", "log-norms of the plotted products against torch.func.jacrev through "
-                               "unrolled nn.LSTMCell / RNN loops at gaps 1, 5, 12", run)
+    return CheckSpec("oracle", f"log-norms of the plotted products against torch.func.jacrev through "
+                               f"unrolled nn.LSTMCell / RNN loops at gaps {', '.join(map(str, CHECKED_GAPS))}", run)
 
 
 def _figure_finite_check():
     def run():
-        curves = [lstm_log_norms(1000, b, n_=8) for b in ((-2.0, 0.0), (5.0, 5.0))] + [
-            rnn_log_norms(1000, "tanh", 2.0, n_=8)]
-        ok = all(np.all(np.isfinite(c)) for c in curves)
-        lows = ", ".join(f"{c[-1]:.4g}" for c in curves)
+        curves_ = [lstm_log_norms(1000, b, n_=8) for b in ((-2.0, 0.0), (5.0, 5.0))] + [
+            rnn_log_norms(1000, "tanh", 2.0, n_=8), rnn_log_norms(1000, "tanh", 1.5, n_=8, rest=True)]
+        ok = all(np.all(np.isfinite(c)) for c in curves_)
+        lows = ", ".join(f"{c[-1]:.4g}" for c in curves_)
         return ok, f"T = 1000 products stay finite in log space (final log-norms {lows})", None
 
     return CheckSpec("numeric", "log-space products over 1000 steps", run)
 
 
+def _lstm_label(bf, bi):
+    return f"$b_f = {bf:g}$" + (f", $b_i = {bi:g}$" if bi else "")
+
+
+def _rnn_label(s, rest):
+    return f"$s = {s:g}$" + (", at rest" if rest else ", random inputs")
+
+
 def make_norm_figure(path):
     plt = pyplot()
     gaps = np.arange(1, GAP + 1)
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
-    for s in RNN_SCALES:
-        a1.plot(gaps, rnn_log_norms(GAP, "tanh", s) / math.log(10), label=f"tanh, $W_1$ scale {s:g}")
-    a1.set_title(r"RNN: $\|\partial h_\tau / \partial h_t\|_2$")
-    for bf, bi in LSTM_BIASES:
-        label = f"$b_f$ = {bf:g}" + (f", $b_i$ = {bi:g}" if bi else "")
-        a2.plot(gaps, lstm_log_norms(GAP, (bf, bi)) / math.log(10), label=label)
-    a2.set_title(r"LSTM: $\|\prod_k \partial c_k / \partial c_{k-1}\|_2$, $o_{k-1}$ fixed")
-    for a in (a1, a2):
-        a.set_xlabel(r"gap $\tau - t$")
-        a.grid(alpha=0.3)
-        a.legend(fontsize=8)
-    a1.set_ylabel(r"$\log_{10}$ of the norm")
-    save(fig, path)
+    with plt.rc_context(PRINT):
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(inches(1.0), 2.9), sharey=True)
+        for s, rest in RNN_CURVES:
+            a1.plot(gaps, curves()[("rnn", s, rest)], ls="--" if rest else "-", label=_rnn_label(s, rest))
+        a1.set_title(r"RNN ($\tanh$): $\|\partial h_\tau / \partial h_t\|_2$")
+        for bf, bi in LSTM_BIASES:
+            a2.plot(gaps, curves()[("lstm", (bf, bi))], label=_lstm_label(bf, bi))
+        a2.set_title(r"LSTM: $\|\prod_k \partial c_k / \partial c_{k-1}\|_2$")
+        for a in (a1, a2):
+            a.set_xlabel(r"gap $\tau - t$")
+            a.grid(alpha=0.3)
+            a.legend(loc="lower left", ncol=1)
+        a1.set_ylabel(r"$\log_{10}$ of the norm")
+        save(fig, path)
 
 
 # -- checks for the bound steps --------------------------------------------------------------
@@ -398,9 +437,54 @@ def _engine_step(name, out, wrt, lhs, reason, defs=L.DEFS, inputs=L.INPUTS):
         complex_step_check(J, out, defs, inputs, {}, wrt.name, (n, m))))
 
 
+def _notation() -> Table:
+    rows = [
+        (tex(r"h_t,\ c_t,\ x_t"), "hidden state, cell state and input at one time step"),
+        (tex(r"n,\ m"), "the sizes of the state and of the input"),
+        (tex(r"f_t,\ i_t,\ o_t,\ \tilde{c}_t"), "forget, input and output gates, and the candidate cell (its "
+                                                "weights carry the letter g)"),
+        (tex(r"W_{fh},\ W_{fx},\ b_f"), "a gate's weights on the state and on the input, and its bias"),
+        (tex(r"\sigma,\ \sigma'"), "the logistic sigmoid of the gates (the RNN's activation in general) and its "
+                                   "derivative, applied entry by entry"),
+        (tex(r"\odot,\ \operatorname{diag}(v)"), "entrywise product; the diagonal matrix with a vector on its "
+                                                 "diagonal"),
+        (tex(r"\frac{\partial a}{\partial b}"), "Jacobian in numerator layout: one row per entry of the "
+                                                "differentiated vector"),
+        (tex(r"\|A\|_2"), "spectral norm: the largest singular value"),
+        (tex(r"t < \tau,\ k"), "an earlier and a later time step; the index of the steps between them"),
+    ]
+    return Table(("symbol", "meaning"), tuple(rows), caption="Notation", widths=(0.22, 0.68))
+
+
+def _answer_text() -> str:
+    return ("Answer. Yes. The cell update is additive, so the Jacobian $\\partial c_t / \\partial c_{t-1}$ has a "
+            "term $\\operatorname{diag}(f_t)$ with no weight matrix in it. That path softens vanishing, and removes "
+            "it only while the forget gate stays close to 1: across time it contributes "
+            "$\\prod_{k=t+1}^{\\tau} \\operatorname{diag}(f_k)$, which still decays geometrically because every "
+            "$f_k < 1$. The other three terms of the Jacobian carry $W_{fh}$, $W_{ih}$ and $W_{gh}$, and their "
+            "products can vanish or explode as an RNN's do. So the LSTM eases the vanishing gradient; it does not "
+            "solve it.")
+
+
+def _grading() -> tuple:
+    return (
+        prose("What the seed gets right and wrong. Its final paragraph is right: when one of the four terms of "
+              "$\\partial c_t / \\partial c_{t-1}$ dominates, the product behaves like a vanilla RNN's and the "
+              "gradient can still vanish or blow up. The middle of its answer is wrong: “since they are additive in "
+              "nature, the gradients will not explode/vanish” is refuted by the product of forget gates above and by "
+              "the figure, and crediting the term $f_t \\odot c_{t-1}$ with solving the vanishing gradient "
+              "overstates it (the term softens vanishing). Its chain $\\prod_{t=2} \\partial c_t / \\partial c_{t-1}$ "
+              "has no upper limit and reuses $t$ as the running index; written out it is "
+              "$\\prod_{k=2}^{t} \\partial c_k / \\partial c_{k-1}$, and the full gradient also sums such chains "
+              "over every time step at which $W$ acts. Its four-term Jacobian does not match the derived one "
+              "above: the gates' derivatives are taken at the wrong arguments. The appendix grades each of these "
+              "claims."),
+    )
+
+
 def derivation() -> Derivation:
     d_h_d_c = _engine_step("dh/dc", L.h_prev, L.c_prev, r"\frac{\partial h_{t-1}}{\partial c_{t-1}}",
-                           "Hadamard rule with $o_{t-1}$ held fixed, and $\\tanh$ applied elementwise")
+                           "entrywise product rule, with $o_{t-1}$ held fixed and $\\tanh$ applied entry by entry")
     gate_steps = [
         _engine_step(f"d{g}/dc", L.gate[g], L.c_prev,
                      r"\frac{\partial %s}{\partial c_{t-1}}" % sp.latex(L.gate[g]).replace("\\tilde{c}_{t}", r"\tilde{c}_t"),
@@ -409,13 +493,15 @@ def derivation() -> Derivation:
     slope_check, bound_check = _gamma_check(), _rnn_bound_check()
     diag_proof, diag_num = _diag_product_check()
 
+    answer = Section("The answer", (prose(_answer_text()), _notation()))
+
     recurrences = Section("The two recurrences", (
-        prose("The seed's background defines the vanilla RNN and the LSTM cell. symdl models each equation in "
-              "SymPy with vectors of symbolic size $n$ (state) and $m$ (input); nothing below depends on a size."),
+        prose("The exam defines the vanilla RNN and the LSTM cell. Every result below is derived for a state of any "
+              "size $n$ and an input of any size $m$: nothing depends on a size."),
         ReferenceBlock("rnn.state"),
         Step("gates", _gate_display(),
-             "the gates, as symdl's model defines them (the seed lost the line of $f_t$; the $f_t$ it shows "
-             "carries the input gate's $W_{ih}$ and $b_i$)", checks=(_gates_oracle(),), relation="def"),
+             "the gates (the transcription of the exam lost the line of $f_t$: the $f_t$ it shows carries the "
+             "input gate's $W_{ih}$ and $b_i$)", checks=(_gates_oracle(),), relation="def"),
         ReferenceBlock("lstm.cell_update"),
         ReferenceBlock("lstm.hidden"),
     ))
@@ -426,10 +512,11 @@ def derivation() -> Derivation:
         Step("bptt", tex(r"\frac{\partial \mathcal{L}_\tau}{\partial W_1} = \sum_{t \le \tau} "
                          r"\frac{\partial \mathcal{L}_\tau}{\partial h_\tau} "
                          r"\frac{\partial h_\tau}{\partial h_t} \frac{\partial^{+} h_t}{\partial W_1}"),
-             "chain rule; the last factor is the immediate dependence at step t", checks=(_bptt_check(),)),
+             "chain rule; $\\partial^{+} h_t / \\partial W_1$ is the immediate dependence at step $t$, with "
+             "$h_{t-1}$ held fixed", checks=(_bptt_check(),)),
         ReferenceBlock("rnn.state_jacobian"),
-        prose("Unrolling $\\tau - t$ steps and applying the engine to the composed map gives the ordered product, "
-              "later factors on the left. It is shown for a gap of 3; the reference's at(gap=k) gives any gap."),
+        prose("Unrolling $\\tau - t$ steps gives the ordered product, later factors on the left; it is shown for a "
+              "gap of 3, and has the same form for any gap:"),
         ReferenceBlock("rnn.jacobian_product"),
         Step("sup-slope", tex(r"\gamma_\sigma = \sup_u |\sigma'(u)|: \quad \gamma_{\mathrm{sigmoid}} = \tfrac{1}{4}, "
                               r"\quad \gamma_{\tanh} = 1"),
@@ -437,18 +524,18 @@ def derivation() -> Derivation:
         Step("rnn-bound", tex(r"\Big\| \frac{\partial h_\tau}{\partial h_t} \Big\|_2 \le \prod_{k=t+1}^{\tau} "
                               r"\|\operatorname{diag}(\sigma'(a_k))\|_2 \, \|W_1\|_2 \le "
                               r"\big(\gamma_\sigma \|W_1\|_2\big)^{\tau - t}"),
-             "submultiplicativity of the spectral norm", checks=(bound_check,), relation="\\le"),
+             "the spectral norm is submultiplicative", checks=(bound_check,), relation="\\le"),
         prose("So the gradient from $\\mathcal{L}_\\tau$ back to $h_t$ vanishes geometrically when "
-              "$\\gamma_\\sigma \\|W_1\\|_2 < 1$, and can explode when the product's norm grows, which needs "
-              "$\\gamma_\\sigma \\|W_1\\|_2 > 1$: repeated application of $W_1$, as the question says."),
+              "$\\gamma_\\sigma \\|W_1\\|_2 < 1$, and can explode only when $\\gamma_\\sigma \\|W_1\\|_2 > 1$: the "
+              "repeated application of $W_1$ that the question names."),
     ))
 
     cell = Section("The LSTM cell-state Jacobian", (
         prose("The seed's product runs over $\\partial c_t / \\partial c_{t-1}$. Because "
               "$h_{t-1} = o_{t-1} \\odot \\tanh(c_{t-1})$, every gate depends on $c_{t-1}$ too, so the Jacobian has "
-              "more than the additive term. The engine differentiates through each named definition:"),
+              "more than the additive term. Differentiating through each definition:"),
         d_h_d_c, *gate_steps,
-        prose("Collecting the Hadamard product rule over both products of equation 1 gives four terms:"),
+        prose("The product rule over both entrywise products of equation 1 gives four terms:"),
         ReferenceBlock("lstm.cell_jacobian"),
         prose("Holding $h_{t-1}$ fixed (the usual truncated view) leaves only the additive path:"),
         ReferenceBlock("lstm.cell_jacobian_direct"),
@@ -458,46 +545,63 @@ def derivation() -> Derivation:
 
     vanish = Section("Does the additive path prevent vanishing?", (
         prose("Across time the Jacobians multiply. Along the additive path alone the product is diagonal:"),
-        Step("diag-product", tex(r"\prod_{k=\tau}^{t+1} \operatorname{diag}(f_k) = "
+        Step("diag-product", tex(r"\prod_{k=t+1}^{\tau} \operatorname{diag}(f_k) = "
                                  r"\operatorname{diag}\big(f_\tau \odot \cdots \odot f_{t+1}\big), \qquad "
-                                 r"\Big\|\prod_{k} \operatorname{diag}(f_k)\Big\|_2 = \max_i \prod_{k} f_{k,i} "
-                                 r"\le \big(\max_{k,i} f_{k,i}\big)^{\tau - t}"),
-             "diagonal matrices multiply entrywise; the spectral norm of a diagonal matrix is its largest entry",
+                                 r"\Big\|\prod_{k=t+1}^{\tau} \operatorname{diag}(f_k)\Big\|_2 = "
+                                 r"\max_i \prod_{k=t+1}^{\tau} f_{k,i} \le \big(\max_{k,i} f_{k,i}\big)^{\tau - t}"),
+             "diagonal matrices multiply entry by entry; the spectral norm of a diagonal matrix is its largest entry",
              checks=(diag_proof, diag_num)),
         prose("Each $f_{k,i} = \\sigma(\\cdot) \\in (0, 1)$, so this product still vanishes geometrically unless "
               "the forget gate saturates near 1 (a large forget bias). The gate terms are not bounded by 1:"),
         Step("gate-bound", tex(r"\Big\| \operatorname{diag}\big(c_{t-1} \odot \sigma'(\cdot)\big) W_{fh} "
                                r"\operatorname{diag}\big(o_{t-1} \odot \tanh'(c_{t-1})\big) \Big\|_2 \le "
                                r"\tfrac{1}{4} \|c_{t-1}\|_\infty \|W_{fh}\|_2"),
-             "$|\\sigma'| \\le 1/4$, $|o| < 1$, $|\\tanh'| \\le 1$, and submultiplicativity",
+             "$|\\sigma'| \\le 1/4$, $|o| < 1$, $|\\tanh'| \\le 1$, and submultiplicativity; the check also finds "
+             "random points where the full Jacobian's norm exceeds 1",
              checks=(_gate_term_bound_check(),),
              relation="\\le"),
-        prose("The bound grows with the cell state and the weights, and symdl finds points where "
-              "$\\|\\partial c_t / \\partial c_{t-1}\\|_2 > 1$: products of such factors can explode. "
-              "The figure shows both effects, computed from the derived closed forms."),
-        Figure("norms", "Norms of the Jacobian products against the gap $\\tau - t$, in log space (normalised "
-                        "products, $n = 16$). Left: the RNN with $\\tanh$ at three scales of $W_1$. Right: the "
-                        "seed's product $\\prod_k \\partial c_k / \\partial c_{k-1}$ of four-term Jacobians along an "
-                        "LSTM run, $o_{k-1}$ held fixed in each factor, for five gate biases; with the forget and "
-                        "input gates open ($b_f = b_i = 5$) the product grows instead of decaying.",
-               make_norm_figure, checks=(_figure_check(), _figure_finite_check()), width="0.95"),
-        prose("Answer. The LSTM's cell update is additive, so one term of $\\partial c_t / \\partial c_{t-1}$ is "
-              "$\\operatorname{diag}(f_t)$ with no weight matrix. That softens vanishing, and removes it only when "
-              "the forget gate stays close to 1. It does not solve it: the product of forget gates still decays "
-              "geometrically, and the three gate terms carry $W_{fh}$, $W_{ih}$, $W_{gh}$, whose products can "
-              "vanish or explode like an RNN's. What is wrong in the seed is the middle of its answer: \"since they "
-              "are additive in nature, the gradients will not explode/vanish\" is false, and crediting the "
-              "additive term with solving the vanishing gradient overstates it (the term softens vanishing). What "
-              "is right is its final paragraph: when one of the four terms dominates, the product behaves like a "
-              "vanilla RNN's, and the gradient can still vanish or blow up. The audit below grades each answer."),
+        prose("The bound grows with the cell state and the weights, and at some points "
+              "$\\|\\partial c_t / \\partial c_{t-1}\\|_2 > 1$: products of such factors can explode. Figure 1 "
+              "computes both products from the derived Jacobians."),
+        Figure("norms", _figure_caption(), make_norm_figure, checks=(_figure_check(), _figure_finite_check()),
+               width="1.0"),
+        *_grading(),
     ))
     return Derivation(
         slug="q1-recurrent",
         title="Question 1: LSTMs don't solve vanishing gradient",
         description="RNN and LSTM Jacobians, the BPTT product, and vanishing or exploding gradients",
         question=QUESTION,
-        sections=(recurrences, bptt, cell, vanish) + _audit(),
+        sections=(answer, recurrences, bptt, cell, vanish) + _audit(),
+        template="solution.tex.j2",
     )
+
+
+def _figure_caption() -> str:
+    """The caption, its numbers read from the plotted curves (which the figure's checks hold against torch)."""
+    c = curves()
+    final = {k: v[-1] for k, v in c.items()}
+    grow = [b for b in LSTM_BIASES if final[("lstm", b)] > 0]
+    decay = [b for b in LSTM_BIASES if final[("lstm", b)] <= 0]
+    rnn_up = [(s, rest) for s, rest in RNN_CURVES if final[("rnn", s, rest)] > 0]
+    random_top = max(final[("rnn", s, rest)] for s, rest in RNN_CURVES if not rest)
+    power = lambda x: f"$10^{{{x:.1f}}}$"  # noqa: E731
+    label = lambda b: _lstm_label(*b).replace("$, $", ",\\ ")  # noqa: E731
+    listed = lambda items: ", ".join(items[:-1]) + (" and " if len(items) > 1 else "") + items[-1]  # noqa: E731
+    at_rest = ("the product explodes: " + listed([f"$s = {s:g}$ reaches {power(final[('rnn', s, True)])}"
+                                                  for s, rest in rnn_up if rest])
+               if any(rest for _, rest in rnn_up) else "no curve grows either")
+    return ("Norms of the products of Jacobians against the gap $\\tau - t$, for $n = 16$, on a $\\log_{10}$ scale. "
+            "Each product is renormalised after every factor and the logarithms of the norms are added, so that no "
+            "value under- or overflows. Left: the RNN with $\\tanh$ and $W_1 = s\\,G$, where $G$ has independent "
+            "entries of variance $1/n$. With random inputs no scale tried explodes (largest final value "
+            f"{power(random_top)}): a larger $W_1$ also saturates $\\tanh$ and shrinks $\\sigma'$. At rest "
+            "($h = 0$ and $x = 0$, where every factor is $W_1$ itself) "
+            f"{at_rest}. Right: the seed's product $\\prod_{{k=t+1}}^{{\\tau}} \\partial c_k / \\partial c_{{k-1}}$ "
+            "of four-term Jacobians along an LSTM run, $o_{k-1}$ held fixed in each factor, with five gate biases "
+            f"added to small random ones. It decays for {listed([label(b) for b in decay])}, and ends above 1 for "
+            f"{listed([label(b) + ' (' + power(final[('lstm', b)]) + ')' for b in grow])}: an open forget gate "
+            "stops the decay, and the gate terms can then make the product grow.")
 
 
 def _audit() -> tuple:
