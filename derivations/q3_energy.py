@@ -9,6 +9,9 @@ normalisers, autograd, cosine_similarity, kl_divergence, cdist.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import sympy as sp
 
@@ -23,11 +26,21 @@ from symdl.models._grids import gradient_w
 from symdl.verify.spec import RTOL, CheckSpec, compare_trials
 from symdl.document.figures import pyplot, save
 
+# The figure style lives beside this module (derivations/_figstyle.py); symdl's loader puts this folder on
+# sys.path, and a module loaded by its path alone needs it too.
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _figstyle import PRINT, inches  # noqa: E402
+
 QUESTION = (
-    "An EBM is a scalar energy F(x, y), low where x and y are compatible, with parameters w. (a) How is y inferred "
-    "from x? (b) Give P(y|x) for a Gibbs-Boltzmann distribution. (c) With a latent z, give the free energy F(x, y) "
-    "as a function of E(x, y, z), deterministic and probabilistic. (d) Give the negative log-likelihood loss and "
-    "its gradient. (e) Describe PIRL's NCE loss. (f) Describe architectural methods: K-means, sparse coding, VAE."
+    r"Energy-based models. An EBM is a scalar function $F(x, y)$ with a trainable parameter vector $w$: low when "
+    r"$x$ and $y$ are compatible, as the training set defines it, and higher otherwise. (a) Given $x$, how is a "
+    r"compatible $y$ inferred? (b) Give $P(y \mid x)$ for a Gibbs-Boltzmann distribution. (c) With a latent "
+    r"variable $z$, give the deterministic and the probabilistic free energy $F(x, y)$ as functions of "
+    r"$E(x, y, z)$. (d) Give the negative log-likelihood loss that maximises $\prod_i P(y_i \mid x_i)$, and its "
+    r"gradient. (e) Describe PIRL's noise-contrastive (NCE) loss. (f) Describe architectural methods: K-means, "
+    r"sparse coding and the variational autoencoder (VAE)."
 )
 
 
@@ -60,17 +73,18 @@ def gibbs_curves():
 
 def make_gibbs_figure(path):
     plt = pyplot()
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.2))
-    a1.plot(Y_GRID, double_well(0.0, Y_GRID), color="k")
-    a1.set_title(r"energy $F(x, y) = (y^2 - 1)^2 + 0.3 y$")
-    for b, p in gibbs_curves().items():
-        a2.plot(Y_GRID, p, label=rf"$\beta$ = {b:g}")
-    a2.set_title(r"Gibbs masses $P(y \mid x)$ on a grid of 201 points")
-    for a in (a1, a2):
-        a.set_xlabel("$y$")
-        a.grid(alpha=0.3)
-    a2.legend(fontsize=8)
-    save(fig, path)
+    with plt.rc_context(PRINT):
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(inches(0.95), 2.6))
+        a1.plot(Y_GRID, double_well(0.0, Y_GRID), color="k")
+        a1.set_title(r"energy $F(x, y) = (y^2 - 1)^2 + 0.3\,y$")
+        for b, p in gibbs_curves().items():
+            a2.plot(Y_GRID, p, label=rf"$\beta = {b:g}$")
+        a2.set_title(r"Gibbs masses $P(y \mid x)$, 201 grid points")
+        for a in (a1, a2):
+            a.set_xlabel("$y$")
+            a.grid(alpha=0.3)
+        a2.legend(loc="upper right")
+        save(fig, path)
 
 
 def _gibbs_figure_check():
@@ -99,17 +113,18 @@ def make_free_energy_figure(path):
     plt = pyplot()
     m, K = Z_ENERGIES.min(), len(Z_ENERGIES)
     F, low = free_energy_curve(), m - np.log(K) / BETA_RANGE
-    fig, ax = plt.subplots(figsize=(6.4, 3.4))
-    ax.semilogx(BETA_RANGE, F, lw=2, label=r"$F_\beta(x, y)$")
-    ax.axhline(m, color="k", ls="--", label=r"$\min_z E(x, y, z)$")
-    ax.semilogx(BETA_RANGE, low, color="gray", ls=":", label=r"$\min_z E - \log|Z| / \beta$")
-    pad = 0.05 * (m - low.min())
-    ax.set_ylim(low.min() - pad, m + 2 * pad)
-    ax.set_xlabel(r"inverse temperature $\beta$")
-    ax.set_ylabel("energy")
-    ax.legend(fontsize=8, loc="lower right")
-    ax.grid(alpha=0.3)
-    save(fig, path)
+    with plt.rc_context(PRINT):
+        fig, ax = plt.subplots(figsize=(inches(0.7), 2.7))
+        ax.semilogx(BETA_RANGE, F, lw=2, label=r"$F_\beta(x, y)$")
+        ax.axhline(m, color="k", ls="--", label=r"$\min_z E(x, y, z)$")
+        ax.semilogx(BETA_RANGE, low, color="gray", ls=":", label=r"$\min_z E - \log|Z| / \beta$")
+        pad = 0.05 * (m - low.min())
+        ax.set_ylim(low.min() - pad, m + 2 * pad)
+        ax.set_xlabel(r"inverse temperature $\beta$")
+        ax.set_ylabel("energy")
+        ax.legend(loc="lower right")
+        ax.grid(alpha=0.3)
+        save(fig, path)
 
 
 def _free_energy_figure_checks():
@@ -145,15 +160,16 @@ def kmeans_surface():
 
 def make_kmeans_figure(path):
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(5.2, 4.2))
-    cs = ax.contourf(MESH, MESH, kmeans_surface(), levels=20, cmap="viridis")
-    fig.colorbar(cs, ax=ax, label=r"$F(y) = \min_k \|y - w_k\|^2$")
-    ax.scatter(*PROTOTYPES, color="w", edgecolor="k", zorder=3, label="prototypes $w_k$")
-    ax.set_xlabel("$y_1$")
-    ax.set_ylabel("$y_2$")
-    ax.legend(fontsize=8, loc="upper left")
-    ax.set_aspect("equal")
-    save(fig, path)
+    with plt.rc_context(PRINT):
+        fig, ax = plt.subplots(figsize=(inches(0.55), 3.0))
+        cs = ax.contourf(MESH, MESH, kmeans_surface(), levels=20, cmap="viridis")
+        fig.colorbar(cs, ax=ax, label=r"$F(y) = \min_k \|y - w_k\|^2$")
+        ax.scatter(*PROTOTYPES, color="w", edgecolor="k", zorder=3, label="prototypes $w_k$")
+        ax.set_xlabel("$y_1$")
+        ax.set_ylabel("$y_2$")
+        ax.legend(loc="upper left")
+        ax.set_aspect("equal")
+        save(fig, path)
 
 
 def _kmeans_figure_check():
@@ -302,23 +318,114 @@ def _seed_h_by_checker():
 
 
 def _seed_counterexample_table():
-    for label, seed_v, pirl_v, v in C.seed_form_trials():
+    for _, seed_v, pirl_v, v in C.seed_form_trials():
         if abs(seed_v - pirl_v) > 1e-6 * abs(pirl_v):
             rows = [(tex(k), tex(r"\left(" + ", ".join(f"{x:.4f}" for x in np.ravel(val)) + r"\right)")
                      if np.ndim(val) else tex(f"{val:.4f}")) for k, val in v.items()]
-            rows += [("seed's h", tex(f"{seed_v:.6f}")), ("PIRL's h", tex(f"{float(pirl_v):.6f}"))]
-            return Table(("input", "value"), tuple(rows), caption=f"The first counterexample found ({label}).")
+            rows += [("the seed's h", tex(f"{seed_v:.6f}")), ("PIRL's h", tex(f"{float(pirl_v):.6f}"))]
+            return Table(("input", "value"), tuple(rows), caption="A point where the seed's h and PIRL's differ "
+                                                                  "(two negatives, features of size 3)")
     raise AssertionError("the seed's form agreed with PIRL's at every trial point")
+
+
+# -- (f): the VAE's expectation, the reparameterisation, and what the KL term prevents -----------------
+
+MU, SIGMA, EPS = sp.Symbol(r"\mu", real=True), sp.Symbol(r"\sigma", positive=True), sp.Symbol(r"\epsilon", real=True)
+#: Test functions g of z for the reparameterisation: a square and an exponential, whose expectations under a
+#: Gaussian have closed forms to compare against.
+REPARAM_TESTS = (lambda z: z ** 2, sp.exp)
+
+
+def _gauss_expectation(expr, var, mean, std):
+    """The integral of expr against the density of N(mean, std^2) in var."""
+    return sp.simplify(sp.integrate(expr * Lt.gaussian_density(var, mean, std), (var, -sp.oo, sp.oo)).rewrite(sp.erf))
+
+
+def _reparam_symbolic():
+    """E_{z ~ N(mu, sigma^2)} g(z) = E_{eps ~ N(0, 1)} g(mu + sigma eps), and its derivatives in mu and sigma can
+    be taken inside the expectation over eps, for each test g."""
+    zz = sp.Symbol("z", real=True)
+    for g in REPARAM_TESTS:
+        direct = _gauss_expectation(g(zz), zz, MU, SIGMA)
+        reparam = _gauss_expectation(g(MU + SIGMA * EPS), EPS, 0, 1)
+        if sp.simplify(direct - reparam) != 0:
+            return False, f"the two expectations of {g(zz)} differ", None
+        for v in (MU, SIGMA):
+            inside = _gauss_expectation(sp.diff(g(MU + SIGMA * EPS), v), EPS, 0, 1)
+            if sp.simplify(sp.diff(direct, v) - inside) != 0:
+                return False, f"d/d{v} of E[{g(zz)}] is not the expectation of the derivative", None
+    return True, ("for g(z) = z^2 and exp(z): the expectation under N(mu, sigma^2) equals that of g(mu + "
+                  "sigma eps) under N(0, 1), and its derivatives in mu and sigma are the expectations of the "
+                  "derivatives"), None
+
+
+def _reparam_torch():
+    """Autograd through torch.distributions.Normal(mu, sigma).rsample (the reparameterised sample) against the
+    closed-form gradient of E[z^2] = mu^2 + sigma^2, averaged over many samples."""
+    import torch
+
+    trials = []
+    for mu_, sigma_ in ((0.3, 1.2), (-1.5, 0.4)):
+        torch.manual_seed(0)
+        mu = torch.tensor(mu_, dtype=torch.float64, requires_grad=True)
+        sigma = torch.tensor(sigma_, dtype=torch.float64, requires_grad=True)
+        z = torch.distributions.Normal(mu, sigma).rsample((400000,))
+        (z ** 2).mean().backward()
+        trials.append((f"mu = {mu_}, sigma = {sigma_}", np.array([mu.grad.item(), sigma.grad.item()]),
+                       np.array([2 * mu_, 2 * sigma_])))
+    passed, detail, err = compare_trials(trials, rtol=2e-2)
+    return passed, f"gradients of the Monte Carlo mean of z^2 over 400000 samples (tolerance 2e-2): {detail}", err
+
+
+def _kl_collapse():
+    """d KL / d sigma_j = sigma_j - 1/sigma_j, zero at sigma_j = 1, and KL grows without bound as sigma_j -> 0."""
+    kl = Lt.kl_derived()
+    slope = sp.simplify(sp.diff(kl, Lt.sigma_j))
+    limit = sp.limit(kl, Lt.sigma_j, 0, "+")
+    ok = sp.simplify(slope - (Lt.sigma_j - 1 / Lt.sigma_j)) == 0 and limit == sp.oo
+    return ok, f"derivative of the derived KL in sigma_j: {slope}; limit as sigma_j -> 0+: {limit}", None
+
+
+def _sparse_piecewise_linear():
+    """Each branch of the one-atom sparse code is affine in a = w^T y: its second derivative in a is 0."""
+    zp, zn = Lt.sparse_code_branches()
+    second = [sp.diff(z, Lt.atom_a, 2) for z in (zp, zn)]
+    first = [sp.simplify(sp.diff(z, Lt.atom_a)) for z in (zp, zn)]
+    ok = all(d == 0 for d in second) and all(f == 1 / Lt.atom_c for f in first)
+    return ok, f"second derivatives in a: {second}; slopes: {first}", None
 
 
 # -- the document ----------------------------------------------------------------------------
 
 
+def _notation() -> Table:
+    rows = [
+        (tex(r"x,\ y,\ z"), "the input, the variable to predict, and a latent variable"),
+        (tex(r"F(x, y),\ E(x, y, z)"), "the energy of a pair, and the energy with the latent variable"),
+        (tex(r"F_\beta(x, y)"), "the free energy at inverse temperature beta"),
+        (tex(r"\beta > 0"), "inverse temperature"),
+        (tex(r"w,\ F_w"), "the trainable parameters, and the energy they define"),
+        (tex(r"P_w(y \mid x)"), "the Gibbs-Boltzmann distribution of that energy"),
+        (tex(r"(x_i, y_i),\ N"), "a training pair, and their number"),
+        (tex(r"v_I,\ v_{I^t},\ D_N"), "features of an image and of its transformed version, and the set of "
+                                      "negatives"),
+        (tex(r"f,\ g,\ s,\ \tau"), "PIRL's two projection heads, cosine similarity, and the temperature"),
+        (tex(r"W,\ w_k,\ \lambda"), "a dictionary of prototypes or atoms, its k-th column, and the sparsity weight"),
+        (tex(r"q(z \mid y),\ \mu(y),\ \sigma(y)"), "the VAE's encoder distribution, its mean and its standard "
+                                                   "deviation"),
+        (tex(r"\mathrm{KL}(q \,\Vert\, p)"), "Kullback-Leibler divergence"),
+    ]
+    return Table(("symbol", "meaning"), tuple(rows), caption="Notation", widths=(0.25, 0.65))
+
+
 def _inference_section() -> Section:
     """(a): inference is an argmin, the mode of the Gibbs distribution."""
     return Section("(a) Inference", (
-        prose("Inference picks the most compatible $y$: the point of lowest energy. On a finite set of candidates "
-              "(a grid) it is an argmin over the grid."),
+        prose("Answer (a). Choose the $y$ of lowest energy, $\\hat y = \\operatorname{argmin}_y F(x, y)$: the most "
+              "compatible $y$. Under the Gibbs distribution of part (b) it is also the most probable $y$, since "
+              "$\\beta > 0$. On a finite set of candidates (a grid) it is the grid point of lowest energy; on a "
+              "continuum it is found by minimising, for instance by gradient descent in $y$."),
+        _notation(),
         ReferenceBlock("ebm.inference"),
         Step("mode", tex(r"\frac{P(y_j \mid x)}{P(y_k \mid x)} = e^{\beta (F(x, y_k) - F(x, y_j))} > 1 "
                          r"\iff F(x, y_j) < F(x, y_k)"),
@@ -331,15 +438,18 @@ def _inference_section() -> Section:
 def _gibbs_section() -> Section:
     """(b): the Gibbs-Boltzmann distribution and its normalisation."""
     return Section("(b) The Gibbs-Boltzmann distribution", (
+        prose("Answer (b). $P(y \\mid x) = \\dfrac{e^{-\\beta F(x, y)}}{\\int_{y'} e^{-\\beta F(x, y')}\\, dy'}$ "
+              "with $\\beta > 0$: the energy's exponential, normalised over every $y'$. Low energy means high "
+              "probability, and $\\beta$ sets how sharply the mass gathers at the minimum."),
         ReferenceBlock("ebm.gibbs"),
         Step("normalised", display(sp.simplify(sp.simplify(M.integral(M.GIBBS, M.y)).as_dummy()),
                                    r"\int_y P(y \mid x)\, dy"),
-             "the denominator does not depend on $y$; SymPy, with $F$ abstract",
+             "the denominator does not depend on $y$ (shown with $F$ left abstract)",
              checks=(CheckSpec("symbolic", "the integral normalises", M._integral_normalises, timeout=60),
                      CheckSpec("symbolic", "a sum over a grid of K points normalises", M._sum_normalises, timeout=60))),
-        prose("The seed's equation (4) integrates over $y$ in the denominator but reuses the same letter $y$ "
-              "that is free in the numerator; the denominator needs its own variable $y'$. With that reading it "
-              "is right, with $\\beta > 0$."),
+        prose("The seed's equation (4) integrates over $y$ in the denominator but reuses the letter $y$ that is "
+              "free in the numerator, and writes no differential: the denominator needs its own variable $y'$. With "
+              "that reading it is right, with $\\beta > 0$."),
         Figure("gibbs", "One energy and its Gibbs distributions at four inverse temperatures: small $\\beta$ "
                         "spreads the mass, large $\\beta$ concentrates it on the argmin.",
                make_gibbs_figure, checks=(_gibbs_figure_check(),), width="0.95"),
@@ -347,9 +457,16 @@ def _gibbs_section() -> Section:
 
 
 def _latent_section() -> Section:
-    """(c): marginalising a latent variable gives the Gibbs distribution of the free energy."""
+    """(c): marginalising a latent variable gives the Gibbs distribution of the free energy; zero temperature."""
     _, target = M.marginal_pieces()
-    return Section("(c) Latent variables: marginalisation and the free energy", (
+    *_, Fb3 = M.zero_temperature_pieces(3)
+    _, lim3, _, factored3, _ = M.zero_temperature_limit(3)
+    return Section("(c) Latent variables and the free energy", (
+        prose("Answer (c). Deterministic: $F(x, y) = \\min_z E(x, y, z)$, the energy at the best latent value. "
+              "Probabilistic: $F_\\beta(x, y) = -\\frac{1}{\\beta} \\log \\int_z e^{-\\beta E(x, y, z)}\\, dz$, "
+              "the free energy, with which marginalising $z$ out of the joint Gibbs distribution gives "
+              "$P(y \\mid x) \\propto e^{-\\beta F_\\beta(x, y)}$. The two agree at zero temperature: "
+              "$F_\\beta \\to \\min_z E$ as $\\beta \\to \\infty$."),
         ReferenceBlock("ebm.joint_gibbs"),
         Step("marginal", tex(r"P(y \mid x) = \int_z P(y, z \mid x)\, dz = "
                              r"\frac{\int_z e^{-\beta E(x, y, z)}\, dz}{\int_{y'} \int_{z'} e^{-\beta E(x, y', z')}\,"
@@ -357,52 +474,51 @@ def _latent_section() -> Section:
              "sum rule; the joint normaliser does not depend on $z$", relation="def",
              checks=ref("ebm.joint_gibbs").checks[:1]),
         Step("free-energy", display(sp.exp(-M.beta * M.FREE_ENERGY), r"e^{-\beta F_\beta(x, y)}"),
-             "define $F_\\beta(x,y) = -\\frac{1}{\\beta} \\log \\int_z e^{-\\beta E(x,y,z)}\\, dz$; "
-             "SymPy evaluates the exponential of the logarithm",
+             "define $F_\\beta(x,y) = -\\frac{1}{\\beta} \\log \\int_z e^{-\\beta E(x,y,z)}\\, dz$; the "
+             "exponential undoes the logarithm",
              checks=(_symbolic("exp(-beta F_beta) is the partition function over z", _exp_free_energy_is_partition),)),
         Step("marginal-gibbs", display(target, r"P(y_j \mid x)"),
-             "substitute; on grids of symbolic sizes $J$ (for $y$) and $K$ (for $z$), SymPy reduces "
-             "$\\sum_k P(y_j, z_k \\mid x)$ to this",
+             "substitute; on grids of any sizes $J$ (for $y$) and $K$ (for $z$), "
+             "$\\sum_k P(y_j, z_k \\mid x)$ reduces to this",
              checks=ref("ebm.free_energy").checks[:2], boxed=True),
         ReferenceBlock("ebm.free_energy"),
-        prose("So a latent-variable EBM is a Gibbs model of the free energy $F_\\beta$: deterministically "
-              "(at zero temperature) $F(x, y) = \\min_z E(x, y, z)$, probabilistically $F_\\beta$."),
-        Step("seed-joint", tex(r"\sum_{y} \sum_{z} \frac{e^{-\beta E(x, y, z)}}{\sum_{y'} e^{-\beta E(x, y', z)}} "
-                               r"= |Z| \ne 1"),
-             "the seed normalises the joint over $y$ only", relation="given", checks=(_seed_joint_check(),)),
-        prose("Grading (c). The seed's joint divides by $\\int_y$ alone, and its marginal has $\\int_y$ where "
-              "$\\int_z$ belongs in the numerator and $\\int_y\\int_z$ in the denominator; as written it sums to "
-              "$|Z|$, not 1. Its final line $e^{-\\beta F_\\beta} / \\int_y e^{-\\beta F_\\beta}$ and its "
-              "definition of $F_\\beta$ are right: the intermediate steps are wrong, the result is right."),
-    ))
-
-
-def _zero_temperature_section() -> Section:
-    """The free energy tends to the minimum energy as the temperature goes to zero."""
-    *_, Fb3 = M.zero_temperature_pieces(3)
-    _, lim3, _, factored3, _ = M.zero_temperature_limit(3)
-    return Section("Zero temperature: the free energy tends to the minimum", (
-        prose("Take a finite set of $|Z|$ latent values with energies $E_k = m + d_k$, where $m = \\min_z E$ "
-              "and $d_k > 0$ for the others (shown for $|Z| = 3$; the checks run $|Z| = 2, 3, 4$)."),
+        prose("Zero temperature. Take a finite set of $|Z|$ latent values with energies $E_k = m + d_k$, where "
+              "$m = \\min_z E$ and $d_k > 0$ for the others (shown for $|Z| = 3$; the checks run $|Z| = 2, 3, 4$)."),
         Step("factor", display(factored3, r"F_\beta"), "factor $e^{-\\beta m}$ out of the sum and expand the "
-             "logarithm; SymPy confirms it equals the definition",
+             "logarithm; the factored form equals the definition",
              checks=(symbolic_equal(Fb3, factored3, "the factored form equals the definition",
                                     simplifier=lambda e: sp.simplify(sp.expand_log(e, force=True))),)),
         Step("bound", tex(r"\min_z E - \frac{\log |Z|}{\beta} \le F_\beta(x, y) \le \min_z E"),
              "each $e^{-\\beta d_k} \\in (0, 1]$, so the sum lies in $[1, |Z|]$", relation="\\le",
              checks=ref("ebm.zero_temperature").checks[1:3]),
-        Step("limit", display(lim3, r"\lim_{\beta \to \infty} F_\beta"), "sp.limit; the bound squeezes too",
+        Step("limit", display(lim3, r"\lim_{\beta \to \infty} F_\beta"), "the limit; the bound squeezes too",
              checks=ref("ebm.zero_temperature").checks[:1] + ref("ebm.zero_temperature").checks[3:], boxed=True),
         ReferenceBlock("ebm.zero_temperature"),
         Figure("free-energy", "$F_\\beta$ of six latent energies against $\\beta$, inside the bound "
                               "$[\\min E - \\log|Z|/\\beta, \\min E]$ and converging to $\\min_z E$.",
                make_free_energy_figure, checks=_free_energy_figure_checks(), width="0.7"),
+        Step("seed-joint", tex(r"\sum_{y} \sum_{z} \frac{e^{-\beta E(x, y, z)}}{\sum_{y'} e^{-\beta E(x, y', z)}} "
+                               r"= |Z| \ne 1"),
+             "the seed normalises the joint over $y$ only", relation="given", checks=(_seed_joint_check(),)),
+        prose("What the seed gets right and wrong in (c). It gives only the probabilistic free energy: the "
+              "deterministic one, $F(x, y) = \\min_z E(x, y, z)$, which (c) asks for, is missing. Its joint "
+              "divides by $\\int_y$ alone, and its marginal has $\\int_y$ where $\\int_z$ belongs in the numerator "
+              "and $\\int_y\\int_z$ in the denominator; as written the joint sums to $|Z|$, not 1. Its final line "
+              "$e^{-\\beta F_\\beta} / \\int_y e^{-\\beta F_\\beta}$ and its definition of $F_\\beta$ are right: "
+              "the intermediate steps are wrong, the result is right."),
     ))
 
 
 def _nll_section() -> Section:
     """(d): the NLL loss from the likelihood, its gradient by Leibniz, and the seed's last line."""
     return Section("(d) The negative log-likelihood loss and its gradient", (
+        prose("Answer (d). $\\mathcal{L}(w) = \\frac{1}{N} \\sum_{i=1}^{N} \\Big[ F_w(x_i, y_i) + \\frac{1}{\\beta} "
+              "\\log \\int_y e^{-\\beta F_w(x_i, y)}\\, dy \\Big]$, which is $-\\frac{1}{N\\beta}$ times the log of "
+              "the likelihood $\\prod_i P_w(y_i \\mid x_i)$. Its gradient is "
+              "$\\frac{\\partial \\mathcal{L}}{\\partial w} = \\frac{1}{N} \\sum_i \\Big[ \\frac{\\partial F_w(x_i, "
+              "y_i)}{\\partial w} - \\mathbb{E}_{y \\sim P_w(y \\mid x_i)} \\frac{\\partial F_w(x_i, y)}{\\partial w} "
+              "\\Big]$: a descent step pushes the energy of the data down and pulls it up wherever the model puts "
+              "mass."),
         Step("likelihood", tex(r"P(y_1, \ldots, y_N \mid x_1, \ldots, x_N, w) = \prod_{i=1}^{N} P_w(y_i \mid x_i)"),
              "an assumption: the training pairs are drawn independently", relation="given"),
         Step("nll", display(M.nll_one_pair(), r"-\frac{1}{\beta} \log P_w(y_i \mid x_i)"),
@@ -413,7 +529,7 @@ def _nll_section() -> Section:
                      *ref("ebm.nll_loss").checks[:1], _likelihood_check())),
         ReferenceBlock("ebm.nll_loss"),
         Step("leibniz", display(M.w_implicit(M.nll_gradient_derived()), r"\frac{\partial \mathcal{L}_i}{\partial w}"),
-             "sp.diff of one sample's loss, $F_w$ abstract: SymPy differentiates under the integral sign",
+             "differentiate one sample's loss under the integral sign, with $F_w$ left abstract",
              checks=ref("ebm.nll_gradient").checks[:2]),
         Step("expectation", tex(r"\frac{\partial \mathcal{L}}{\partial w} = \frac{1}{N} \sum_i \Big["
                                 r"\frac{\partial F_w(x_i, y_i)}{\partial w} - \mathbb{E}_{y \sim P_w(\cdot \mid x_i)}"
@@ -431,14 +547,14 @@ def _nll_section() -> Section:
         Step("seed-gradient", tex(r"\frac{\partial \mathcal{L}}{\partial w} \ne F_w(x_i, y_i) + F_{\beta, w}(x_i, y)"),
              "adding a constant $c$ to $F_w$ leaves the gradient alone but moves the seed's last line by $2c$",
              relation="given", checks=(_symbolic("the seed's last line is not the gradient", _seed_last_line),)),
-        prose("Grading (d). The loss is right. The seed's intermediate line, "
-              "$-\\log P(y^{(i)} \\mid x^{(i)}, w)$ written as "
-              "$\\sum_i^N \\beta F_w(x^{(i)}, y^{(i)}) + \\log \\int_y \\exp(-\\beta F_w(x^{(i)}, y))$, is, for one pair, $\\beta$ times that pair's term of the loss, as "
-              "it should be (no $\\frac{1}{\\beta}$ belongs there); its defect is the stray $\\sum_i$ on the "
-              "right of a left side that is one sample's. The first gradient line has the right shape for one "
-              "sample, but writes $\\mathbb{P}(y^{(i)} \\mid x^{(i)})$ inside the integral where the density at "
-              "$y$ belongs. The last line, $F_w + F_{\\beta,w}$, is wrong: it has no derivatives and its sign is "
-              "flipped."),
+        prose("What the seed gets right and wrong in (d). The loss is right. Its intermediate line, "
+              "$-\\log P(y_i \\mid x_i, w)$ written as "
+              "$\\sum_i^N \\beta F_w(x_i, y_i) + \\log \\int_y \\exp(-\\beta F_w(x_i, y))$, is, for one pair, "
+              "$\\beta$ times that pair's term of the loss, as it should be (no $\\frac{1}{\\beta}$ belongs there); "
+              "its defect is the stray $\\sum_i$ on the right of a left side that is one sample's. The first "
+              "gradient line has the right shape for one sample, but writes $P(y_i \\mid x_i)$ inside the integral "
+              "where the density at $y$ belongs. The last line, $F_w + F_{\\beta,w}$, is wrong: it has no "
+              "derivatives and its sign is flipped."),
     ))
 
 
@@ -446,44 +562,105 @@ def _pirl_section() -> Section:
     """(e): PIRL's h and NCE loss, the signs of the loss's gradient, and the seed's h."""
     nce_d = dict(nce_derivatives())
     return Section("(e) PIRL and the NCE loss", (
+        prose("Answer (e). PIRL learns features that do not change when an image $I$ is transformed into $I^t$. "
+              "With $v_I$ and $v_{I^t}$ their features, projection heads $f$ and $g$, cosine similarity $s$ and a "
+              "temperature $\\tau$, the score $h(u, v) = \\frac{e^{s(u, v)/\\tau}}{e^{s(u, v)/\\tau} + "
+              "\\sum_{I' \\in D_N} e^{s(v, f(v_{I'}))/\\tau}}$ is the softmax share of a pair against the "
+              "negatives $D_N$ (other images, kept in a memory bank). The loss "
+              "$L_{\\mathrm{NCE}} = -\\log h(f(v_I), g(v_{I^t})) - \\sum_{I' \\in D_N} "
+              "\\log\\big(1 - h(g(v_{I^t}), f(v_{I'}))\\big)$ is minimised: it raises the similarity of the "
+              "positive pair (lowers its energy $-s/\\tau$) and lowers the negatives' (raises their energy). "
+              "It is a contrastive method: energy is pushed down on data and up on chosen negatives."),
         ReferenceBlock("contrastive.pirl_h"),
         ReferenceBlock("contrastive.nce_loss"),
         prose("Write every similarity as a free real: $a = s(f(v_I), g(v_{I^t}))$ for the positive pair, "
               "$b_k = s(g(v_{I^t}), v_{I'_k})$ and $c_k = s(g(v_{I^t}), f(v_{I'_k}))$ for the negatives, and "
               "$d_{kl} = s(f(v_{I'_k}), v_{I'_l})$ for the negatives in the denominator of "
-              "$h(g(v_{I^t}), f(v_{I'_k}))$. The energy of a pair is $-s/\\tau$. SymPy differentiates the loss "
-              "($|D_N| = 2$):"),
-        Step("grad-positive", display(nce_d["a"], r"\frac{\partial L_{NCE}}{\partial a}"),
+              "$h(g(v_{I^t}), f(v_{I'_k}))$. The energy of a pair is $-s/\\tau$. The derivatives of the loss, "
+              "with two negatives:"),
+        Step("grad-positive", display(nce_d["a"], r"\frac{\partial L_{\mathrm{NCE}}}{\partial a}"),
              "negative: a gradient step raises $a$, lowering the positive pair's energy",
              checks=ref("contrastive.nce_loss").checks[:1]),
-        Step("grad-negative", display(nce_d["c_1"], r"\frac{\partial L_{NCE}}{\partial c_1}"),
+        Step("grad-negative", display(nce_d["c_1"], r"\frac{\partial L_{\mathrm{NCE}}}{\partial c_1}"),
              "positive: a gradient step lowers $c_1$, raising the negative pair's energy",
              checks=ref("contrastive.nce_loss").checks[:1]),
-        Step("grad-denominator", display(nce_d["b_1"], r"\frac{\partial L_{NCE}}{\partial b_1}"),
+        Step("grad-denominator", display(nce_d["b_1"], r"\frac{\partial L_{\mathrm{NCE}}}{\partial b_1}"),
              "positive too: the negatives are pushed away from the transformed image",
              checks=ref("contrastive.nce_loss").checks[:1]),
         Step("seed-h", tex(r"h_{\mathrm{seed}}(v_I, v_{I^t}) = h(v_{I^t}, v_I) \ne h(v_I, v_{I^t})"),
-             "the seed compares the negatives with $v_I$ instead of $v_{I^t}$: its h is PIRL's with the "
-             "arguments swapped, and the verify engine finds points where the two differ", relation="given",
+             "the seed compares the negatives with $v_I$ instead of $v_{I^t}$: its $h$ is PIRL's with the "
+             "arguments swapped, and there are points where the two differ", relation="given",
              checks=(C.seed_form_check(), C.seed_form_exact(), _seed_h_by_checker())),
         _seed_counterexample_table(),
-        prose("Grading (e). The loss $L_{NCE}$ is PIRL's; the description of pushing energies down on positive "
-              "pairs and up on negatives is right and follows from the signs above. The denominator of $h$ is "
-              "wrong: the two forms agree only when $s(v_I, v_{I'}) = s(v_{I^t}, v_{I'})$ for every negative."),
+        prose("What the seed gets right and wrong in (e). The loss $L_{\\mathrm{NCE}}$ is PIRL's, and pushing "
+              "energies down on positive pairs and up on negatives follows from the signs above. Its $h$ swaps one "
+              "argument: it is still a valid softmax-contrastive score (a share in $(0, 1)$ of the pair against the "
+              "negatives), but not PIRL's, and the two agree only when $s(v_I, v_{I'}) = s(v_{I^t}, v_{I'})$ for "
+              "every negative. “Tries to maximise the cost function” is wrong as written: $L_{\\mathrm{NCE}}$ is "
+              "minimised, as its gradient's signs show; what is maximised is the log-probability it negates."),
     ))
 
 
+def _vae_blocks() -> tuple:
+    """The VAE: encoder, reparameterisation, objective, and what the KL term prevents."""
+    kl_first = ref("latent.vae_kl").checks[:1] + ref("latent.vae_kl").checks[2:3]
+    return (
+        prose("The VAE. An encoder maps $y$ to the mean $\\mu(y)$ and the standard deviation $\\sigma(y)$ of a "
+              "Gaussian $q(z \\mid y) = \\mathcal{N}(\\mu(y), \\operatorname{diag}\\sigma(y)^2)$; a decoder maps a "
+              "code $z$ back to $\\hat y = \\mathrm{Dec}(z)$. To differentiate an expectation over $z$ with respect "
+              "to the encoder, the sample is written as a function of noise that does not depend on it:"),
+        Step("reparameterisation",
+             tex(r"z = \mu + \sigma \odot \epsilon,\ \epsilon \sim \mathcal{N}(0, I): \quad "
+                 r"\frac{\partial}{\partial \mu}\, \mathbb{E}_{z \sim \mathcal{N}(\mu, \sigma^2)}[g(z)] = "
+                 r"\mathbb{E}_{\epsilon}\Big[\frac{\partial}{\partial \mu}\, g(\mu + \sigma \epsilon)\Big]"
+                 r" \text{ (likewise for } \sigma)"),
+             "the reparameterisation: the expectation moves to a fixed distribution, so the derivative passes "
+             "inside it (checked per coordinate for two test functions $g$, and through PyTorch's reparameterised sampling)",
+             checks=(_symbolic("the reparameterised expectation and its derivatives", _reparam_symbolic, 240),
+                     CheckSpec("oracle", "autograd through torch.distributions.Normal.rsample against the closed "
+                                         "form", _reparam_torch))),
+        Step("kl-integral", display(Lt.kl_derived(), r"\int q \log \frac{q}{p}\, dt"),
+             "one coordinate: $q = \\mathcal{N}(\\mu_j, \\sigma_j^2)$, $p = \\mathcal{N}(0, 1)$, integrated in $s$, "
+             "where $t = \\mu_j + \\sigma_j s$ and $dt = \\sigma_j\\, ds$ ($\\sigma_j > 0$ keeps the limits); the "
+             "densities factorise, so the divergence of the diagonal Gaussian sums over $j$",
+             checks=kl_first),
+        ReferenceBlock("latent.vae_kl"),
+        Step("vae-objective",
+             tex(r"\mathcal{L}(y) = \mathbb{E}_{z \sim q(z \mid y)}\big[\lVert y - \mathrm{Dec}(z) \rVert^2\big] + "
+                 r"\beta\, \mathrm{KL}\big(q(z \mid y) \,\Vert\, \mathcal{N}(0, I)\big)"),
+             "the VAE's loss: expected reconstruction error plus $\\beta$ times the divergence above (checked for "
+             "one sampled code against PyTorch's squared error and Gaussian divergence)", relation="def",
+             checks=ref("latent.vae_loss").checks),
+        Step("kl-collapse",
+             tex(r"\frac{\partial\, \mathrm{KL}_j}{\partial \sigma_j} = \sigma_j - \frac{1}{\sigma_j}, \qquad "
+                 r"\lim_{\sigma_j \to 0^{+}} \mathrm{KL}_j = \infty"),
+             "without the divergence nothing stops the encoder from shrinking $\\sigma$ to 0 and spreading "
+             "$\\mu$: the code then carries unlimited information and the energy can be low everywhere; the term "
+             "pulls each $\\sigma_j$ towards 1",
+             checks=(_symbolic("derivative and limit of the derived divergence", _kl_collapse),)),
+    )
+
+
 def _architecture_section() -> Section:
-    """(f): K-means, sparse coding and the VAE's KL."""
+    """(f): K-means, sparse coding and the VAE."""
     zp, zn = Lt.sparse_code_branches()
     return Section("(f) Architectural methods", (
+        prose("Answer (f). Architectural methods limit the volume of low energy by the model's construction "
+              "instead of pushing energy up on negatives. K-means: $E(y, z) = \\lVert y - W z \\rVert^2$ with $z$ "
+              "one-hot, so $F(y) = \\min_k \\lVert y - w_k \\rVert^2$ is low only near the $k$ prototypes. Sparse "
+              "coding: $E(y, z) = \\lVert y - W z \\rVert^2 + \\lambda \\lVert z \\rVert_1$; the $\\ell_1$ term "
+              "keeps few columns of $W$ active, so low energy lies near unions of low-dimensional subspaces. VAE: "
+              "an encoder gives $\\mu(y)$ and $\\sigma(y)$, a code is sampled as $z = \\mu + \\sigma \\odot "
+              "\\epsilon$, and the loss is $\\mathbb{E}_{z \\sim q(z \\mid y)} \\lVert y - \\mathrm{Dec}(z) "
+              "\\rVert^2 + \\beta\\, \\mathrm{KL}(q(z \\mid y) \\,\\Vert\\, \\mathcal{N}(0, I))$; the divergence "
+              "limits the information the code carries."),
         Step("one-hot", tex(r"z = e_k \implies W z = w_k, \quad \lVert y - W z \rVert^2 = \lVert y - w_k \rVert^2"),
-             "a one-hot code picks one column of $W$ (SymPy, $d = 2$, $k = 3$)",
+             "a one-hot code picks one column of $W$ (shown for $d = 2$, $k = 3$)",
              checks=ref("latent.kmeans_energy").checks[:1]),
         ReferenceBlock("latent.kmeans_energy"),
         Figure("kmeans", "The K-means free energy $F(y) = \\min_k \\lVert y - w_k \\rVert^2$ for three prototypes "
-                         "in the plane: low energy only near the $k$ prototypes.",
-               make_kmeans_figure, checks=(_kmeans_figure_check(),), width="0.6"),
+                         "in the plane: low energy only near the prototypes.",
+               make_kmeans_figure, checks=(_kmeans_figure_check(),), width="0.55"),
         ReferenceBlock("latent.sparse_coding_energy"),
         prose("At a one-hot $z$ the sparse-coding energy is the K-means energy plus $\\lambda$; in general the "
               "$\\ell_1$ term limits how many columns of $W$ combine, which bounds the volume of low energy."),
@@ -494,16 +671,22 @@ def _architecture_section() -> Section:
              "stationarity condition on each sign of $z$; between the branches the minimiser is 0. This is soft "
              "thresholding: the $\\ell_1$ term sets small codes exactly to zero",
              checks=ref("latent.sparse_coding_energy").checks[:2], boxed=True),
-        Step("kl-integral", display(Lt.kl_derived(), r"\int q \log \frac{q}{p}\, dt"),
-             "one coordinate: $q = \\mathcal{N}(\\mu_j, \\sigma_j^2)$, $p = \\mathcal{N}(0, 1)$, integrated by "
-             "sp.integrate in $s$, where $t = \\mu_j + \\sigma_j s$ and $dt = \\sigma_j\\, ds$ ($\\sigma_j > 0$ "
-             "keeps the limits); the densities factorise, so the KL of the diagonal Gaussian sums over $j$",
-             checks=ref("latent.vae_kl").checks[:1] + ref("latent.vae_kl").checks[2:3]),
-        ReferenceBlock("latent.vae_kl"),
+        Step("sparse-piecewise-linear", tex(r"\frac{\partial^2 z^*}{\partial a^2} = 0, \quad "
+                                            r"\frac{\partial z^*}{\partial a} = \frac{1}{c} \text{ on each branch}"),
+             "the code, and so the reconstruction $w z^*$, is a piecewise linear function of $y$",
+             checks=(_symbolic("second derivatives of the branches", _sparse_piecewise_linear),)),
+        *_vae_blocks(),
         ReferenceBlock("latent.vae_loss"),
-        prose("Grading (f). The seed's K-means and sparse-coding energies are right once the lost minus sign is "
-              "restored ($\\lVert y - W z \\rVert$); they are latent-variable energies $E(y, z)$, whose free "
-              "energy is the minimum over $z$. The VAE loss is right, with the KL term made explicit above."),
+        prose("What the seed gets right and wrong in (f). Its K-means and sparse-coding energies are right once "
+              "the lost minus sign is restored ($\\lVert y - W z \\rVert$), but it names them $F(x, y)$: they are "
+              "latent-variable energies $E(y, z)$, whose free energy is the minimum over $z$, so both are imprecise. "
+              "“Sparse coding approximates the data with a piecewise linear function” is right: the code is "
+              "piecewise linear in $y$. Its VAE loss, $l_{\\mathrm{rec}} + \\beta\\, l_{\\mathrm{KL}}(z, "
+              "\\mathcal{N}(0, I_d))$, has the right two terms, but the divergence is between the encoder's "
+              "distribution $q(z \\mid y)$ and the prior, not of $z$, and the seed has no expectation over "
+              "$z \\sim q(z \\mid y)$, no encoder giving $\\mu$ and $\\sigma$, and no reparameterisation. That "
+              "without the divergence the VAE “resembles an autoencoder” is right; “which leads to overfitting” "
+              "misnames the failure, which is unlimited information in the code and low energy everywhere."),
     ))
 
 
@@ -513,8 +696,9 @@ def derivation() -> Derivation:
         title="Question 3: Energy-based models",
         description="Gibbs distributions, free energy, the NLL gradient, PIRL's NCE loss and architectural EBMs",
         question=QUESTION,
-        sections=(_inference_section(), _gibbs_section(), _latent_section(), _zero_temperature_section(),
-                  _nll_section(), _pirl_section(), _architecture_section()) + _audit(),
+        sections=(_inference_section(), _gibbs_section(), _latent_section(), _nll_section(), _pirl_section(),
+                  _architecture_section()) + _audit(),
+        template="solution.tex.j2",
     )
 
 
