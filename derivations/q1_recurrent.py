@@ -471,7 +471,7 @@ def _grading() -> tuple:
         prose("What the seed gets right and wrong. Its final paragraph is right: when one of the four terms of "
               "$\\partial c_t / \\partial c_{t-1}$ dominates, the product behaves like a vanilla RNN's and the "
               "gradient can still vanish or blow up. The middle of its answer is wrong: “since they are additive in "
-              "nature, the gradients will not explode/vanish” is refuted by the product of forget gates above and by "
+              "nature, the gradients will not explode/vanish” is contradicted by the product of forget gates above and by "
               "the figure, and crediting the term $f_t \\odot c_{t-1}$ with solving the vanishing gradient "
               "overstates it (the term softens vanishing). Its chain $\\prod_{t=2} \\partial c_t / \\partial c_{t-1}$ "
               "has no upper limit and reuses $t$ as the running index; written out it is "

@@ -144,7 +144,7 @@ def _seed_adam_step():
     seed_step = Step(
         "seed-adam", tex(r"w_{t+1} = ") + display(seed_expr)
         + tex(r": \quad w_1 = w_0 \text{ at } m_0 = 0, \text{ while Adam moves by about } \gamma"),
-        "the seed's numerator $m_t$ is refuted by a counterexample: on the first step $m_0 = 0$, so the seed's "
+        "the seed's numerator $m_t$ fails on a counterexample: on the first step $m_0 = 0$, so the seed's "
         "update does not move; torch.optim.Adam takes a step of about $\\gamma\\,\\mathrm{sign}(g_1)$. The "
         "numerator must be the new, bias-corrected $\\hat m_{t+1}$",
         checks=(CheckSpec("oracle", "the seed's update against torch.optim.Adam (a refutation: passes when they "
