@@ -28,7 +28,7 @@ from _q2.adaptive import _bias_steps, _eps_step, _rearranged_step, _seed_adam_st
 from _q2.algorithms import ADAM_ALGO, NONMONO_ALGO, RMSPROP_ALGO, SGD_ALGO, _oracle_checks, _where
 from _q2.nonmono import LOSSES, LR0, LR_DECAY, _nonmono_blocks, rule_schedule, seed_reading
 from _q2.trajectories import _trajectory_check, make_quadratic_figure, make_rosenbrock_figure
-from _q2.batches import (BATCHES, CLASSES, EPOCHS, LR, TAIL, batch_for_half, batch_variance_step, classes_step,
+from _q2.batches import (BATCHES, CLASSES, DIM, EPOCHS, LR, N_SAMPLES, batch_for_half, batch_variance_step, classes_step,
                          expected_classes, figure_checks, floor_step, make_sgd_figure, noise_step, p_all_classes, runs,
                          sci, snr_table)
 from _q2.momentum import momentum_window_step
@@ -125,7 +125,7 @@ def _classes_section() -> Section:
               f"(part (b)), and a batch drawn at random holds every class only rarely. For $K = {k}$, a batch of "
               f"$K$ holds all classes with probability ${sci(float(p_all_classes(k, k)))}$ and about "
               f"{float(expected_classes(k, k)):.1f} of them on average; it takes $M = {half}$ to hold all "
-              "ten with probability one half."),
+              "$K$ with probability one half."),
         classes_step(),
         prose("What the seed gets right and wrong in (d). Its recommendation, a batch slightly larger than or "
               "equal to $K$, matches the rule of thumb. Its reason, that each batch should represent the whole data "
@@ -146,7 +146,7 @@ def _noise_section() -> Section:
               "against "
               f"{t[1][1]:.3f} and {t[BATCHES[-1]][1]:.2f} near the minimum. A batch divides the noise by about "
               "$\\sqrt{M}$."),
-        prose(f"The instance: least squares with $N = 200$ samples in five dimensions, "
+        prose(f"The instance: least squares with $N = {N_SAMPLES}$ samples in {DIM} dimensions, "
               "$\\ell_i(w) = \\frac{1}{2}(x_i^\\top w - y_i)^2$, started at $w_0 = 0$. The ratio compares the mean "
               "gradient with the noise of a batch mean (part (c)):"),
         noise_step(),
@@ -161,8 +161,7 @@ def _noise_section() -> Section:
 
 def _sgd_gd_section() -> Section:
     """Part (f): SGD against GD, per epoch and per update; the noise ball."""
-    r = runs()
-    one = {k: float(v[1]) for k, v in r.items()}
+    one = {k: float(v[1]) for k, v in runs().items()}
     return Section("(f) SGD against GD", (
         prose("Answer (f). Per pass over the data SGD makes $N/M$ updates for the cost of one GD step, so early in "
               "training it gets further per unit of work; per update GD is ahead, since its step is the exact "
@@ -190,21 +189,12 @@ def _sgd_gd_section() -> Section:
     ))
 
 
-def _momentum_section() -> Section:
-    """Part (g): heavy ball against PyTorch's SGD, by induction on the step; the range of beta."""
+def _pytorch_blocks() -> tuple:
+    """Part (g): which heavy ball PyTorch's SGD is, by induction on the step."""
     solve_step = _mapping_step()
     base, induct, unrolled = _induction_steps()
     damp, sutskever = _non_pytorch_steps()
-    grad_step, rec_step, poly_step, roots_step, region = _stability_steps()
-    zero_step, neg_step, above, one = _grading_steps()
-    return Section("(g) Momentum: the stochastic heavy ball", (
-        prose("Answer (g). $w_{t+1} = w_t - \\gamma_t \\nabla \\ell_{i_t}(w_t) + \\beta_t (w_t - w_{t-1})$: a "
-              "gradient step plus $\\beta_t$ times the previous step, like a heavy ball that keeps rolling in its "
-              "direction, which damps oscillations across a valley and speeds progress along it. $\\beta$ is the "
-              "momentum coefficient; PyTorch's SGD with momentum $\\mu$ is this heavy ball with "
-              "$\\beta_t = \\mu\\gamma_t / \\gamma_{t-1}$, that is $\\beta = \\mu$ when the learning rate is constant. "
-              "On a quadratic the iteration converges exactly when $|\\beta| < 1$ and $0 < \\gamma\\lambda < "
-              "2(1 + \\beta)$; in practice $\\beta \\in [0, 1)$, usually $0.9$ or $0.99$."),
+    return (
         prose("The seed writes the stochastic heavy ball. PyTorch implements momentum differently, with a buffer "
               "$b_t$, a dampening $\\tau$ and a first step $b_1 = g_1$; its algorithm, in the layout of its "
               "documentation:"),
@@ -225,6 +215,13 @@ def _momentum_section() -> Section:
         damp, sutskever,
         prose("With momentum $\\mu = 0$ PyTorch keeps no buffer at all and ignores the dampening, so its step is "
               "$\\theta_{t-1} - \\gamma g_t$; the buffer formula then agrees with it only for $\\tau = 0$."),
+    )
+
+
+def _stability_blocks() -> tuple:
+    """Part (g): which momentum coefficients converge on a quadratic."""
+    grad_step, rec_step, poly_step, roots_step, region = _stability_steps()
+    return (
         prose("Which coefficients converge? Run heavy ball on the quadratic $f(w) = \\frac{1}{2}\\lambda w^2$ (each "
               "eigen-direction of a quadratic behaves like this, $\\lambda$ its curvature):"),
         grad_step, rec_step, poly_step, roots_step, region,
@@ -235,6 +232,22 @@ def _momentum_section() -> Section:
                                    "$0 < \\gamma\\lambda < 2(1+\\beta)$ (wide dashed lines), inside which the "
                                    "iterates converge. GD is the segment $\\beta = 0$.",
                make_region_figure, checks=(_region_witness(),), width="0.8"),
+    )
+
+
+def _momentum_section() -> Section:
+    """Part (g): heavy ball against PyTorch's SGD; the range of beta and the seed's claims about it."""
+    zero_step, neg_step, above, one = _grading_steps()
+    return Section("(g) Momentum: the stochastic heavy ball", (
+        prose("Answer (g). $w_{t+1} = w_t - \\gamma_t \\nabla \\ell_{i_t}(w_t) + \\beta_t (w_t - w_{t-1})$: a "
+              "gradient step plus $\\beta_t$ times the previous step, like a heavy ball that keeps rolling in its "
+              "direction, which damps oscillations across a valley and speeds progress along it. $\\beta$ is the "
+              "momentum coefficient; PyTorch's SGD with momentum $\\mu$ is this heavy ball with "
+              "$\\beta_t = \\mu\\gamma_t / \\gamma_{t-1}$, that is $\\beta = \\mu$ when the learning rate is constant. "
+              "On a quadratic the iteration converges exactly when $|\\beta| < 1$ and $0 < \\gamma\\lambda < "
+              "2(1 + \\beta)$; in practice $\\beta \\in [0, 1)$, usually $0.9$ or $0.99$."),
+        *_pytorch_blocks(),
+        *_stability_blocks(),
         momentum_window_step(),
         prose("What the seed gets right and wrong in (g). The update is right. It calls $\\beta$ a dampening "
               "factor: it is the momentum coefficient (PyTorch's $\\mu$ when the learning rate is constant, "

@@ -12,26 +12,28 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
 import sympy as sp
 
 from symdl import ref
-from symdl.verify.oracles import ebm as oracles_ebm
 from symdl.verify.builders import symbolic_equal
-from symdl.document.derivation import (Derivation, Figure, ReferenceBlock, Section, Step, Table, math as display, prose, tex)
+from symdl.document.derivation import (Derivation, Figure, ReferenceBlock, Section, Step, Table, math as display, prose,
+                                       tex)
 from symdl.models import contrastive as C
 from symdl.models import ebm as M
 from symdl.models import latent as Lt
-from symdl.models._grids import gradient_w
-from symdl.verify.spec import RTOL, CheckSpec, compare_trials
-from symdl.document.figures import pyplot, save
+from symdl.verify.spec import CheckSpec
 
-# The figure style lives beside this module (derivations/_figstyle.py); symdl's loader puts this folder on
-# sys.path, and a module loaded by its path alone needs it too.
+# The parts live in the private package derivations/_q3/; symdl's loader puts this folder on sys.path, and a
+# module loaded by its path alone needs it too.
 if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _figstyle import PRINT, inches  # noqa: E402
+from _q3.checks import (exp_free_energy_is_partition, kl_collapse, latent_gradient_numeric,  # noqa: E402
+                        latent_gradient_pieces, latent_gradient_symbolic, likelihood_check, nce_derivatives,
+                        reparam_symbolic, reparam_torch, seed_counterexample_table, seed_h_by_checker,
+                        seed_joint_check, seed_last_line, sparse_piecewise_linear, symbolic)
+from _q3.figures import (free_energy_figure_checks, gibbs_figure_check, kmeans_figure_check,  # noqa: E402
+                         make_free_energy_figure, make_gibbs_figure, make_kmeans_figure)
 
 QUESTION = (
     r"Energy-based models. An EBM is a scalar function $F(x, y)$ with a trainable parameter vector $w$: low when "
@@ -42,360 +44,6 @@ QUESTION = (
     r"gradient. (e) Describe PIRL's noise-contrastive (NCE) loss. (f) Describe architectural methods: K-means, "
     r"sparse coding and the variational autoencoder (VAE)."
 )
-
-
-def _symbolic(description, fn, timeout=60.0):
-    return CheckSpec("symbolic", description, fn, timeout=timeout)
-
-
-def _verdict(ok, yes, no="SymPy could not show it"):
-    return (True, yes, None) if ok else (None, no, None)
-
-
-# -- figures ---------------------------------------------------------------------------------
-
-
-# -- (b), (c): sample energies for the figures ----------------------------------------------
-
-Y_GRID = np.linspace(-2.0, 2.0, 201)
-FIG_BETAS = (0.3, 1.0, 3.0, 10.0)
-
-
-def double_well(x, y):
-    """The figures' energy of one scalar y (x unused): two wells of unequal depth."""
-    return (y ** 2 - 1) ** 2 + 0.3 * y
-
-
-def gibbs_curves():
-    g = ref("ebm.gibbs")
-    return {b: np.asarray(g.evaluate({"F": double_well, "x": 0.0, "y": Y_GRID, r"\beta": b})) for b in FIG_BETAS}
-
-
-def make_gibbs_figure(path):
-    plt = pyplot()
-    with plt.rc_context(PRINT):
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(inches(0.95), 2.6))
-        a1.plot(Y_GRID, double_well(0.0, Y_GRID), color="k")
-        a1.set_title(r"energy $F(x, y) = (y^2 - 1)^2 + 0.3\,y$")
-        for b, p in gibbs_curves().items():
-            a2.plot(Y_GRID, p, label=rf"$\beta = {b:g}$")
-        a2.set_title(r"Gibbs masses $P(y \mid x)$, 201 grid points")
-        for a in (a1, a2):
-            a.set_xlabel("$y$")
-            a.grid(alpha=0.3)
-        a2.legend(loc="upper right")
-        save(fig, path)
-
-
-def _gibbs_figure_check():
-    def run():
-        import torch
-
-        F = torch.as_tensor(double_well(0.0, Y_GRID))
-        trials = [(f"beta = {b:g}", p, torch.softmax(-b * F, 0).numpy()) for b, p in gibbs_curves().items()]
-        return compare_trials(trials, RTOL)
-
-    return CheckSpec("oracle", "the plotted masses against torch.softmax(-beta F)", run)
-
-
-Z_ENERGIES = np.array([0.8, 0.35, 1.6, 0.37, 2.4, 1.1])  # E(x, y, z_k) for six z
-BETA_RANGE = np.logspace(-0.5, 3, 121)  # from beta = 0.32, where F_beta is 5 below min E, to 1000
-
-
-def free_energy_curve():
-    Fb = ref("ebm.free_energy")
-    E = lambda x, y, z: Z_ENERGIES[int(z)]  # noqa: E731  (z is the index of the grid point)
-    zs = np.arange(len(Z_ENERGIES), dtype=float)
-    return np.array([float(Fb.evaluate({"E": E, "x": 0.0, "y": 0.0, "z": zs, r"\beta": b})) for b in BETA_RANGE])
-
-
-def make_free_energy_figure(path):
-    plt = pyplot()
-    m, K = Z_ENERGIES.min(), len(Z_ENERGIES)
-    F, low = free_energy_curve(), m - np.log(K) / BETA_RANGE
-    with plt.rc_context(PRINT):
-        fig, ax = plt.subplots(figsize=(inches(0.7), 2.7))
-        ax.semilogx(BETA_RANGE, F, lw=2, label=r"$F_\beta(x, y)$")
-        ax.axhline(m, color="k", ls="--", label=r"$\min_z E(x, y, z)$")
-        ax.semilogx(BETA_RANGE, low, color="gray", ls=":", label=r"$\min_z E - \log|Z| / \beta$")
-        pad = 0.05 * (m - low.min())
-        ax.set_ylim(low.min() - pad, m + 2 * pad)
-        ax.set_xlabel(r"inverse temperature $\beta$")
-        ax.set_ylabel("energy")
-        ax.legend(loc="lower right")
-        ax.grid(alpha=0.3)
-        save(fig, path)
-
-
-def _free_energy_figure_checks():
-    def oracle():
-        import torch
-
-        E = torch.as_tensor(Z_ENERGIES)
-        want = np.array([float(-torch.logsumexp(-b * E, 0) / b) for b in BETA_RANGE])
-        label = f"{len(BETA_RANGE)} values of beta in [{BETA_RANGE[0]:.2g}, {BETA_RANGE[-1]:.0e}]"
-        return compare_trials([(label, free_energy_curve(), want)], RTOL)
-
-    def bound():
-        F, m = free_energy_curve(), Z_ENERGIES.min()
-        low = m - np.log(len(Z_ENERGIES)) / BETA_RANGE
-        ok = bool(np.all(F <= m + 1e-15) and np.all(F >= low - 1e-15))
-        return ok, (f"inside the bound at all {len(BETA_RANGE)} beta; at beta = {BETA_RANGE[-1]:.0e}, "
-                    f"F_beta - min E = {F[-1] - m:.3g}"), None
-
-    return (CheckSpec("oracle", "the plotted F_beta against -(1/beta) torch.logsumexp(-beta E)", oracle),
-            CheckSpec("numeric", "min E - log|Z|/beta <= F_beta <= min E along the curve", bound))
-
-
-# -- (f): K-means surface --------------------------------------------------------------------
-
-PROTOTYPES = np.array([[-1.0, 0.2], [1.2, 0.8], [0.3, -1.1]]).T  # W: columns w_k in 2-D
-MESH = np.linspace(-2.5, 2.5, 41)
-
-
-def kmeans_surface():
-    km = ref("latent.kmeans_energy")
-    return np.array([[float(km.evaluate({"y": np.array([a, b]), "W": PROTOTYPES})) for a in MESH] for b in MESH])
-
-
-def make_kmeans_figure(path):
-    plt = pyplot()
-    with plt.rc_context(PRINT):
-        fig, ax = plt.subplots(figsize=(inches(0.55), 3.0))
-        cs = ax.contourf(MESH, MESH, kmeans_surface(), levels=20, cmap="viridis")
-        fig.colorbar(cs, ax=ax, label=r"$F(y) = \min_k \|y - w_k\|^2$")
-        ax.scatter(*PROTOTYPES, color="w", edgecolor="k", zorder=3, label="prototypes $w_k$")
-        ax.set_xlabel("$y_1$")
-        ax.set_ylabel("$y_2$")
-        ax.legend(loc="upper left")
-        ax.set_aspect("equal")
-        save(fig, path)
-
-
-def _kmeans_figure_check():
-    def run():
-        import torch
-
-        Y = torch.as_tensor(np.array([[a, b] for b in MESH for a in MESH]))
-        want = (torch.cdist(Y, torch.as_tensor(PROTOTYPES).T).min(1).values ** 2).reshape(len(MESH), len(MESH))
-        return compare_trials([("41 x 41 mesh", kmeans_surface(), want.numpy())], RTOL)
-
-    return CheckSpec("oracle", "the plotted surface against torch.cdist and min", run)
-
-
-# -- (c): steps of the marginalisation --------------------------------------------------------
-
-
-def _exp_free_energy_is_partition():
-    e = sp.exp(-M.beta * M.FREE_ENERGY)
-    return _verdict(e == M.integral(sp.exp(-M.beta * M.E(M.x, M.y, M.z)), M.z),
-                    "SymPy evaluates exp(-beta F_beta) directly to the integral over z of exp(-beta E(x, y, z))")
-
-
-def _seed_joint_check():
-    """The seed's joint, normalised over y alone, summed over (y, z) on grids of symbolic sizes J and K."""
-
-    def run():
-        j, k, jj = sp.symbols("j k jj", integer=True)
-        J, K = sp.symbols("J K", integer=True, positive=True)
-        e = sp.IndexedBase("E")
-        inner = sp.Sum(sp.exp(-M.beta * e[j, k]) / sp.Sum(sp.exp(-M.beta * e[jj, k]), (jj, 1, J)), (j, 1, J))
-        total = sp.Sum(sp.simplify(sp.simplify(inner).as_dummy()), (k, 1, K)).doit()
-        return _verdict(total == K, "the seed's joint sums to |Z| = K over (y, z), not 1 (symbolic J, K)",
-                        f"SymPy left {total}")
-
-    return _symbolic("the seed's joint normaliser", run)
-
-
-# -- (d): the latent-variable gradient and the seed's last line ---------------------------------
-
-
-def _latent_gradient_pieces():
-    Ew = M.E(M.x, M.y, M.z, M.w)
-    Fb = -sp.log(M.integral(sp.exp(-M.beta * Ew), M.z)) / M.beta
-    P = sp.exp(-M.beta * Ew) / M.integral(sp.exp(-M.beta * Ew.subs(M.z, M.z_)), M.z_)
-    return sp.diff(Fb, M.w), M.integral(P * sp.Derivative(Ew, M.w), M.z)
-
-
-def _latent_gradient_symbolic():
-    derived, want = _latent_gradient_pieces()
-    return _verdict(sp.simplify((derived - want).as_dummy()) == 0,
-                    "sp.diff of F_beta under the integral minus E_{z ~ P(z|x,y)}[dE/dw] simplifies to 0")
-
-
-def _latent_gradient_numeric():
-    """Complex step of ebm.free_energy in w against the expectation of dE/dw, and torch autograd."""
-    import torch
-
-    trials = []
-    for dz, Kz in ((1, 4), (2, 7)):
-        for seed in (0, 1):
-            rng = np.random.default_rng(seed)
-            net = oracles_ebm.OneLayer((1, 1, dz), seed=seed, params=True)
-            x, y, zs, b = rng.normal(size=1), rng.normal(size=1), rng.normal(size=(Kz, dz)), 1.3
-            Fb = ref("ebm.free_energy")
-
-            def at(w):
-                return Fb.evaluate({"E": lambda x_, y_, z_: net.numpy(x_, y_, z_, w), "x": x, "y": y, "z": zs,
-                                    r"\beta": b})
-
-            energies = np.array([net.numpy(x, y, zk, net.w0) for zk in zs])
-            P = np.exp(-b * energies - np.log(np.sum(np.exp(-b * energies))))
-            expected = sum(P[k] * gradient_w(net.numpy, (x, y, zs[k]), net.w0, "numpy") for k in range(Kz))
-            step = np.array([np.imag(at(net.w0 + 1e-30j * np.eye(net.w0.size)[j])) / 1e-30
-                             for j in range(net.w0.size)])
-            wt = torch.as_tensor(net.w0).clone().requires_grad_(True)
-            E = torch.stack([net.torch(x, y, zk, wt) for zk in zs])
-            (g,) = torch.autograd.grad(-torch.logsumexp(-b * E, 0) / b, wt)
-            trials += [(f"z size {dz} grid {Kz}, complex step", expected, step),
-                       (f"z size {dz} grid {Kz}, torch autograd", expected, g.numpy())]
-    return compare_trials(trials, RTOL)
-
-
-def _seed_last_line():
-    """Shift F_w by a constant c: the derived gradient does not move, the seed's F_w + F_beta moves by 2c."""
-    c = sp.Symbol("c", real=True)
-    shifted = M._dw(M.NLL_TERM).replace(
-        lambda e: isinstance(e, sp.core.function.AppliedUndef) and e.func == M.F_w, lambda e: e + c)
-    grad = sp.diff(shifted, M.w)
-    Fw = M.F_w(M.x_i, M.y_i, M.w) + c
-    seed = Fw - sp.log(M.integral(sp.exp(-M.beta * (M.F_w(M.x_i, M.y, M.w) + c)), M.y)) / M.beta
-    moves = sp.simplify(sp.diff(grad, c))
-    seed_moves = sp.simplify(sp.diff(seed, c))
-    if moves == 0 and seed_moves == 2:
-        return True, "d/dc of the derived gradient is 0; d/dc of the seed's F_w + F_beta is 2", None
-    return None, f"SymPy gave {moves} and {seed_moves}", None
-
-
-def _likelihood_check():
-    """ebm.nll_loss is -(1/(N beta)) log of the product of ebm.gibbs masses at the training pairs."""
-
-    def run():
-        trials = []
-        for N, K in ((2, 5), (4, 9)):
-            rng = np.random.default_rng(N)
-            net = oracles_ebm.OneLayer((1, 1), seed=N, params=True)
-            grid, idx, xs, b = rng.normal(size=K), rng.integers(0, K, N), rng.normal(size=(N, 1)), 0.9
-            masses = [ref("ebm.gibbs").evaluate({"F": lambda x_, y_: net.numpy(x_, y_, net.w0), "x": x, "y": grid,
-                                                 r"\beta": b})[k] for x, k in zip(xs, idx)]
-            loss = ref("ebm.nll_loss").evaluate({"F_w": net.numpy, "w": net.w0, "x_i": xs, "y_i": grid[idx],
-                                                 "y": grid, r"\beta": b})
-            trials.append((f"N = {N} grid {K}", loss, -np.log(np.prod(masses)) / (N * b)))
-        return compare_trials(trials, RTOL)
-
-    return CheckSpec("numeric", "ebm.nll_loss against -(1/(N beta)) log of the product of ebm.gibbs masses", run)
-
-
-# -- (e): derived gradient of L_NCE -------------------------------------------------------------
-
-
-def nce_derivatives():
-    L, a, b, c, _ = C.loss_in_similarities()
-    return [(name, sp.simplify(sp.diff(L, s))) for name, s in (("a", a), ("b_1", b[0]), ("c_1", c[0]))]
-
-
-#: The seed's h of (e), as the seed writes it (LaTeX read by symdl's grammar, never evaluated as code).
-SEED_H = (r"h(\boldsymbol{v_I}, \boldsymbol{v_{I^t}}) = \frac{\exp{(\frac{s(\boldsymbol{v_I}, \boldsymbol{v_{I^t}})}"
-          r"{\tau})}}{\exp{(\frac{s(\boldsymbol{v_I}, \boldsymbol{v_{I^t}})}{\tau})} + \sum_{I' \in D_N} "
-          r"\exp{(\frac{s(\boldsymbol{v_I}, \boldsymbol{v_{I'}})}{\tau})}}")
-
-
-def _seed_h_by_checker():
-    """symdl.check, the hand-derivation checker, on the seed's own LaTeX for h."""
-
-    def run():
-        from symdl.grade.check import check
-
-        verdict = check(SEED_H, against="contrastive.pirl_h")
-        first = str(verdict).splitlines()[0]
-        if verdict.verdict == "not_equivalent":
-            return True, f"symdl.check(seed's h, against='contrastive.pirl_h'): {first}", None
-        if verdict.verdict == "equivalent":
-            return False, f"symdl.check found the seed's h equivalent: {first}", None
-        return None, f"symdl.check could not decide: {first}", None
-
-    return CheckSpec("numeric", "the hand-derivation checker on the seed's LaTeX", run)
-
-
-def _seed_counterexample_table():
-    for _, seed_v, pirl_v, v in C.seed_form_trials():
-        if abs(seed_v - pirl_v) > 1e-6 * abs(pirl_v):
-            rows = [(tex(k), tex(r"\left(" + ", ".join(f"{x:.4f}" for x in np.ravel(val)) + r"\right)")
-                     if np.ndim(val) else tex(f"{val:.4f}")) for k, val in v.items()]
-            rows += [("the seed's h", tex(f"{seed_v:.6f}")), ("PIRL's h", tex(f"{float(pirl_v):.6f}"))]
-            return Table(("input", "value"), tuple(rows), caption="A point where the seed's h and PIRL's differ "
-                                                                  "(two negatives, features of size 3)")
-    raise AssertionError("the seed's form agreed with PIRL's at every trial point")
-
-
-# -- (f): the VAE's expectation, the reparameterisation, and what the KL term prevents -----------------
-
-MU, SIGMA, EPS = sp.Symbol(r"\mu", real=True), sp.Symbol(r"\sigma", positive=True), sp.Symbol(r"\epsilon", real=True)
-#: Test functions g of z for the reparameterisation: a square and an exponential, whose expectations under a
-#: Gaussian have closed forms to compare against.
-REPARAM_TESTS = (lambda z: z ** 2, sp.exp)
-
-
-def _gauss_expectation(expr, var, mean, std):
-    """The integral of expr against the density of N(mean, std^2) in var."""
-    return sp.simplify(sp.integrate(expr * Lt.gaussian_density(var, mean, std), (var, -sp.oo, sp.oo)).rewrite(sp.erf))
-
-
-def _reparam_symbolic():
-    """E_{z ~ N(mu, sigma^2)} g(z) = E_{eps ~ N(0, 1)} g(mu + sigma eps), and its derivatives in mu and sigma can
-    be taken inside the expectation over eps, for each test g."""
-    zz = sp.Symbol("z", real=True)
-    for g in REPARAM_TESTS:
-        direct = _gauss_expectation(g(zz), zz, MU, SIGMA)
-        reparam = _gauss_expectation(g(MU + SIGMA * EPS), EPS, 0, 1)
-        if sp.simplify(direct - reparam) != 0:
-            return False, f"the two expectations of {g(zz)} differ", None
-        for v in (MU, SIGMA):
-            inside = _gauss_expectation(sp.diff(g(MU + SIGMA * EPS), v), EPS, 0, 1)
-            if sp.simplify(sp.diff(direct, v) - inside) != 0:
-                return False, f"d/d{v} of E[{g(zz)}] is not the expectation of the derivative", None
-    return True, ("for g(z) = z^2 and exp(z): the expectation under N(mu, sigma^2) equals that of g(mu + "
-                  "sigma eps) under N(0, 1), and its derivatives in mu and sigma are the expectations of the "
-                  "derivatives"), None
-
-
-def _reparam_torch():
-    """Autograd through torch.distributions.Normal(mu, sigma).rsample (the reparameterised sample) against the
-    closed-form gradient of E[z^2] = mu^2 + sigma^2, averaged over many samples."""
-    import torch
-
-    trials = []
-    for mu_, sigma_ in ((0.3, 1.2), (-1.5, 0.4)):
-        torch.manual_seed(0)
-        mu = torch.tensor(mu_, dtype=torch.float64, requires_grad=True)
-        sigma = torch.tensor(sigma_, dtype=torch.float64, requires_grad=True)
-        z = torch.distributions.Normal(mu, sigma).rsample((400000,))
-        (z ** 2).mean().backward()
-        trials.append((f"mu = {mu_}, sigma = {sigma_}", np.array([mu.grad.item(), sigma.grad.item()]),
-                       np.array([2 * mu_, 2 * sigma_])))
-    passed, detail, err = compare_trials(trials, rtol=2e-2)
-    return passed, f"gradients of the Monte Carlo mean of z^2 over 400000 samples (tolerance 2e-2): {detail}", err
-
-
-def _kl_collapse():
-    """d KL / d sigma_j = sigma_j - 1/sigma_j, zero at sigma_j = 1, and KL grows without bound as sigma_j -> 0."""
-    kl = Lt.kl_derived()
-    slope = sp.simplify(sp.diff(kl, Lt.sigma_j))
-    limit = sp.limit(kl, Lt.sigma_j, 0, "+")
-    ok = sp.simplify(slope - (Lt.sigma_j - 1 / Lt.sigma_j)) == 0 and limit == sp.oo
-    return ok, f"derivative of the derived KL in sigma_j: {slope}; limit as sigma_j -> 0+: {limit}", None
-
-
-def _sparse_piecewise_linear():
-    """Each branch of the one-atom sparse code is affine in a = w^T y: its second derivative in a is 0."""
-    zp, zn = Lt.sparse_code_branches()
-    second = [sp.diff(z, Lt.atom_a, 2) for z in (zp, zn)]
-    first = [sp.simplify(sp.diff(z, Lt.atom_a)) for z in (zp, zn)]
-    ok = all(d == 0 for d in second) and all(f == 1 / Lt.atom_c for f in first)
-    return ok, f"second derivatives in a: {second}; slopes: {first}", None
-
-
-# -- the document ----------------------------------------------------------------------------
 
 
 def _notation() -> Table:
@@ -452,15 +100,36 @@ def _gibbs_section() -> Section:
               "that reading it is right, with $\\beta > 0$."),
         Figure("gibbs", "One energy and its Gibbs distributions at four inverse temperatures: small $\\beta$ "
                         "spreads the mass, large $\\beta$ concentrates it on the argmin.",
-               make_gibbs_figure, checks=(_gibbs_figure_check(),), width="0.95"),
+               make_gibbs_figure, checks=(gibbs_figure_check(),), width="0.95"),
     ))
+
+
+def _zero_temperature_blocks() -> tuple:
+    """(c): the free energy tends to the minimum energy as the temperature goes to zero."""
+    *_, Fb3 = M.zero_temperature_pieces(3)
+    _, lim3, _, factored3, _ = M.zero_temperature_limit(3)
+    return (
+        prose("Zero temperature. Take a finite set of $|Z|$ latent values with energies $E_k = m + d_k$, where "
+              "$m = \\min_z E$ and $d_k > 0$ for the others (shown for $|Z| = 3$; the checks run $|Z| = 2, 3, 4$)."),
+        Step("factor", display(factored3, r"F_\beta"), "factor $e^{-\\beta m}$ out of the sum and expand the "
+             "logarithm; the factored form equals the definition",
+             checks=(symbolic_equal(Fb3, factored3, "the factored form equals the definition",
+                                    simplifier=lambda e: sp.simplify(sp.expand_log(e, force=True))),)),
+        Step("bound", tex(r"\min_z E - \frac{\log |Z|}{\beta} \le F_\beta(x, y) \le \min_z E"),
+             "each $e^{-\\beta d_k} \\in (0, 1]$, so the sum lies in $[1, |Z|]$", relation="\\le",
+             checks=ref("ebm.zero_temperature").checks[1:3]),
+        Step("limit", display(lim3, r"\lim_{\beta \to \infty} F_\beta"), "the limit; the bound squeezes too",
+             checks=ref("ebm.zero_temperature").checks[:1] + ref("ebm.zero_temperature").checks[3:], boxed=True),
+        ReferenceBlock("ebm.zero_temperature"),
+        Figure("free-energy", "$F_\\beta$ of six latent energies against $\\beta$, inside the bound "
+                              "$[\\min E - \\log|Z|/\\beta, \\min E]$ and converging to $\\min_z E$.",
+               make_free_energy_figure, checks=free_energy_figure_checks(), width="0.7"),
+    )
 
 
 def _latent_section() -> Section:
     """(c): marginalising a latent variable gives the Gibbs distribution of the free energy; zero temperature."""
     _, target = M.marginal_pieces()
-    *_, Fb3 = M.zero_temperature_pieces(3)
-    _, lim3, _, factored3, _ = M.zero_temperature_limit(3)
     return Section("(c) Latent variables and the free energy", (
         prose("Answer (c). Deterministic: $F(x, y) = \\min_z E(x, y, z)$, the energy at the best latent value. "
               "Probabilistic: $F_\\beta(x, y) = -\\frac{1}{\\beta} \\log \\int_z e^{-\\beta E(x, y, z)}\\, dz$, "
@@ -476,30 +145,16 @@ def _latent_section() -> Section:
         Step("free-energy", display(sp.exp(-M.beta * M.FREE_ENERGY), r"e^{-\beta F_\beta(x, y)}"),
              "define $F_\\beta(x,y) = -\\frac{1}{\\beta} \\log \\int_z e^{-\\beta E(x,y,z)}\\, dz$; the "
              "exponential undoes the logarithm",
-             checks=(_symbolic("exp(-beta F_beta) is the partition function over z", _exp_free_energy_is_partition),)),
+             checks=(symbolic("exp(-beta F_beta) is the partition function over z", exp_free_energy_is_partition),)),
         Step("marginal-gibbs", display(target, r"P(y_j \mid x)"),
              "substitute; on grids of any sizes $J$ (for $y$) and $K$ (for $z$), "
              "$\\sum_k P(y_j, z_k \\mid x)$ reduces to this",
              checks=ref("ebm.free_energy").checks[:2], boxed=True),
         ReferenceBlock("ebm.free_energy"),
-        prose("Zero temperature. Take a finite set of $|Z|$ latent values with energies $E_k = m + d_k$, where "
-              "$m = \\min_z E$ and $d_k > 0$ for the others (shown for $|Z| = 3$; the checks run $|Z| = 2, 3, 4$)."),
-        Step("factor", display(factored3, r"F_\beta"), "factor $e^{-\\beta m}$ out of the sum and expand the "
-             "logarithm; the factored form equals the definition",
-             checks=(symbolic_equal(Fb3, factored3, "the factored form equals the definition",
-                                    simplifier=lambda e: sp.simplify(sp.expand_log(e, force=True))),)),
-        Step("bound", tex(r"\min_z E - \frac{\log |Z|}{\beta} \le F_\beta(x, y) \le \min_z E"),
-             "each $e^{-\\beta d_k} \\in (0, 1]$, so the sum lies in $[1, |Z|]$", relation="\\le",
-             checks=ref("ebm.zero_temperature").checks[1:3]),
-        Step("limit", display(lim3, r"\lim_{\beta \to \infty} F_\beta"), "the limit; the bound squeezes too",
-             checks=ref("ebm.zero_temperature").checks[:1] + ref("ebm.zero_temperature").checks[3:], boxed=True),
-        ReferenceBlock("ebm.zero_temperature"),
-        Figure("free-energy", "$F_\\beta$ of six latent energies against $\\beta$, inside the bound "
-                              "$[\\min E - \\log|Z|/\\beta, \\min E]$ and converging to $\\min_z E$.",
-               make_free_energy_figure, checks=_free_energy_figure_checks(), width="0.7"),
+        *_zero_temperature_blocks(),
         Step("seed-joint", tex(r"\sum_{y} \sum_{z} \frac{e^{-\beta E(x, y, z)}}{\sum_{y'} e^{-\beta E(x, y', z)}} "
                                r"= |Z| \ne 1"),
-             "the seed normalises the joint over $y$ only", relation="given", checks=(_seed_joint_check(),)),
+             "the seed normalises the joint over $y$ only", relation="given", checks=(seed_joint_check(),)),
         prose("What the seed gets right and wrong in (c). It gives only the probabilistic free energy: the "
               "deterministic one, $F(x, y) = \\min_z E(x, y, z)$, which (c) asks for, is missing. Its joint "
               "divides by $\\int_y$ alone, and its marginal has $\\int_y$ where $\\int_z$ belongs in the numerator "
@@ -526,7 +181,7 @@ def _nll_section() -> Section:
              "of energy (the product over pairs is checked on a grid of 3 points with $N = 2$)",
              checks=(symbolic_equal(M.nll_one_pair(), M.NLL_TERM, "one pair's term of the loss",
                                     simplifier=lambda e: sp.simplify(e.as_dummy())),
-                     *ref("ebm.nll_loss").checks[:1], _likelihood_check())),
+                     *ref("ebm.nll_loss").checks[:1], likelihood_check())),
         ReferenceBlock("ebm.nll_loss"),
         Step("leibniz", display(M.w_implicit(M.nll_gradient_derived()), r"\frac{\partial \mathcal{L}_i}{\partial w}"),
              "differentiate one sample's loss under the integral sign, with $F_w$ left abstract",
@@ -537,16 +192,16 @@ def _nll_section() -> Section:
              "the ratio is the Gibbs density: push down the energy of the data, pull up the energy where the "
              "model puts mass", checks=ref("ebm.nll_gradient").checks[2:], boxed=True),
         ReferenceBlock("ebm.nll_gradient"),
-        Step("latent-gradient", display(M.w_implicit(_latent_gradient_pieces()[0]),
+        Step("latent-gradient", display(M.w_implicit(latent_gradient_pieces()[0]),
                                         r"\frac{\partial F_\beta}{\partial w}"),
              "with a latent $z$, differentiate $F_\\beta$ under the integral: this is "
              "$\\mathbb{E}_{z \\sim P(z \\mid x, y)} \\frac{\\partial E(x, y, z)}{\\partial w}$",
-             checks=(_symbolic("Leibniz for the free energy, E abstract", _latent_gradient_symbolic),
+             checks=(symbolic("Leibniz for the free energy, E abstract", latent_gradient_symbolic),
                      CheckSpec("oracle", "complex step of ebm.free_energy and torch autograd of -(1/beta) logsumexp",
-                               _latent_gradient_numeric))),
+                               latent_gradient_numeric))),
         Step("seed-gradient", tex(r"\frac{\partial \mathcal{L}}{\partial w} \ne F_w(x_i, y_i) + F_{\beta, w}(x_i, y)"),
              "adding a constant $c$ to $F_w$ leaves the gradient alone but moves the seed's last line by $2c$",
-             relation="given", checks=(_symbolic("the seed's last line is not the gradient", _seed_last_line),)),
+             relation="given", checks=(symbolic("the seed's last line is not the gradient", seed_last_line),)),
         prose("What the seed gets right and wrong in (d). The loss is right. Its intermediate line, "
               "$-\\log P(y_i \\mid x_i, w)$ written as "
               "$\\sum_i^N \\beta F_w(x_i, y_i) + \\log \\int_y \\exp(-\\beta F_w(x_i, y))$, is, for one pair, "
@@ -590,8 +245,8 @@ def _pirl_section() -> Section:
         Step("seed-h", tex(r"h_{\mathrm{seed}}(v_I, v_{I^t}) = h(v_{I^t}, v_I) \ne h(v_I, v_{I^t})"),
              "the seed compares the negatives with $v_I$ instead of $v_{I^t}$: its $h$ is PIRL's with the "
              "arguments swapped, and there are points where the two differ", relation="given",
-             checks=(C.seed_form_check(), C.seed_form_exact(), _seed_h_by_checker())),
-        _seed_counterexample_table(),
+             checks=(C.seed_form_check(), C.seed_form_exact(), seed_h_by_checker())),
+        seed_counterexample_table(),
         prose("What the seed gets right and wrong in (e). The loss $L_{\\mathrm{NCE}}$ is PIRL's, and pushing "
               "energies down on positive pairs and up on negatives follows from the signs above. Its $h$ swaps one "
               "argument: it is still a valid softmax-contrastive score (a share in $(0, 1)$ of the pair against the "
@@ -616,9 +271,9 @@ def _vae_blocks() -> tuple:
                  r" \text{ (likewise for } \sigma)"),
              "the reparameterisation: the expectation moves to a fixed distribution, so the derivative passes "
              "inside it (checked per coordinate for two test functions $g$, and through PyTorch's reparameterised sampling)",
-             checks=(_symbolic("the reparameterised expectation and its derivatives", _reparam_symbolic, 240),
+             checks=(symbolic("the reparameterised expectation and its derivatives", reparam_symbolic, 240),
                      CheckSpec("oracle", "autograd through torch.distributions.Normal.rsample against the closed "
-                                         "form", _reparam_torch))),
+                                         "form", reparam_torch))),
         Step("kl-integral", display(Lt.kl_derived(), r"\int q \log \frac{q}{p}\, dt"),
              "one coordinate: $q = \\mathcal{N}(\\mu_j, \\sigma_j^2)$, $p = \\mathcal{N}(0, 1)$, integrated in $s$, "
              "where $t = \\mu_j + \\sigma_j s$ and $dt = \\sigma_j\\, ds$ ($\\sigma_j > 0$ keeps the limits); the "
@@ -637,7 +292,7 @@ def _vae_blocks() -> tuple:
              "without the divergence nothing stops the encoder from shrinking $\\sigma$ to 0 and spreading "
              "$\\mu$: the code then carries unlimited information and the energy can be low everywhere; the term "
              "pulls each $\\sigma_j$ towards 1",
-             checks=(_symbolic("derivative and limit of the derived divergence", _kl_collapse),)),
+             checks=(symbolic("derivative and limit of the derived divergence", kl_collapse),)),
     )
 
 
@@ -660,7 +315,7 @@ def _architecture_section() -> Section:
         ReferenceBlock("latent.kmeans_energy"),
         Figure("kmeans", "The K-means free energy $F(y) = \\min_k \\lVert y - w_k \\rVert^2$ for three prototypes "
                          "in the plane: low energy only near the prototypes.",
-               make_kmeans_figure, checks=(_kmeans_figure_check(),), width="0.55"),
+               make_kmeans_figure, checks=(kmeans_figure_check(),), width="0.55"),
         ReferenceBlock("latent.sparse_coding_energy"),
         prose("At a one-hot $z$ the sparse-coding energy is the K-means energy plus $\\lambda$; in general the "
               "$\\ell_1$ term limits how many columns of $W$ combine, which bounds the volume of low energy."),
@@ -674,7 +329,7 @@ def _architecture_section() -> Section:
         Step("sparse-piecewise-linear", tex(r"\frac{\partial^2 z^*}{\partial a^2} = 0, \quad "
                                             r"\frac{\partial z^*}{\partial a} = \frac{1}{c} \text{ on each branch}"),
              "the code, and so the reconstruction $w z^*$, is a piecewise linear function of $y$",
-             checks=(_symbolic("second derivatives of the branches", _sparse_piecewise_linear),)),
+             checks=(symbolic("second derivatives of the branches", sparse_piecewise_linear),)),
         *_vae_blocks(),
         ReferenceBlock("latent.vae_loss"),
         prose("What the seed gets right and wrong in (f). Its K-means and sparse-coding energies are right once "

@@ -166,7 +166,7 @@ def classes_step() -> Step:
                     r"= K\big(1 - (1 - 1/K)^K\big) = %s \end{aligned}"
                     % (k, sci(float(p_k)), f"{float(p_2k):.3f}", f"{float(expected_classes(k, k)):.2f}")),
                 f"inclusion and exclusion over the classes missed, for balanced classes drawn uniformly; a batch needs "
-                f"$M = {half}$ samples to hold all ten classes with probability one half",
+                f"$M = {half}$ samples to hold all $K = {k}$ classes with probability one half",
                 checks=(_check("symbolic", "inclusion-exclusion against K!/K^K", proof, 60),
                         CheckSpec("oracle", "200000 batches drawn by torch.randint (tolerance 5 percent)", oracle)))
 
