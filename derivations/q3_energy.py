@@ -220,7 +220,7 @@ def _pirl_section() -> Section:
         prose("Answer (e). PIRL learns features that do not change when an image $I$ is transformed into $I^t$. "
               "With $v_I$ and $v_{I^t}$ their features, projection heads $f$ and $g$, cosine similarity $s$ and a "
               "temperature $\\tau$, the score $h(u, v) = \\frac{e^{s(u, v)/\\tau}}{e^{s(u, v)/\\tau} + "
-              "\\sum_{I' \\in D_N} e^{s(v, f(v_{I'}))/\\tau}}$ is the softmax share of a pair against the "
+              "\\sum_{I' \\in D_N} e^{s(v, v_{I'})/\\tau}}$ is the softmax share of a pair against the "
               "negatives $D_N$ (other images, kept in a memory bank). The loss "
               "$L_{\\mathrm{NCE}} = -\\log h(f(v_I), g(v_{I^t})) - \\sum_{I' \\in D_N} "
               "\\log\\big(1 - h(g(v_{I^t}), f(v_{I'}))\\big)$ is minimised: it raises the similarity of the "
