@@ -26,7 +26,7 @@ from _q2.stability import (_grading_steps, _region_witness, _stability_steps, ch
                            make_region_figure)
 from _q2.adaptive import _bias_steps, _eps_step, _rearranged_step, _seed_adam_step, _uncorrected_step, ema_expectation
 from _q2.algorithms import ADAM_ALGO, NONMONO_ALGO, RMSPROP_ALGO, SGD_ALGO, _oracle_checks, _where
-from _q2.nonmono import LOSSES, LR0, LR_DECAY, _nonmono_blocks, rule_schedule, seed_reading
+from _q2.nonmono import LOSSES, LR0, LR_DECAY, NONMONO, _nonmono_blocks, rule_schedule, seed_reading
 from _q2.trajectories import _trajectory_check, make_quadratic_figure, make_rosenbrock_figure
 from _q2.batches import (BATCHES, CLASSES, DIM, EPOCHS, LR, N_SAMPLES, batch_for_half, batch_variance_step, classes_step,
                          expected_classes, figure_checks, floor_step, make_sgd_figure, noise_step, p_all_classes, runs,
@@ -313,9 +313,20 @@ def _adaptive_section() -> Section:
     ))
 
 
+def _not_greater_yet_not_lowest() -> tuple:
+    """The first epoch of the table whose loss is not greater than the rule's comparison, yet not the lowest so far:
+    (epoch, the rule's comparison, the lower earlier loss)."""
+    for e in range(NONMONO + 1, len(LOSSES) + 1):
+        window, before = min(LOSSES[: e - NONMONO]), min(LOSSES[: e - 1])
+        if window >= LOSSES[e - 1] > before:
+            return e, window, before
+    raise AssertionError("no epoch of the table separates the two readings")
+
+
 def _nonmono_section() -> Section:
     """Part (i): the NONMONO rule against the seed's reading of it."""
     table, nm_step = _nonmono_blocks()
+    e, window, lower = _not_greater_yet_not_lowest()
     return Section("(i) The NONMONO learning-rate rule", (
         prose("Answer (i). After each epoch $e$ the validation loss $L_e$ is compared with the best loss of the "
               "epochs at least $\\mathrm{NONMONO}$ old, $\\min(L_1, \\ldots, L_{e - \\mathrm{NONMONO}})$. If it is "
