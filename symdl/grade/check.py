@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from ..core.elementwise import ACTIVATIONS, SCALARS
 from ..numeric import compile as backends
 from ..verify.bounded import run_bounded
 from ..core.calculus import substitute_definitions
@@ -42,11 +43,7 @@ POINTS = 3
 TIMEOUT = 10.0
 
 #: Concrete members an abstract elementwise function is instantiated by (numpy, complex-safe).
-INSTANCES = (
-    ("tanh", np.tanh),
-    ("sigmoid", lambda x: 0.5 * (1 + np.tanh(0.5 * x))),
-    ("softplus", lambda x: np.log1p(np.exp(x))),
-)
+INSTANCES = tuple((SCALARS[f].name, SCALARS[f].numpy(np)) for f in ACTIVATIONS)
 
 
 @dataclass(frozen=True)
@@ -255,7 +252,7 @@ def compilable(ref) -> bool:
         if isinstance(node, AppliedUndef):
             if node.func not in ref.functions.values() or len(node.args) != 1:
                 return False
-        elif isinstance(node, sp.Function) and node.func not in backends._FUNCTIONS \
+        elif isinstance(node, sp.Function) and node.func not in SCALARS \
                 and not isinstance(node, (sp.Min, sp.Max, sp.Piecewise)):
             return False
     heads = [h for f in ref.functions.values() for h in (f, prime(f))]

@@ -22,7 +22,9 @@ sigma = sp.Function("sigma")
 FUNCTIONS = {r"\sigma": sigma}
 W1, W2 = matrix("W_1"), matrix("W_2", n, m)
 
-#: The activations the checks instantiate the abstract sigma with (numpy callables).
+#: The activations the checks instantiate the abstract sigma with (numpy callables).  These are the
+#: textbook formulas, not the elementwise table's overflow-safe spellings: the worked solution reports
+#: the errors they give.
 ACTIVATIONS = (
     ("tanh", {r"\sigma": np.tanh}),
     ("sigmoid", {r"\sigma": lambda x: 1 / (1 + np.exp(-x))}),

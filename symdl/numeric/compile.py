@@ -26,15 +26,9 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix
 from sympy.printing.str import StrPrinter
 
-from ..core.elementwise import sigmoid, sigmoid_prime, softplus, tanh_prime
+from ..core.elementwise import SCALARS
 
 BACKENDS = ("numpy", "torch")
-
-_FUNCTIONS = {
-    sp.tanh: "tanh", sp.exp: "exp", sp.log: "log", sp.Abs: "abs", sp.sign: "sign",
-    sp.cos: "cos", sp.sin: "sin", sigmoid: "sigmoid", sigmoid_prime: "sigmoid_prime",
-    tanh_prime: "tanh_prime", softplus: "softplus",
-}
 
 
 class ArrayPrinter(StrPrinter):
@@ -106,10 +100,10 @@ class ArrayPrinter(StrPrinter):
             if name is None:
                 raise NameError(f"the function {expr.func} is not an input of this expression")
             return "%s(%s)" % (name, args)
-        op = _FUNCTIONS.get(expr.func)
-        if op is None:
+        row = SCALARS.get(expr.func)
+        if row is None:
             raise NotImplementedError(f"no array operation for {expr.func.__name__}")
-        return "_ops.%s(%s)" % (op, args)
+        return "_ops.elementwise.%s(%s)" % (row.name, args)
 
     def _print_Max(self, expr):
         return "_ops.maximum(%s)" % ", ".join(self._print(a) for a in expr.args)

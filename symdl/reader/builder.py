@@ -495,13 +495,9 @@ class Builder:
 
     def b_opname(self, node, start, end):
         word = canon(str(node.children[0]))
-        if word in ("diag", "tanh", "sigmoid", "exp", "log"):
-            return Name(start, end, False)
         if word in ("argmin", "argmax", "min", "max"):
             return BigOp(word)
-        if word == "d":
-            return Name(start, end, False)
-        return Name(start, end, False)
+        return Name(start, end, False)  # a function (diag, sigmoid...) is looked up by name, as any other
 
     def b_number(self, node, start, end):
         text = str(node.children[0])

@@ -49,7 +49,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix
 from sympy.matrices.expressions.hadamard import HadamardPower, HadamardProduct
 
-from ...core.elementwise import sigmoid, sigmoid_prime, softplus, tanh_prime
+from ...core.elementwise import SCALARS
 
 #: "auto" (large results, numba installed), "always" (whenever the inputs allow), "never".
 MODE = os.environ.get("SYMDL_FUSED", "auto")
@@ -57,12 +57,6 @@ MODE = os.environ.get("SYMDL_FUSED", "auto")
 MIN_ENTRIES = 128 * 128
 #: Rows a pass of the kernel's loop handles (their dot products share one loop).
 ROWS = 2
-
-_SCALAR_FUNCTIONS = {
-    sp.tanh: "math.tanh", sp.exp: "math.exp", sp.log: "math.log", sp.cos: "math.cos", sp.sin: "math.sin",
-    sp.Abs: "abs", sp.sign: "rt.sign", sigmoid: "rt.sigmoid", sigmoid_prime: "rt.sigmoid_prime",
-    tanh_prime: "rt.tanh_prime", softplus: "rt.softplus",
-}
 
 
 class NotFusible(Exception):
@@ -180,8 +174,8 @@ def scalar_code(e) -> str:
         return f"({scalar_code(base)} ** {scalar_code(x)})"
     if isinstance(e, (sp.Max, sp.Min)):
         return "%s(%s)" % ("max" if isinstance(e, sp.Max) else "min", ", ".join(scalar_code(a) for a in e.args))
-    if isinstance(e, sp.Function) and not isinstance(e, AppliedUndef) and e.func in _SCALAR_FUNCTIONS:
-        return "%s(%s)" % (_SCALAR_FUNCTIONS[e.func], ", ".join(scalar_code(a) for a in e.args))
+    if isinstance(e, sp.Function) and not isinstance(e, AppliedUndef) and e.func in SCALARS:
+        return "%s(%s)" % (SCALARS[e.func].name, ", ".join(scalar_code(a) for a in e.args))
     raise NotFusible(type(e).__name__)
 
 
@@ -239,7 +233,10 @@ def plan(expr, inputs, rows_per_pass: int | None = None) -> Plan | None:
         """Symbols of the k-th row of a pass: ``e0`` -> ``e0_k`` (scalar inputs are shared)."""
         return {x: sp.Symbol(f"{x.name}_{k}") for x in local}
 
-    src = ["import math", "", "import numba", "", "from symdl.numeric.fused import runtime as rt", "", "",
+    used = sorted({SCALARS[f.func].name for _, v in replacements for f in v.atoms(sp.Function) if f.func in SCALARS}
+                  | {SCALARS[f.func].name for v in reduced for f in v.atoms(sp.Function) if f.func in SCALARS})
+    src = ["import math", "", "import numba", "", "from symdl.numeric.fused import runtime as rt", "",
+           *(f'{name} = rt.FUNCTIONS["{name}"]' for name in used), "", "",
            "@numba.njit(cache=True, nogil=True, fastmath=rt.FASTMATH)",
            "def kernel(out, %s):" % ", ".join(
                [m_name[inputs[k]] for k in mats] + list(v_name.values()) + c_name
