@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from ..core.elementwise import spelled
-from .compile import by_column_scale
+from .structure import by_column_scale
 
 pi = np.pi
 e = np.e

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import torch
 
 from ..core.elementwise import spelled
-from .compile import by_column_scale
+from .structure import by_column_scale
 
 pi = math.pi
 e = math.e

@@ -1,4 +1,4 @@
-"""The scalar functions the fused row kernels call (see :mod:`symdl.numeric.fused.plan`); imports numba.
+"""The scalar functions the fused row kernels call (see :mod:`symdl.numeric.fused`); imports numba.
 
 Each is the numba spelling of a row of :data:`symdl.core.elementwise.SCALARS`,
 compiled to be inlined into the kernel: a printed kernel binds the ones it
