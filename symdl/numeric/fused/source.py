@@ -66,8 +66,9 @@ class _Printer:
 
     def lines(self) -> list[str]:
         out = self.header()
+        vectors = self.form.rows.vectors
         for k in range(self.R):
-            out += [f"        {self.at(k)[sym].name} = {self.v_name[v]}[i{k}]" for v, sym in self.form.rows.vectors.items()]
+            out += [f"        {self.at(k)[sym].name} = {self.v_name[v]}[i{k}]" for v, sym in vectors.items()]
         out += self.dot_products()
         for k in range(self.R):
             out += self.row(k)
