@@ -17,7 +17,7 @@ import sympy as sp
 
 from sympy.core.function import UndefinedFunction
 
-from ..core.elementwise import derivative_of, prime, sigmoid, sigmoid_prime, tanh_prime
+from ..core.elementwise import SCALARS, derivative_of, prime
 
 _DECORATION = re.compile(r"\\(boldsymbol|mathbf|bm|pmb|vec|textbf|emph|left|right|mathrm|operatorname|text)"
                          r"(?![A-Za-z])|\\[,;:! ]")
@@ -158,26 +158,21 @@ def _generic(name: str):
     return _GENERIC[name]
 
 
-#: Functions every reference knows, unless it gives the name another meaning.
 def builtin(key: str, table: NameTable):
-    if key == canon(r"\sigma"):
-        return function_head(r"\sigma", sigmoid)
-    if key == canon(r"\sigma'"):
-        return Head(r"\sigma'", sigmoid_prime)
+    """A function every reference knows (``\\tanh``, ``\\sigma'``, ``diag``), unless it gives the name another meaning."""
     return BUILTINS.get(key)
 
 
-BUILTINS = {
-    canon(r"\tanh"): function_head(r"\tanh", sp.tanh),
-    canon(r"\tanh'"): Head(r"\tanh'", tanh_prime),
-    canon(r"\exp"): function_head(r"\exp", sp.exp),
-    canon(r"\log"): function_head(r"\log", sp.log),
-    canon(r"\ln"): function_head(r"\ln", sp.log),
-    canon(r"\sin"): function_head(r"\sin", sp.sin),
-    canon(r"\cos"): function_head(r"\cos", sp.cos),
-    "diag": Head("diag", kind="diag"),
-    "tanh": function_head(r"\tanh", sp.tanh),
-    "sigmoid": function_head(r"\sigma", sigmoid),
-    "exp": function_head(r"\exp", sp.exp),
-    "log": function_head(r"\log", sp.log),
-}
+def _builtins() -> dict:
+    """The heads of the names the elementwise table says a person may write, and ``diag``.
+
+    A command is its own head (``\\ln``); a bare word takes the row's LaTeX (``sigmoid`` reads as ``\\sigma``).
+    """
+    heads = {"diag": Head("diag", kind="diag")}
+    for row in SCALARS.values():
+        for name in row.reads:
+            heads[canon(name)] = function_head(name if name.startswith("\\") else row.latex, row.sympy)
+    return heads
+
+
+BUILTINS = _builtins()
