@@ -149,7 +149,7 @@ def _where_clause(text: Text) -> Parts | None:
     r"""``X = ... \text{where } u = ...``: the mathematics before, the definition after."""
     s = text.text
     for start, content, end in _text_groups(s):
-        if _WHERE.fullmatch(s[content:end - 1]) and relations(s[end:]) and relations(s[:start]):
+        if _WHERE.fullmatch(s[content:end - 1]) and _defines(s[end:]):
             return Parts(_trim(text[:start]), None, _trim(text[end:]))
     return None
 
@@ -163,10 +163,15 @@ def _comma_definition(text: Text) -> Parts | None:
         gap = SPACING.match(s, tok.end)
         if not re.search(r"\\q?quad|\\[;:]", s[tok.end:gap.end()]):
             continue
-        rest = s[gap.end():]
-        if relations(rest) and relations(s[:tok.start]) and _where_clause(text[gap.end():]) is None:
+        if _defines(s[gap.end():]) and _where_clause(text[gap.end():]) is None:
             return Parts(_trim(text[:tok.start]), None, _trim(text[gap.end():]))
     return None
+
+
+def _defines(text: str) -> bool:
+    """Whether ``text`` is ``name = ...`` (or ``name := ...``): one symbol, then a relation."""
+    rels = relations(text)
+    return bool(rels) and rels[0].symbol in ("=", ":=") and is_symbol(text[:rels[0].start])
 
 
 _LET = re.compile(r"\s*\\(?:text|textrm|mathrm)\s*\{\s*(?:let|define|set)\s*\}", re.I)
@@ -208,12 +213,20 @@ def _strip_decorations(s: str) -> str | None:
             return s
         rest = s[m.end():]
         if rest.startswith("{"):
-            end = group_end(rest, 0)
-            if end is None:
+            arg = _argument(rest)
+            if arg is None:
                 return None
-            s = rest[1:end - 1].strip() + rest[end:]
-        else:
-            s = rest
+            rest = arg[0].strip() + arg[1]
+        s = rest
+
+
+def _argument(rest: str) -> tuple[str, str] | None:
+    """The argument at the start of ``rest`` (a brace group, or one token) and what follows it."""
+    if rest.startswith("{"):
+        end = group_end(rest, 0)
+        return None if end is None else (rest[1:end - 1], rest[end:])
+    one = re.match(r"\\[A-Za-z]+|.", rest)
+    return (one.group(0), rest[one.end():]) if one else None
 
 
 def _scripts_only(s: str) -> bool:
@@ -224,19 +237,10 @@ def _scripts_only(s: str) -> bool:
             s = s[1:].strip()
             continue
         m = re.match(r"([_^])\s*", s)
-        if not m:
+        arg = _argument(s[m.end():]) if m else None
+        if arg is None:
             return False
-        rest = s[m.end():]
-        if rest.startswith("{"):
-            end = group_end(rest, 0)
-            if end is None:
-                return False
-            body, s = rest[1:end - 1], rest[end:].strip()
-        else:
-            one = re.match(r"\\[A-Za-z]+|.", rest)
-            if not one:
-                return False
-            body, s = one.group(0), rest[one.end():].strip()
+        body, s = arg[0], arg[1].strip()
         if m.group(1) == "^" and not re.fullmatch(r"\s*(\\prime|'+|\(\s*[A-Za-z]\s*\))\s*", body):
             return False  # a power, not a name
     return True
