@@ -64,7 +64,7 @@ def run(args) -> int:
     if not timeout > 0 or not args.total_timeout > 0:
         bad = f"--timeout {args.timeout}" if not timeout > 0 else f"--total-timeout {args.total_timeout}"
         verdict = Verdict("error", None, f"invalid {bad}: must be > 0", args.against or "")
-    elif args.against is None or not one_formula(text):
+    elif args.against is None or not one_formula(text, args.against):
         return _derivation(text, args, timeout)
     else:  # in a worker killed at timeout + a few seconds, whatever the input makes SymPy do
         verdict = bounded_check(text.rstrip("\n"), args.against, timeout=timeout)
@@ -88,15 +88,22 @@ def _text(args) -> str | None:
     return _stdin() if args.latex in (None, "-") else args.latex
 
 
-def one_formula(text: str) -> bool:
-    """One line, no display environment, at most one ``=``: a single form, checked as it always was."""
+def one_formula(text: str, against: str) -> bool:
+    """One line, no display environment, and no relation or one ``=`` whose left side names the
+    reference's quantity: a single form, checked as it always was."""
+    from ..grade.derivation import names_quantity
+    from ..grade.check import find_reference
     from ..reader.chain import relations
 
     text = text.strip()
     if "\n" in text or re.search(r"\\begin\s*\{|\\\[|\$", text):
         return False
-    rels = relations(text)
-    return not rels or (len(rels) == 1 and rels[0].symbol == "=")
+    if not relations(text):
+        return True
+    try:
+        return names_quantity(text, find_reference(against))
+    except LookupError:  # an unknown reference: the single check says so, as before
+        return True
 
 
 def _with_steps(verdict, text: str, against: str, timeout: float):

@@ -26,6 +26,7 @@ from ..reader import lhs_key, read
 from ..reader.chain import chain, is_symbol, without_let
 from ..reader.display import DisplayError, read_display
 from ..reader.names import canon
+from ..reader.source import Text
 from .answer import DerivationVerdict, Step, whole_verdict
 from .check import TIMEOUT, check
 from .compare import bounded_compare
@@ -53,7 +54,7 @@ def check_derivation(text: str, model: str | None = None, against: str | None = 
         topic = topic or infer("\n".join(_texts(display)))
     except TopicError as exc:
         return DerivationVerdict("error", str(exc), skipped=display.skipped)
-    if display.single:
+    if display.single or (ref is not None and len(display.rows) == 1 and names_quantity(display.rows[0].math.text, ref)):
         return _single(display, topic, ref, timeout)
     run = _Run(display, Scope(references(topic), ref), timeout, total_timeout, seed)
     for row in display.rows:
@@ -222,6 +223,13 @@ class _Run:
         if v.verdict == "not_equivalent":
             out["diagnosis"] = diagnose(expr, ref.expr, ref, seed=self.seed)
         return out
+
+
+def names_quantity(text: str, ref) -> bool:
+    """Whether ``text`` is one equation ``LHS = RHS`` whose left side names ``ref``'s quantity: a single
+    form, read as :func:`symdl.check` reads it."""
+    ch = chain(Text.of(text))
+    return ch.relations == ("=",) and _names(ch.sides[0].text, ref)
 
 
 def _names(lhs: str, ref) -> bool:

@@ -87,7 +87,7 @@ class Scope:
             try:
                 return Side(self.read(text, ref), ref)
             except SideError as exc:
-                first = first or exc
+                first = _first(first, exc)
         raise first
 
     def pair(self, left: str, right: str) -> tuple[Side, Side]:
@@ -97,12 +97,12 @@ class Scope:
             try:
                 a = self.read(left, ref)
             except SideError as exc:
-                first = first or ("left", exc)
+                first = _first(first, ("left", exc))
                 continue
             try:
                 return Side(a, ref), Side(self.read(right, ref), ref)
-            except SideError as exc:
-                first = first if first and first[0] == "right" else ("right", exc)
+            except SideError as exc:  # the left side read: the right side's error says more
+                first = _first(first if first and first[0] == "right" else None, ("right", exc))
         raise PairError(*first)
 
     def read(self, text: str, ref):
@@ -117,9 +117,20 @@ class Scope:
             if ref.lhs and lhs_key(text) == lhs_key(ref.lhs):
                 return ref.expr
             raise SideError(exc.message, exc.position) from None
+        self._check_ambiguous(expr, ref)
         expr = expr.xreplace(subs) if subs else expr
         self._check_symbols(expr, ref)
         return expr
+
+    def _check_ambiguous(self, expr, ref) -> None:
+        """Without ``--against``, a quantity two references give (``w_{t+1}`` in optim) is not guessed."""
+        if self.against is not None:
+            return
+        for s in getattr(expr, "free_symbols", ()):
+            owners = self.quantities.get(canon(getattr(s, "name", "")), [])
+            if len(owners) > 1 and ref in owners:
+                raise AmbiguousName(f"{s.name} means a different thing in each of {', '.join(r.name for r in owners)}: "
+                                "give --against NAME to say which")
 
     def _names_into(self, table, ref) -> dict:
         """The person's names and the topic's quantities into ``table``; their values by symbol."""
@@ -130,8 +141,8 @@ class Scope:
         for key, owners in self.quantities.items():
             if key in table.entries:
                 continue
-            owner = ref if ref in owners else (owners[0] if len(owners) == 1 or self.against is None else None)
-            if owner is None or (len(owners) > 1 and ref not in owners and self.against is None):
+            owner = ref if ref in owners else (owners[0] if len(owners) == 1 else None)
+            if owner is None:
                 continue
             symbol = _symbol_for(owner)
             table.entries[key] = symbol
@@ -183,6 +194,15 @@ class Scope:
         if extra:
             names = ", ".join(sorted(getattr(s, "name", str(s)) for s in extra))
             raise SideError(f"{names} {'is' if len(extra) == 1 else 'are'} not among the inputs of {ref.name}")
+
+
+class AmbiguousName(SideError):
+    """A name two references of the topic give different meanings; it outranks any other error."""
+
+
+def _first(kept, new):
+    """The error to report: the first one, unless a later one is an :class:`AmbiguousName`."""
+    return new if kept is None or (isinstance(new[1] if isinstance(new, tuple) else new, AmbiguousName)) else kept
 
 
 class PairError(SideError):

@@ -115,3 +115,25 @@ def test_assert_derivation_hides_its_own_frame():
 
     source = inspect.getsource(assert_derivation)
     assert "__tracebackhide__ = True" in source
+
+
+def test_a_moment_line_against_adam_is_read_not_refused():
+    proc = _run(["--json", "--against", "optim.adam", r"m_{t+1} = \beta_1 m_t + (1-\beta_1) g_t"])
+    data = json.loads(proc.stdout)
+    assert proc.returncode == 0 and data["steps"][0]["verdict"] == "equivalent"
+    assert data["final"]["verdict"] is None and "m_{t+1}" in data["final"]["message"]
+
+
+def test_a_quantity_two_references_give_needs_against():
+    answer = symdl.check_derivation(r"w_{t+1} = w_t - \gamma g_t", model="optim")
+    assert answer.verdict == "error"
+    assert "optim.heavy_ball, optim.rmsprop, optim.adam" in answer.steps[0].message
+
+
+def test_time_limits_leave_links_unknown_and_go_on():
+    slow = symdl.check_derivation(RNN, timeout=1e-4)
+    assert [s.verdict for s in slow.steps] == ["unknown", "unknown"] and slow.verdict == "unknown"
+    assert "timed out after" in slow.steps[0].message
+    late = symdl.check_derivation(RNN, total_timeout=1e-9)
+    assert [s.verdict for s in late.steps] == ["unknown", "unknown"]
+    assert "time limit of 1e-09 s was reached" in late.steps[1].message
