@@ -30,14 +30,10 @@ class Outcome:
 
 
 def sizes_text(sizes) -> str:
-    """``n = 2, m = 3; n = 6, m = 5``, or ``scalar inputs``."""
-    def one(size: dict) -> str:
-        if not size:
-            return "scalar inputs"
-        if "elementwise" in size:
-            return f"vectors of {size['elementwise']} entries, elementwise"
-        return ", ".join(f"grids of {v} points" if k == "grid" else f"{k} = {v}" for k, v in size.items())
-    return "; ".join(one(s) for s in sizes)
+    """``n = 2, m = 3; n = 6, m = 5``, or ``scalar inputs`` (as the single check words them)."""
+    return "; ".join(f"vectors of {s['elementwise']} entries, elementwise" if "elementwise" in s else
+                     ", ".join(f"grids of {v} points" if k == "grid" else f"{k} = {v}" for k, v in s.items())
+                     or "scalar inputs" for s in sizes)
 
 
 def compare(claim, hand, ref, *, seed: int = 0, rtol: float = RTOL, diagnose_it: bool = True) -> Outcome:
