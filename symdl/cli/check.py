@@ -91,12 +91,13 @@ def _text(args) -> str | None:
 def one_formula(text: str, against: str) -> bool:
     """One line, no display environment, and no relation or one ``=`` whose left side names the
     reference's quantity: a single form, checked as it always was."""
-    from ..grade.derivation import names_quantity
     from ..grade.check import find_reference
+    from ..grade.final import names_quantity
     from ..reader.chain import relations
+    from ..reader.ranges import has_range
 
     text = text.strip()
-    if "\n" in text or re.search(r"\\begin\s*\{|\\\[|\$", text):
+    if "\n" in text or re.search(r"\\begin\s*\{|\\\[|\$", text) or has_range(text):
         return False
     if not relations(text):
         return True
@@ -109,7 +110,7 @@ def one_formula(text: str, against: str) -> bool:
 def _with_steps(verdict, text: str, against: str, timeout: float):
     """The single check's verdict with its one step, and a diagnosis when it is not equivalent
     (looked for in a child process killed at the time limit)."""
-    from ..grade.derivation import diagnose_form, single_answer
+    from ..grade.final import diagnose_form, single_answer
     from ..verify.bounded import run_bounded
 
     found = None

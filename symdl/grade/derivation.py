@@ -22,15 +22,13 @@ from __future__ import annotations
 import re
 import time
 
-from ..reader import lhs_key, read
 from ..reader.chain import chain, is_symbol, without_let
 from ..reader.display import DisplayError, read_display
 from ..reader.names import canon
-from ..reader.source import Text
+from ..reader.ranges import LENGTHS, has_range, unroll
 from .answer import DerivationVerdict, Step, whole_verdict
-from .check import TIMEOUT, check
 from .compare import bounded_compare
-from .diagnose import diagnose
+from .final import final_answer, names_quantity, single
 from .scope import PairError, Scope, SideError
 from .topics import TopicError, infer, references, resolve
 
@@ -54,12 +52,15 @@ def check_derivation(text: str, model: str | None = None, against: str | None = 
         topic = topic or infer("\n".join(_texts(display)))
     except TopicError as exc:
         return DerivationVerdict("error", str(exc), skipped=display.skipped)
+    scope = Scope(references(topic), ref)
     if display.single or (ref is not None and len(display.rows) == 1 and names_quantity(display.rows[0].math.text, ref)):
-        return _single(display, topic, ref, timeout)
-    run = _Run(display, Scope(references(topic), ref), timeout, total_timeout, seed)
+        answer = single(display, scope, timeout)
+        answer.model = topic
+        return answer
+    run = _Run(display, scope, timeout, total_timeout, seed)
     for row in display.rows:
         run.row(row)
-    final = run.final()
+    final = final_answer(scope, run.chain_lhs, run.last_right, timeout, seed)
     return _answer(run, topic, final)
 
 
@@ -173,6 +174,8 @@ class _Run:
         if self.deadline is not None and time.monotonic() > self.deadline:
             return Step(0, *at, left.text, right.text, "link", "unknown", None,
                         f"not checked: the derivation's time limit of {self.total:g} s was reached", reason)
+        if has_range(left.text) or has_range(right.text):
+            return self.check_ranges(left, right, at, reason)
         notes = []
         try:
             a, b = self.scope.pair(left.text, right.text)
@@ -191,6 +194,30 @@ class _Run:
         return Step(0, *at, left.text, right.text, "link", outcome.verdict, outcome.method, outcome.message, reason,
                     notes=notes, counterexample=outcome.counterexample, diagnosis=outcome.diagnosis)
 
+    def check_ranges(self, left, right, at, reason) -> Step:
+        """A link with a product or sum over a range, or ``\\tau``: checked at each range length in turn."""
+        family = self.scope.variable_range()
+        if family is None:
+            return Step(0, *at, left.text, right.text, "link", "error", None, "a product or sum over a range (or "
+                        "\\tau) is read only in a model with a range length (rnn.jacobian_product)", reason)
+        lengths = []
+        for length in LENGTHS:
+            ref = family.at(gap=length)
+            try:
+                a, b = self.scope.pair(unroll(left.text, length), unroll(right.text, length), refs=[ref])
+            except PairError as exc:
+                return Step(0, *at, left.text, right.text, "link", "error", None,
+                            f"could not be read at range length {length}: {exc.message}", reason)
+            outcome = bounded_compare(a.expr, b.expr, ref, timeout=self._limit(), seed=self.seed)
+            lengths.append(length)
+            if outcome.verdict != "equivalent":
+                break
+        self.last_good = right
+        what = f"at range length{'s' if len(lengths) > 1 else ''} {', '.join(map(str, lengths))}"
+        return Step(0, *at, left.text, right.text, "link", outcome.verdict, outcome.method,
+                    f"{what}: {outcome.message}", reason, lengths, [f"\\tau = t + L for each range length L"],
+                    outcome.counterexample, outcome.diagnosis)
+
     def _limit(self) -> float | None:
         if self.deadline is None:
             return self.timeout
@@ -201,44 +228,6 @@ class _Run:
         line, column = self.where(failed, exc.position or 0) if exc.position is not None else self.where(failed)
         return Step(0, line, column, left.text, right.text, "link", "error", None,
                     f"could not be read: {exc.message} (line {line}, column {column})", reason)
-
-    # -- the final answer ---------------------------------------------------------------------------
-    def final(self) -> dict | None:
-        ref = self.scope.against
-        if ref is None or self.last_right is None:
-            return None
-        if self.chain_lhs is not None and not _names(self.chain_lhs.text, ref):
-            return {"verdict": None, "against": ref.name, "method": None,
-                    "message": f"the derivation ends on {self.chain_lhs.text}, not on {ref.lhs}: the final answer "
-                               f"is not checked against {ref.name}, and the verdict rests on the links"}
-        try:
-            expr = self.scope.read(self.last_right.text, ref)
-        except SideError as exc:
-            return {"verdict": "error", "against": ref.name, "method": None,
-                    "message": f"the last right side could not be read in {ref.name}'s symbols: {exc.message}"}
-        v = check(expr, against=ref.name, timeout=self.timeout or TIMEOUT, seed=self.seed)
-        out = {"verdict": v.verdict, "against": ref.name, "method": v.method, "message": v.message}
-        if v.counterexample is not None:
-            out["counterexample"] = v.counterexample
-        if v.verdict == "not_equivalent":
-            out["diagnosis"] = diagnose(expr, ref.expr, ref, seed=self.seed)
-        return out
-
-
-def names_quantity(text: str, ref) -> bool:
-    """Whether ``text`` is one equation ``LHS = RHS`` whose left side names ``ref``'s quantity: a single
-    form, read as :func:`symdl.check` reads it."""
-    ch = chain(Text.of(text))
-    return ch.relations == ("=",) and _names(ch.sides[0].text, ref)
-
-
-def _names(lhs: str, ref) -> bool:
-    """Whether a left side names ``ref``'s quantity (any gap of a product of Jacobians)."""
-    got, want = lhs_key(lhs), lhs_key(ref.lhs) if ref.lhs else None
-    if got == want:
-        return True
-    gap = re.compile(r"d\(h_[^)]*\)/d\(h_t\)")
-    return bool(ref.variants and want and gap.fullmatch(got) and gap.fullmatch(want))
 
 
 def _error(text, message: str, line: int = 0, column: int = 0) -> Step:
@@ -266,36 +255,3 @@ def _answer(run: _Run, topic: str, final: dict | None) -> DerivationVerdict:
             message += f" ({final['diagnosis']['kind']}: {final['diagnosis']['detail']})"
     return DerivationVerdict(verdict, message, topic, steps, run.display.skipped, final,
                              wrong.index if wrong else None)
-
-
-def _single(display, topic: str, ref, timeout) -> DerivationVerdict:
-    """One formula, no relation: a right-hand side alone, checked as :func:`symdl.check` checks it."""
-    row = display.rows[0]
-    v = check(row.math.text, against=ref.name, timeout=timeout or TIMEOUT)
-    found = diagnose_form(row.math.text, ref.name) if v.verdict == "not_equivalent" else None
-    return single_answer(v, row.math.text, found, line=row.line, column=row.column, reason=row.reason,
-                         skipped=display.skipped)
-
-
-def diagnose_form(text: str, against: str) -> dict | None:
-    """The diagnosis of a single form that is not equivalent to ``against`` (``None`` when none holds)."""
-    from ..model.registry import ref as find
-
-    ref = find(against)
-    if ref.variants:  # a product of Jacobians is compared at the gap the form is written for
-        return None
-    try:
-        hand = read(text, ref).expr
-    except Exception:  # the check has read it already; a diagnosis is only ever extra
-        return None
-    return diagnose(hand, ref.expr, ref)
-
-
-def single_answer(v, text: str, diagnosis: dict | None = None, *, line: int = 1, column: int = 1, reason=None,
-                  skipped=()) -> DerivationVerdict:
-    """A single check's verdict as a derivation of one step: its own keys, and ``steps``."""
-    step = Step(0, line, column, None, text, "link", v.verdict, v.method, v.message, reason,
-                counterexample=v.counterexample, diagnosis=diagnosis)
-    section = v.reference.split(".", 1)[0] if v.reference else None
-    return DerivationVerdict(v.verdict, v.message, section, [step], list(skipped), None,
-                             0 if v.verdict == "not_equivalent" else None, v.method, single=v)

@@ -53,9 +53,13 @@ class Scope:
         self.refs = [against, *[r for r in refs if r is not against]] if against is not None else list(refs)
         self.against = against
         self.defined: dict = {}  # canonical key -> (name as written, symbol, value)
-        self.tables = {r.name: table_for(r) for r in self.refs}
+        self.tables = {r: table_for(r) for r in self.refs}  # by reference: the variants of one share a name
         self.quantities = _quantities(self.refs, self.tables)
         self.names = set().union(*(t.entries for t in self.tables.values()), self.quantities)
+
+    def variable_range(self):
+        """The reference whose parameter is a range length (``rnn.jacobian_product``'s gap), or ``None``."""
+        return next((r for r in self.refs if r.variants is not None and "gap" in (r.params or {})), None)
 
     # -- names ---------------------------------------------------------------------------------
     def is_model_name(self, key: str) -> bool:
@@ -65,7 +69,7 @@ class Scope:
         """The model name ``key`` looks like a slip of (``f_t'`` for ``f_t``, ``W_{fhh}`` for
         ``W_{fh}``), as the reference shows it; ``None`` when there is none."""
         for ref in self.refs:
-            table = self.tables[ref.name]
+            table = self.tables[ref]
             for name in table.shown + [r.lhs for r in self.refs if r.lhs]:
                 if _close(key, canon(name)):
                     return name
@@ -90,10 +94,11 @@ class Scope:
                 first = _first(first, exc)
         raise first
 
-    def pair(self, left: str, right: str) -> tuple[Side, Side]:
-        """Both sides of a link read in one reference, the first they both fit."""
+    def pair(self, left: str, right: str, refs=None) -> tuple[Side, Side]:
+        """Both sides of a link read in one reference, the first of ``refs`` (default: the topic's)
+        they both fit."""
         first = None
-        for ref in self.refs:
+        for ref in refs or self.refs:
             try:
                 a = self.read(left, ref)
             except SideError as exc:
@@ -107,7 +112,9 @@ class Scope:
 
     def read(self, text: str, ref):
         """``text`` as SymPy in ``ref``'s symbols, the person's names and derivatives substituted."""
-        table = self.tables[ref.name]
+        if ref not in self.tables:
+            self.tables[ref] = table_for(ref)
+        table = self.tables[ref]
         table = type(table)(**{**table.__dict__, "entries": dict(table.entries), "shown": list(table.shown)})
         subs = self._names_into(table, ref)
         text = self._derivatives_into(text, table, ref, subs)
@@ -217,7 +224,7 @@ def _quantities(refs, tables) -> dict:
     """Each reference's quantity written as one name (``h_t``, ``w_{t+1}``) that its table lacks."""
     out: dict = {}
     for ref in refs:
-        if ref.lhs and is_symbol(ref.lhs) and canon(ref.lhs) not in tables[ref.name].entries:
+        if ref.lhs and is_symbol(ref.lhs) and canon(ref.lhs) not in tables[ref].entries:
             out.setdefault(canon(ref.lhs), []).append(ref)
     return out
 
