@@ -131,14 +131,14 @@ class _Run:
                           reason, relation=rel))
             self.last_good = right
         else:
-            self.add(self.check(left, right, at, reason))
+            self.add(self.check(left, right, at, reason, continued=not first))
 
     def classify(self, left, rel: str):
         """``"definition"``, ``"given"``, ``"link"``, ``"relation"``, or an error :class:`Step`."""
         name = without_let(left).text
         if rel not in ("=", ":="):
             return "relation"
-        if not is_symbol(name):
+        if not is_symbol(name) or has_range(name):
             if rel == ":=":
                 return _error(left, ":= defines one name; its left side is not one symbol")
             return "link"
@@ -149,6 +149,8 @@ class _Run:
             return "definition"
         if key in self.scope.defined or self.scope.is_model_name(key):
             return "link"
+        if self.scope.is_function(key):
+            return _error(left, f"{name} is a function of the model; it is not redefined: choose another name")
         close = self.scope.resembles(key)
         if close is not None:
             return _error(left, f"{name} is not a name of the model, but it resembles {close}: write {close}, or "
@@ -170,7 +172,9 @@ class _Run:
                              None, f"{left.text}: {what}", reason))
 
     # -- links ------------------------------------------------------------------------------------
-    def check(self, left, right, at, reason) -> Step:
+    def check(self, left, right, at, reason, continued: bool = True) -> Step:
+        """The link ``left = right``; when ``left`` continues a chain and cannot be read, the claim so far
+        is the last side that was read."""
         if self.deadline is not None and time.monotonic() > self.deadline:
             return Step(0, *at, left.text, right.text, "link", "unknown", None,
                         f"not checked: the derivation's time limit of {self.total:g} s was reached", reason)
@@ -181,7 +185,7 @@ class _Run:
             a, b = self.scope.pair(left.text, right.text)
         except PairError as exc:
             failed = left if exc.which == "left" else right
-            if exc.which == "right" or self.last_good is None or self.last_good is left:
+            if exc.which == "right" or not continued or self.last_good is None or self.last_good is left:
                 return self.unread(left, right, exc, failed, at, reason)
             try:  # the earlier side is unreadable: the claim so far is the last side that was read
                 a, b = self.scope.pair(self.last_good.text, right.text)

@@ -26,7 +26,7 @@ import sympy as sp
 from ..core.calculus import NotDifferentiable, substitute_definitions
 from ..reader import ReadError, lhs_key, read
 from ..reader.chain import is_symbol
-from ..reader.names import canon, table_for
+from ..reader.names import builtin, canon, table_for
 from .derivatives import derive, find, placeholder, placeholder_key
 
 
@@ -64,6 +64,10 @@ class Scope:
     # -- names ---------------------------------------------------------------------------------
     def is_model_name(self, key: str) -> bool:
         return key in self.names
+
+    def is_function(self, key: str) -> bool:
+        """Whether ``key`` is a function every reference knows (``\\sigma``, ``\\tanh``, ``\\exp``)."""
+        return any(builtin(key, table) is not None for table in self.tables.values())
 
     def resembles(self, key: str) -> str | None:
         """The model name ``key`` looks like a slip of (``f_t'`` for ``f_t``, ``W_{fhh}`` for
