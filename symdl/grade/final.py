@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from ..core.calculus import substitute_definitions
 from ..reader import lhs_key, read
 from ..reader.chain import chain
 from ..reader.ranges import LENGTHS, has_range, unroll
@@ -52,7 +53,8 @@ def final_answer(scope, lhs, right, timeout, seed: int) -> dict | None:
 def at_lengths(scope, text: str, ref, timeout, seed: int = 0) -> tuple:
     """``(verdict, range lengths or None, diagnosis)`` of ``text`` against ``ref``."""
     if not (has_range(text) and ref.variants is not None and "gap" in (ref.params or {})):
-        expr = scope.read(text, ref)
+        side = scope.side(text, prefer=ref)  # a name of the topic (a_t beside rnn.state) expanded into inputs
+        expr = side.expr if side.ref is ref else substitute_definitions(side.expr, side.ref.definitions)
         v = check(expr, against=ref.name, timeout=timeout or TIMEOUT, seed=seed)
         return v, None, (diagnose(expr, ref.expr, ref, seed=seed) if v.verdict == "not_equivalent" else None)
     lengths = []

@@ -277,15 +277,16 @@ def _read_lines(display: Display, work: str, comments: dict) -> None:
                 whole = replace(whole, math=whole.math.join(r.math))
             display.rows.append(whole)
         return
-    for k, t in enumerate(lines):
-        cut = _split_rows(t)[0] if t.text.rstrip().endswith("\\\\") else t
-        if relations(cut.text) or (display.rows and begins_with_operator(cut.text)):
-            row = _row(display, cut, comments, 0)
-            if row is not None:
-                display.rows.append(row)
-        else:
+    for t in lines:
+        pieces = [p for p in _split_rows(t) if p.text.strip()]
+        if not any(relations(p.text) or (display.rows and begins_with_operator(p.text)) for p in pieces):
             line, _ = display.position(t)
             display.skipped.append({"line": line, "text": t.text.strip()})
+            continue
+        for piece in pieces:
+            row = _row(display, piece, comments, 0)
+            if row is not None:
+                display.rows.append(row)
 
 
 def _merge_continuations(rows: list) -> list:
