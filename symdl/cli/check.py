@@ -40,7 +40,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="seconds for a whole derivation (default 60); links not checked by then are unknown")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--timeout", type=float, default=None, metavar="S",
-                   help="seconds for the symbolic attempt (default 10)")
+                   help="seconds for the symbolic attempt of a single form, and for each link of a "
+                        "derivation (default 10)")
     p.add_argument("--batch", metavar="FILE.jsonl", help='grade every line {"id": ..., "against": NAME, '
                    '"latex": ...} of FILE (- for standard input); one JSON verdict per line, in order; exit 0 '
                    'once every line has its verdict (symdl.run.batch)')

@@ -25,7 +25,7 @@ import time
 from ..reader.chain import chain, is_symbol, without_let
 from ..reader.display import DisplayError, read_display
 from ..reader.names import canon
-from ..reader.ranges import LENGTHS, has_range, unroll
+from ..reader.ranges import LENGTHS, at_index, has_family, has_range, unroll
 from .answer import DerivationVerdict, Step, whole_verdict
 from .compare import bounded_compare
 from .final import final_answer, names_quantity, single
@@ -60,7 +60,11 @@ def check_derivation(text: str, model: str | None = None, against: str | None = 
     run = _Run(display, scope, timeout, total_timeout, seed)
     for row in display.rows:
         run.row(row)
-    final = final_answer(scope, run.chain_lhs, run.last_right, timeout, seed)
+    if run.deadline is not None and time.monotonic() > run.deadline and ref is not None:
+        final = {"verdict": "unknown", "against": ref.name, "method": None,
+                 "message": f"not checked: the derivation's time limit of {total_timeout:g} s was reached"}
+    else:
+        final = final_answer(scope, run.chain_lhs, run.last_right, run.timeout, seed)
     return _answer(run, topic, final)
 
 
@@ -138,7 +142,7 @@ class _Run:
         name = without_let(left).text
         if rel not in ("=", ":="):
             return "relation"
-        if not is_symbol(name) or has_range(name):
+        if not is_symbol(name) or has_range(name) or has_family(name):
             if rel == ":=":
                 return _error(left, ":= defines one name; its left side is not one symbol")
             return "link"
@@ -179,7 +183,9 @@ class _Run:
             return Step(0, *at, left.text, right.text, "link", "unknown", None,
                         f"not checked: the derivation's time limit of {self.total:g} s was reached", reason)
         if has_range(left.text) or has_range(right.text):
-            return self.check_ranges(left, right, at, reason)
+            return self.check_ranges(left, right, at, reason, unroll, "range length", "\\tau = t + L")
+        if has_family(left.text) or has_family(right.text):
+            return self.check_ranges(left, right, at, reason, at_index, "index k = t +", "k = t + L")
         notes = []
         try:
             a, b = self.scope.pair(left.text, right.text)
@@ -198,28 +204,29 @@ class _Run:
         return Step(0, *at, left.text, right.text, "link", outcome.verdict, outcome.method, outcome.message, reason,
                     notes=notes, counterexample=outcome.counterexample, diagnosis=outcome.diagnosis)
 
-    def check_ranges(self, left, right, at, reason) -> Step:
-        """A link with a product or sum over a range, or ``\\tau``: checked at each range length in turn."""
+    def check_ranges(self, left, right, at, reason, write, what: str, note: str) -> Step:
+        """A link with a product or sum over a range (or ``\\tau``), or a family ``h_k``: written out and
+        checked at each length ``L`` in turn (``write(text, L)``), until one is not equivalent."""
         family = self.scope.variable_range()
         if family is None:
-            return Step(0, *at, left.text, right.text, "link", "error", None, "a product or sum over a range (or "
-                        "\\tau) is read only in a model with a range length (rnn.jacobian_product)", reason)
+            return Step(0, *at, left.text, right.text, "link", "error", None, "a product or sum over a range, "
+                        "\\tau or a family h_k is read only in a model with a range (rnn.jacobian_product)", reason)
         lengths = []
         for length in LENGTHS:
             ref = family.at(gap=length)
             try:
-                a, b = self.scope.pair(unroll(left.text, length), unroll(right.text, length), refs=[ref])
+                a, b = self.scope.pair(write(left.text, length), write(right.text, length), refs=[ref])
             except PairError as exc:
                 return Step(0, *at, left.text, right.text, "link", "error", None,
-                            f"could not be read at range length {length}: {exc.message}", reason)
+                            f"could not be read at {what} {length}: {exc.message}", reason)
             outcome = bounded_compare(a.expr, b.expr, ref, timeout=self._limit(), seed=self.seed)
             lengths.append(length)
             if outcome.verdict != "equivalent":
                 break
         self.last_good = right
-        what = f"at range length{'s' if len(lengths) > 1 else ''} {', '.join(map(str, lengths))}"
+        where = f"at {what} {', '.join(map(str, lengths))}"
         return Step(0, *at, left.text, right.text, "link", outcome.verdict, outcome.method,
-                    f"{what}: {outcome.message}", reason, lengths, [f"\\tau = t + L for each range length L"],
+                    f"{where}: {outcome.message}", reason, lengths, [f"{note} for each L listed under lengths"],
                     outcome.counterexample, outcome.diagnosis)
 
     def _limit(self) -> float | None:

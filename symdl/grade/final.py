@@ -122,7 +122,9 @@ def diagnose_form(text: str, against: str) -> dict | None:
 def single_answer(v, text: str, diagnosis: dict | None = None, *, line: int = 1, column: int = 1, reason=None,
                   skipped=()) -> DerivationVerdict:
     """A single check's verdict as a derivation of one step: its own keys, and ``steps``."""
-    step = Step(0, line, column, None, text, "link", v.verdict, v.method, v.message, reason,
+    ch = chain(Text.of(text))
+    lhs, rhs = (ch.sides[0].text, ch.sides[1].text) if ch.relations == ("=",) else (None, text)
+    step = Step(0, line, column, lhs, rhs, "link", v.verdict, v.method, v.message, reason,
                 counterexample=v.counterexample, diagnosis=diagnosis)
     section = v.reference.split(".", 1)[0] if v.reference else None
     return DerivationVerdict(v.verdict, v.message, section, [step], list(skipped), None,

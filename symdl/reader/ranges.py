@@ -39,6 +39,20 @@ class _Op:
     high: str
 
 
+#: The letter of a family outside any range (``h_k = \sigma(W_1 h_{k-1} + W_2 x_k)``).
+FAMILY = "k"
+
+
+def has_family(text: str) -> bool:
+    """Whether ``text`` indexes a symbol by the family letter ``k`` (``h_k``, ``x_{k+1}``)."""
+    return bool(_bound_re(FAMILY).search(text))
+
+
+def at_index(text: str, offset: int) -> str:
+    """``text`` with the family letter at ``k = t + offset`` (``h_{k-1}`` at offset 2 is ``h_{t+1}``)."""
+    return _subscripts(text, _bound_re(FAMILY), offset)
+
+
 def has_range(text: str) -> bool:
     """Whether ``text`` has ``\\tau`` in a subscript or a product or sum over ``t``/``\\tau`` bounds."""
     return bool(_TAU.search(text)) or _next_op(text, 0) is not None

@@ -79,3 +79,19 @@ def test_the_issues_product_is_read_by_the_command():
                           capture_output=True, text=True, timeout=240)
     data = json.loads(proc.stdout)
     assert proc.returncode == 0 and data["verdict"] == "equivalent" and data["steps"][0]["lengths"] == [1, 2, 3, 4]
+
+
+def test_a_family_h_k_is_checked_at_each_index():
+    g = torch.Generator().manual_seed(5)
+    W1, W2 = torch.randn(3, 3, generator=g, dtype=D), torch.randn(3, 2, generator=g, dtype=D)
+    h, x = torch.randn(3, generator=g, dtype=D), torch.randn(2, generator=g, dtype=D)
+    step = lambda hp: torch.tanh(W1 @ hp + W2 @ x)  # noqa: E731
+    J = torch.func.jacrev(step)(h)
+    D_k = torch.diag(1 - torch.tanh(W1 @ h + W2 @ x) ** 2)
+    assert torch.allclose(J, D_k @ W1) and not torch.allclose(J, W1.T @ D_k)
+    right = check_derivation(r"\frac{\partial h_k}{\partial h_{k-1}} = \operatorname{diag}(\sigma'(a_k)) W_1", model="rnn")
+    assert right.verdict == "equivalent" and right.steps[0].lengths == [1, 2, 3, 4]
+    assert "at index k = t + 1, 2, 3, 4" in right.steps[0].message
+    wrong = check_derivation(r"\frac{\partial h_k}{\partial h_{k-1}} = W_1^\top \operatorname{diag}(\sigma'(a_k))",
+                             model="rnn")
+    assert wrong.steps[0].verdict == "not_equivalent" and wrong.steps[0].diagnosis["kind"] == "transpose"
