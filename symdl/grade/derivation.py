@@ -53,7 +53,8 @@ def check_derivation(text: str, model: str | None = None, against: str | None = 
     except TopicError as exc:
         return DerivationVerdict("error", str(exc), skipped=display.skipped)
     scope = Scope(references(topic), ref)
-    if display.single or (ref is not None and len(display.rows) == 1 and names_quantity(display.rows[0].math.text, ref)):
+    rows = display.rows
+    if display.single or (ref is not None and len(rows) == 1 and names_quantity(rows[0].math.text, ref)):
         answer = single(display, scope, timeout)
         answer.model = topic
         return answer

@@ -156,14 +156,16 @@ def test_sigma_prime_in_place_of_tanh_prime_is_a_symbol_slip():
             r"\sigma'(u_f)) W_{fh} D + \operatorname{diag}(g_t \odot \sigma'(u_i)) W_{ih} D + \operatorname{diag}(i_t "
             r"\odot \sigma'(u_g)) W_{gh} D")
     defs = "\n".join([r"u_f = W_{fh} h_{t-1} + W_{fx} x_t + b_f", r"u_i = W_{ih} h_{t-1} + W_{ix} x_t + b_i",
-                      r"u_g = W_{gh} h_{t-1} + W_{gx} x_t + b_g", r"D = \operatorname{diag}(o_{t-1} \odot \tanh'(c_{t-1}))"])
+                      r"u_g = W_{gh} h_{t-1} + W_{gx} x_t + b_g",
+                      r"D = \operatorname{diag}(o_{t-1} \odot \tanh'(c_{t-1}))"])
 
     def slipped(p):  # the candidate's derivative taken as the sigmoid's
         z, c = gates(p, p["c"]), p["c"]
         s = lambda u: torch.sigmoid(u) * (1 - torch.sigmoid(u))  # noqa: E731
         dh = torch.diag(p["o_prev"] * (1 - torch.tanh(c) ** 2))
         return (torch.diag(z["f"]) + torch.diag(c * s(z["pre"]["f"])) @ p["Wfh"] @ dh
-                + torch.diag(z["g"] * s(z["pre"]["i"])) @ p["Wih"] @ dh + torch.diag(z["i"] * s(z["pre"]["g"])) @ p["Wgh"] @ dh)
+                + torch.diag(z["g"] * s(z["pre"]["i"])) @ p["Wih"] @ dh
+                + torch.diag(z["i"] * s(z["pre"]["g"])) @ p["Wgh"] @ dh)
 
     (truth,) = truths([(dcell, slipped)], lstm_points())
     answer = check_derivation(defs + "\n" + text, model="lstm")
@@ -193,7 +195,8 @@ def sigma_prime(p, u):
 
 
 def test_the_transposed_rnn_jacobian_is_diagnosed_as_the_transpose():
-    text = ("\\begin{align*}\n\\frac{\\partial h_t}{\\partial h_{t-1}} &= \\operatorname{diag}(\\sigma'(a_t)) W_1 \\\\\n"
+    text = ("\\begin{align*}\n"
+            "\\frac{\\partial h_t}{\\partial h_{t-1}} &= \\operatorname{diag}(\\sigma'(a_t)) W_1 \\\\\n"
             "  &= W_1^\\top \\operatorname{diag}(\\sigma'(a_t))\n\\end{align*}")
     a = lambda p: p["W1"] @ p["h"] + p["W2"] @ p["x"]  # noqa: E731
     J = lambda p: torch.func.jacrev(lambda h: rnn_state(p, h))(p["h"])  # noqa: E731
@@ -282,7 +285,8 @@ def test_m_t_in_place_of_m_t_plus_1_against_adam():
                       r"w_{t+1} = w_t - \gamma \frac{m_t / (1-\beta_1^{t+1})}{\sqrt{\hat v_{t+1}} + \epsilon}"])
     pts = adam_points()
     want = truths([(lambda p: m_next(p), lambda p: p["b1"] * p["m"] + (1 - p["b1"]) * p["g"]),
-                   (lambda p: m_next(p) / (1 - p["b1"] ** (p["t"] + 1)), lambda p: m_next(p) / (1 - p["b1"] ** (p["t"] + 1))),
+                   (lambda p: m_next(p) / (1 - p["b1"] ** (p["t"] + 1)),
+                    lambda p: m_next(p) / (1 - p["b1"] ** (p["t"] + 1))),
                    (torch_adam, lambda p: adam_form(p, first=p["m"]))], pts)
     answer = check_derivation(text, against="optim.adam")
     assert verdicts(answer) == want == ["equivalent", "equivalent", "not_equivalent"]

@@ -89,7 +89,8 @@ def test_a_family_h_k_is_checked_at_each_index():
     J = torch.func.jacrev(step)(h)
     D_k = torch.diag(1 - torch.tanh(W1 @ h + W2 @ x) ** 2)
     assert torch.allclose(J, D_k @ W1) and not torch.allclose(J, W1.T @ D_k)
-    right = check_derivation(r"\frac{\partial h_k}{\partial h_{k-1}} = \operatorname{diag}(\sigma'(a_k)) W_1", model="rnn")
+    right = check_derivation(r"\frac{\partial h_k}{\partial h_{k-1}} = \operatorname{diag}(\sigma'(a_k)) W_1",
+                             model="rnn")
     assert right.verdict == "equivalent" and right.steps[0].lengths == [1, 2, 3, 4]
     assert "at index k = t + 1, 2, 3, 4" in right.steps[0].message
     wrong = check_derivation(r"\frac{\partial h_k}{\partial h_{k-1}} = W_1^\top \operatorname{diag}(\sigma'(a_k))",
