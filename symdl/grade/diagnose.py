@@ -141,19 +141,21 @@ def _factor_candidates(ratios, ref, points):
 
 def _slips(hand, claim, c_all, ref, points):
     """One symbol of the side in place of another of the same shape and letter (``W_{ih}`` for
-    ``W_{fh}``, ``m_t`` for ``m_{t+1}``), or ``\\sigma'`` for ``\\tanh'``."""
+    ``W_{fh}``, ``m_t`` for ``m_{t+1}``), everywhere or in one place; or ``\\sigma'`` for ``\\tanh'``."""
     model = [i.symbol for i in ref.inputs] + list(ref.definitions)
     tried = 0
     for s in sorted(hand.free_symbols & set(model), key=lambda x: x.name):
+        places = sum(1 for node in sp.preorder_traversal(hand) if node == s)
         for other in model:
             if other == s or _shape(other) != _shape(s) or _letter(other.name) != _letter(s.name):
                 continue
-            tried += 1
-            if tried > MOST:
-                return
-            new = hand.xreplace({s: other})
-            yield ("symbol_slip", f"{latex(s)} in place of {latex(other)}", new, claim,
-                   lambda new=new: _same(_eval(new, ref, points), c_all))
+            for new in [hand.xreplace({s: other})] + [_replace_nth(hand, s, other, k) for k in range(places)
+                                                       if places > 1]:
+                tried += 1
+                if tried > MOST:
+                    return
+                yield ("symbol_slip", f"{latex(s)} in place of {latex(other)}", new, claim,
+                       lambda new=new: _same(_eval(new, ref, points), c_all))
     for wrong, right in FUNCTION_SLIPS:
         for node in _applications(hand, wrong):  # one place at a time: the slip is where the function is applied
             new = hand.xreplace({node: _swap(node, right)})
@@ -173,6 +175,22 @@ def _applications(e, func) -> list:
         if hit and node not in found:
             found.append(node)
     return found[:MOST]
+
+
+def _replace_nth(e, old, new, n: int):
+    """``e`` with the ``n``-th occurrence of ``old`` (in preorder) replaced by ``new``."""
+    seen = [0]
+
+    def walk(node):
+        if node == old:
+            seen[0] += 1
+            return new if seen[0] - 1 == n else node
+        if not node.args or isinstance(node, (sp.MatrixSymbol, sp.Lambda)):
+            return node
+        args = [walk(a) for a in node.args]
+        return node.func(*args) if any(a is not b for a, b in zip(args, node.args)) else node
+
+    return walk(e)
 
 
 def _swap(node, func):

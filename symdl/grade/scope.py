@@ -19,7 +19,7 @@ The model's own defined names (``f_t``, ``h_{t-1}``) stay names; the numeric wit
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sympy as sp
 
@@ -116,10 +116,19 @@ class Scope:
 
     def read(self, text: str, ref):
         """``text`` as SymPy in ``ref``'s symbols, the person's names and derivatives substituted."""
+        try:
+            return self._read(text, ref)
+        except RecursionError:
+            raise SideError("the formula is nested too deeply to read") from None
+        except (TypeError, ValueError, AttributeError, NotImplementedError) as exc:
+            if isinstance(exc, SideError):
+                raise
+            raise SideError(f"{type(exc).__name__}: {exc}") from None
+
+    def _read(self, text: str, ref):
         if ref not in self.tables:
             self.tables[ref] = table_for(ref)
-        table = self.tables[ref]
-        table = type(table)(**{**table.__dict__, "entries": dict(table.entries), "shown": list(table.shown)})
+        table = replace(self.tables[ref], entries=dict(self.tables[ref].entries), shown=list(self.tables[ref].shown))
         subs = self._names_into(table, ref)
         text = self._derivatives_into(text, table, ref, subs)
         try:
