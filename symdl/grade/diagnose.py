@@ -35,8 +35,10 @@ from .finite import Evaluator, Unsupported, interpretations
 TRANSPOSE = "the transpose of the reference: you wrote the denominator layout"
 #: Relative tolerance of a hypothesis at a screening point (a tree walk in float64, not compiled code).
 TOLERANCE = 1e-9
-#: Most symbol swaps and term pairs screened.
+#: Most term pairs and function applications screened.
 MOST = 60
+#: Most symbol swaps screened (each is one evaluation of the side at the screening points).
+SLIPS = 150
 #: Functions a person slips between: one for the other.
 FUNCTION_SLIPS = ((sigmoid_prime, tanh_prime), (tanh_prime, sigmoid_prime), (sigmoid, sp.tanh), (sp.tanh, sigmoid))
 
@@ -142,6 +144,11 @@ def _factor_candidates(ratios, ref, points):
 def _slips(hand, claim, c_all, ref, points):
     """One symbol of the side in place of another of the same shape and letter (``W_{ih}`` for
     ``W_{fh}``, ``m_t`` for ``m_{t+1}``), everywhere or in one place; or ``\\sigma'`` for ``\\tanh'``."""
+    for wrong, right in FUNCTION_SLIPS:
+        for node in _applications(hand, wrong):  # one place at a time: the slip is where the function is applied
+            new = hand.xreplace({node: _swap(node, right)})
+            yield ("symbol_slip", f"{_fname(wrong)} in place of {_fname(right)}", new, claim,
+                   lambda new=new: _same(_eval(new, ref, points), c_all))
     model = [i.symbol for i in ref.inputs] + list(ref.definitions)
     tried = 0
     for s in sorted(hand.free_symbols & set(model), key=lambda x: x.name):
@@ -152,15 +159,10 @@ def _slips(hand, claim, c_all, ref, points):
             for new in [hand.xreplace({s: other})] + [_replace_nth(hand, s, other, k) for k in range(places)
                                                        if places > 1]:
                 tried += 1
-                if tried > MOST:
+                if tried > SLIPS:
                     return
                 yield ("symbol_slip", f"{latex(s)} in place of {latex(other)}", new, claim,
                        lambda new=new: _same(_eval(new, ref, points), c_all))
-    for wrong, right in FUNCTION_SLIPS:
-        for node in _applications(hand, wrong):  # one place at a time: the slip is where the function is applied
-            new = hand.xreplace({node: _swap(node, right)})
-            yield ("symbol_slip", f"{_fname(wrong)} in place of {_fname(right)}", new, claim,
-                   lambda new=new: _same(_eval(new, ref, points), c_all))
 
 
 def _applications(e, func) -> list:
