@@ -334,3 +334,17 @@ def test_the_model_is_inferred_or_the_candidates_are_named():
 def test_input_that_is_not_read_at_all_names_its_line(bad):
     answer = check_derivation(bad, model="lstm")
     assert answer.verdict == "error" and answer.steps == [] and answer.to_json()["line"] >= 1
+
+
+def test_a_weight_slipped_in_one_term_is_a_symbol_slip():
+    text = rf"\frac{{\partial c_t}}{{\partial c_{{t-1}}}} = {EXPLICIT} {G_TERM.replace('W_{gh}', 'W_{fh}')}, \quad {D_DEF}"
+
+    def slipped(p):
+        z, c = gates(p, p["c"]), p["c"]
+        dh = torch.diag(p["o_prev"] * (1 - torch.tanh(c) ** 2))
+        return explicit(p, drop="g") + torch.diag(z["i"] * (1 - z["g"] ** 2)) @ p["Wfh"] @ dh
+
+    (truth,) = truths([(dcell, slipped)], lstm_points())
+    answer = check_derivation(text, model="lstm")
+    assert answer.steps[0].verdict == truth == "not_equivalent"
+    assert answer.steps[0].diagnosis == {"kind": "symbol_slip", "detail": "W_{fh} in place of W_{gh}"}
