@@ -104,9 +104,9 @@ def _check_limits(source: Source) -> None:
         line, col = source.position(MAX_CHARS)
         raise DisplayError(f"the input is {len(text)} characters long; at most {MAX_CHARS:,} are read "
                            f"(the limit falls on this line)", line, col)
-    if len(source.starts) > MAX_LINES:
-        raise DisplayError(f"the input has {len(source.starts)} lines; at most {MAX_LINES:,} are read",
-                           MAX_LINES + 1)
+    lines = len(source.starts) - (1 if text.endswith("\n") else 0)  # a last newline ends a line, begins none
+    if lines > MAX_LINES:
+        raise DisplayError(f"the input has {lines} lines; at most {MAX_LINES:,} are read", MAX_LINES + 1)
     for k in range(1, len(source.starts) + 1):
         if len(source.line_text(k)) > MAX_LINE:
             raise DisplayError(f"the line is {len(source.line_text(k))} characters long; at most {MAX_LINE:,} "
