@@ -225,8 +225,7 @@ def _skip_prose(display: Display, work: str, start: int, end: int) -> None:
 
 def _split_rows(text: Text) -> list[Text]:
     """A block cut at its top-level ``\\\\`` (with any ``[2pt]`` after it), labels and tags dropped."""
-    for m in reversed(list(_DROP.finditer(text.text))):
-        text = text.blank(m.start(), m.end())
+    text = Text(_DROP.sub(lambda m: " " * len(m.group(0)), text.text), text.origin)
     pieces, start = [], 0
     for tok, depth in depths(text.text):
         if tok.text == "\\\\" and depth == 0 and tok.start >= start:
