@@ -28,7 +28,6 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from ..core.calculus import elementwise, substitute_definitions
 from ..core.elementwise import sigmoid, sigmoid_prime, tanh_prime
 from ..core.printing import latex
-from ..verify.spec import sample as sample_domain
 from .check import numeric_witness
 from .finite import Evaluator, Unsupported, interpretations
 
@@ -218,12 +217,6 @@ def _shape(s) -> tuple:
 # -- numbers -----------------------------------------------------------------------------------------
 
 
-def _sample(domain: str, shape: tuple, rng):
-    if domain == "step":
-        return rng.integers(1, 4, shape).astype(float) if shape else float(rng.integers(1, 4))
-    return sample_domain(domain, shape, rng)
-
-
 def _points(ref, exprs, seed: int) -> list:
     """Fresh finite interpretations (two sizes) at which hypotheses are screened."""
     dims = list(dict.fromkeys(d for i in ref.inputs for d in i.shape if isinstance(d, sp.Symbol)))
@@ -231,7 +224,7 @@ def _points(ref, exprs, seed: int) -> list:
     rng = np.random.default_rng(seed + 7_919)
     expanded = [substitute_definitions(e, ref.definitions) for e in exprs]
     try:
-        return interpretations(ref, expanded, sizes, rng, families=(0, 1), points=1, sample=_sample)
+        return interpretations(ref, expanded, sizes, rng, families=(0, 1), points=1)
     except (Unsupported, ValueError, TypeError, KeyError):
         return []
 
