@@ -250,16 +250,16 @@ def test_a_bounded_proof_without_a_memory_limit_reports_running_out_of_memory():
 
 
 def test_verify_reports_an_error_when_the_references_ledger_cannot_be_made(monkeypatch):
-    from symdl.run import build
+    from symdl.run import build, tasks
 
-    made = build._Worker.typeset
+    made = tasks.DocumentWorker.typeset
 
     def typeset(self, d, extra):
         if d == -1:  # the worker assembling the references' ledger dies
             os._exit(5)
         return made(self, d, extra)
 
-    monkeypatch.setattr(build._Worker, "typeset", typeset)  # the workers are forked: they see it
+    monkeypatch.setattr(tasks.DocumentWorker, "typeset", typeset)  # the workers are forked: they see it
     results, errors = build.verify_all(["rnn.state_jacobian"], [], jobs=1)
     assert results == [] and errors == ["references: the worker process making it died (exit code 5)"]
 
@@ -286,9 +286,9 @@ def test_a_worker_told_to_terminate_ends_and_its_proof_is_not_made(tmp_path, cou
 
 
 def test_proofs_past_their_time_limit_do_not_use_up_the_workers_the_build_may_start(tmp_path, counts, monkeypatch):
-    from symdl.run import build
+    from symdl.run import schedule
 
-    monkeypatch.setattr(build._Coordinator, "MAX_WORKERS", 3)
+    monkeypatch.setattr(schedule.Coordinator, "MAX_WORKERS", 3)
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "hard.py").write_text(textwrap.dedent('''
