@@ -398,7 +398,7 @@ def _engine_step(name, out, wrt, lhs, reason, defs=L.DEFS, inputs=L.INPUTS):
         complex_step_check(J, out, defs, inputs, {}, wrt.name, (n, m))))
 
 
-def derivation() -> Derivation:
+def derivation(runner=None) -> Derivation:
     d_h_d_c = _engine_step("dh/dc", L.h_prev, L.c_prev, r"\frac{\partial h_{t-1}}{\partial c_{t-1}}",
                            "Hadamard rule with $o_{t-1}$ held fixed, and $\\tanh$ applied elementwise")
     gate_steps = [
@@ -496,14 +496,14 @@ def derivation() -> Derivation:
         title="Question 1: LSTMs don't solve vanishing gradient",
         description="RNN and LSTM Jacobians, the BPTT product, and vanishing or exploding gradients",
         question=QUESTION,
-        sections=(recurrences, bptt, cell, vanish) + _audit(),
+        sections=(recurrences, bptt, cell, vanish) + _audit(runner),
     )
 
 
-def _audit() -> tuple:
+def _audit(runner) -> tuple:
     """The seed audit's section for this question (derivations/_audit/sections.py)."""
     from _audit.sections import audit_section
 
-    return (audit_section(1),)
+    return (audit_section(1, runner),)
 
 

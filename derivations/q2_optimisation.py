@@ -172,7 +172,7 @@ def _trajectories_section() -> Section:
     ))
 
 
-def derivation() -> Derivation:
+def derivation(runner=None) -> Derivation:
     return Derivation(
         slug="q2-optimisation",
         title="Question 2: Optimisation",
@@ -180,15 +180,15 @@ def derivation() -> Derivation:
                     "the NONMONO rule",
         question=QUESTION,
         sections=(_gd_section(), _momentum_section(), _stability_section(), _adaptive_section(),
-                  _nonmono_section(), _trajectories_section()) + _audit(),
+                  _nonmono_section(), _trajectories_section()) + _audit(runner),
         references=tuple(r.name for r in O.references()),
     )
 
 
-def _audit() -> tuple:
+def _audit(runner) -> tuple:
     """The seed audit's section for this question, when the audit module is there."""
     try:
         from _audit.sections import audit_section
     except ImportError:
         return ()
-    return (audit_section(2),)
+    return (audit_section(2, runner),)

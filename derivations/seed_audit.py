@@ -24,6 +24,7 @@ from pathlib import Path
 
 from symdl.document.derivation import Derivation, Section, prose
 from symdl.grade.rubric import GRADES, NOT_GRADED, UNDECIDED, Claim, Finding, verdict_of
+from symdl.verify.spec import Runner
 
 # The parts live in the private package derivations/_audit/; symdl's loader puts this folder on sys.path, and a
 # module loaded by its path alone needs it too.
@@ -41,8 +42,9 @@ from _audit.q2_checks import per_coordinate_cost
 from _audit.sections import _claim_blocks, evidence, graded
 
 
-def derivation() -> Derivation:
-    counts = tally()
+def derivation(runner: Runner | None = None) -> Derivation:
+    """The audit document; ``runner`` makes the findings' checks (the loader passes a build's, to share them out)."""
+    counts = tally(runner=runner)
     graded_n = sum(counts[g] for g in GRADES)
     intro = Section("How the seed was graded", (
         prose(f"The seed's answers hold {len(CLAIMS)} claims: "
@@ -64,5 +66,5 @@ def derivation() -> Derivation:
         slug="seed-audit",
         title="Seed audit: the midterm answers, claim by claim",
         description="every answer of the seed graded correct, imprecise or incorrect by checks, with their evidence",
-        sections=(intro, *(audit_section(q) for q in (1, 2, 3))),
+        sections=(intro, *(audit_section(q, runner) for q in (1, 2, 3))),
     )

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from symdl.document.derivation import Section, Step, Table, prose, tex
 from symdl.grade.rubric import GRADES, NOT_GRADED, UNDECIDED, Claim, verdict_of
-from symdl.verify.spec import run_many
+from symdl.verify.spec import Runner, run_many
 
 from _audit.claims import CLAIMS
 from _audit.exam import QUESTION_TEXT
@@ -21,15 +21,19 @@ from _audit.findings import _clean
 # -- grading: the checks decide ----------------------------------------------------------------------
 
 
+def graded(runner: Runner | None = None) -> tuple:
+    """``(claim, verdict, checks)`` for every answer: each finding's check made once per process and runner (all
+    of them together by ``runner``, so that a build's workers share them out: symdl.verify.spec.run_many), the
+    verdict computed from their outcomes by :func:`verdict_of`."""
+    return _graded(runner)
+
+
 @lru_cache(maxsize=None)
-def graded() -> tuple:
-    """``(claim, verdict, checks)`` for every answer: each finding's check run once per process (all of them
-    together, so that a build's workers share them out: symdl.verify.spec.run_many), the verdict computed from their
-    outcomes by :func:`verdict_of`."""
+def _graded(runner: Runner | None) -> tuple:
     for c in CLAIMS:
         if not c.findings and not c.not_graded:
             raise ValueError(f"claim {c.key}: no findings and no reason for not grading it")
-    made = iter(run_many([f.spec for c in CLAIMS for f in c.findings]))
+    made = iter(run_many([f.spec for c in CLAIMS for f in c.findings], runner))
     out = []
     for c in CLAIMS:
         checks = tuple(next(made) for _ in c.findings)
@@ -44,10 +48,10 @@ def evidence(claim: Claim, checks) -> str:
     return _clean(" ".join(f"{c.mark.capitalize()}: {c.detail}." for c in checks))
 
 
-def tally(question: int | None = None) -> dict:
+def tally(question: int | None = None, runner: Runner | None = None) -> dict:
     keys = (*GRADES, NOT_GRADED, UNDECIDED)
     out = {k: 0 for k in keys}
-    for c, verdict, _ in graded():
+    for c, verdict, _ in graded(runner):
         if question is None or c.question == question:
             out[verdict] += 1
     return out
@@ -68,8 +72,8 @@ def _question_table(question: int) -> Table | None:
                  widths=(0.12, 0.5, 0.26))
 
 
-def _overview(question: int) -> Table:
-    rows = [(_label(c.key, c.part), verdict, c.says) for c, verdict, _ in graded() if c.question == question]
+def _overview(question: int, runner: Runner | None) -> Table:
+    rows = [(_label(c.key, c.part), verdict, c.says) for c, verdict, _ in graded(runner) if c.question == question]
     return Table(("answer", "verdict", "the seed says"), tuple(rows),
                  caption=f"The answers to question {question}, graded by the checks below.",
                  widths=(0.15, 0.11, 0.62))
@@ -89,11 +93,12 @@ def _claim_blocks(c: Claim, verdict: str, checks) -> tuple:
             Step(f"audit {c.key}", _display(c), evidence(c, checks), checks=tuple(f.spec for f in c.findings)))
 
 
-def audit_section(question: int) -> Section:
-    """The audit of the seed's answers to one question, for that question's worked solution."""
+def audit_section(question: int, runner: Runner | None = None) -> Section:
+    """The audit of the seed's answers to one question, for that question's worked solution; ``runner`` makes the
+    findings' checks (:func:`graded`)."""
     if question not in (1, 2, 3):
         raise ValueError(f"invalid question {question!r}: the seed has questions 1, 2 and 3")
-    counts = tally(question)
+    counts = tally(question, runner)
     summary = ", ".join(f"{k} {v}" for k, v in counts.items() if v or k != UNDECIDED)
     blocks = [prose(f"Each answer is transcribed from the seed, repaired where the extraction lost a backslash "
                     f"escape or a minus sign, and graded by checks: equations by symdl.check against the reference "
@@ -105,8 +110,8 @@ def audit_section(question: int) -> Section:
         blocks.append(prose("The question's own background and definitions are the exam's text, not the student's "
                             "answers: they are transcribed here and not graded."))
         blocks.append(qt)
-    blocks.append(_overview(question))
-    for c, verdict, checks in graded():
+    blocks.append(_overview(question, runner))
+    for c, verdict, checks in graded(runner):
         if c.question == question:
             blocks.extend(_claim_blocks(c, verdict, checks))
     return Section(f"Audit of the seed's answers to question {question}", tuple(blocks))

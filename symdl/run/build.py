@@ -66,9 +66,10 @@ def build_all(srcs, outdir: Path, *, templates: Path | None, pdf: bool = True, t
     load every document and then make whatever the coordinator, this process, hands them next: one check (a
     check that several documents show is made once), one figure, or one document's rendering and TeX run once
     its checks and figures are made.  Checks a derivation needs while it is being built (the seed audit grades its
-    answers by their outcomes) are shared out the same way, through :func:`symdl.verify.spec.run_many`.  A
-    symbolic proof runs in its worker under the proof's memory limit; at the proof's time limit the coordinator
-    kills the worker, records the proof as not made, and forks a replacement.  Outputs are installed here, each document's together, as it finishes; the lines for each
+    answers by their outcomes) are shared out the same way: the loader gives the derivation the workers' runner
+    (:func:`symdl.document.sources.load`).  A symbolic proof runs in its worker under the proof's memory limit; at
+    the proof's time limit the coordinator kills the worker, records the proof as not made, and forks a
+    replacement.  Outputs are installed here, each document's together, as it finishes; the lines for each
     document are printed in document order.  Returns the exit status: 0, 1 when a check was refuted, 2 on any
     other error.
 

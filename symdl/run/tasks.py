@@ -24,7 +24,6 @@ from ..document.context import Ledger, entries
 from ..document.derivation import Derivation
 from ..document.sources import DocumentError, load
 from ..model.registry import ref
-from ..verify import spec
 from ..verify.spec import Check, Result, run_check, run_in_worker
 from .pool import STOP
 from .typeset import Typeset, draw, failure, figure_files, typeset
@@ -140,11 +139,10 @@ class DocumentWorker:
         self.files: dict[int, dict] = {}
 
     def main(self) -> None:
-        spec._runner = self.run_many  # the checks a derivation makes while it is built are shared out
         for job in self.plan.jobs:
             t0, cpu = time.monotonic(), _cpu()
             try:
-                self.docs.append(load(job.src))
+                self.docs.append(load(job.src, runner=self.run_many))
             except DocumentError as exc:
                 self.docs.append(Failed(f"symdl: error: {exc}", str(exc)))
             self.conn.send(("note", f"load {job.src.module}", time.monotonic() - t0, _cpu() - cpu))
@@ -176,10 +174,11 @@ class DocumentWorker:
         raise _Stop
 
     def run_many(self, specs) -> list[Check]:
-        """:func:`symdl.verify.spec.run_many` while documents load: every worker asks for the same checks in the
-        same order, the coordinator shares them out and sends every worker every outcome."""
+        """The runner a derivation is given while it is built (:func:`symdl.verify.spec.run_many`): every worker
+        asks for the same checks in the same order, the coordinator shares them out and sends every worker every
+        outcome."""
         specs = list(specs)
-        if self.busy:  # asked for inside a task: made here, not a batch inside a batch
+        if self.busy:  # kept by a derivation and called inside a task: made here, not a batch inside a batch
             return [run_check(s) for s in specs]
         self.loads += 1
         todo = list({id(s): s for s in specs if id(s) not in self.memo}.values())
