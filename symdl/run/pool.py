@@ -12,7 +12,13 @@ The rules every worker keeps:
   latexmk), and a terminal's Ctrl-C reaches the coordinator alone;
 - it ignores SIGINT (an interrupt is the coordinator's to handle: it kills the workers) and dies of SIGTERM
   (a worker told to terminate does, whatever handler the coordinator had);
-- it closes its copies of the other workers' pipe ends, so that a worker that dies is seen to die.
+- it holds no end of any pipe but its own, so that when its coordinator dies, even of SIGKILL, the worker
+  reads end-of-file and ends instead of waiting forever (and holding the build's lock and the caller's
+  output pipes).
+
+An interrupt cannot fall between a fork and the bookkeeping of its worker, nor inside the killing of the
+workers: both are done with SIGINT and SIGTERM held back (:func:`uninterrupted`), and delivered right after.
+Without that, a Ctrl-C at the wrong moment left a worker the coordinator did not know of, running for good.
 """
 
 from __future__ import annotations
@@ -88,14 +94,15 @@ class Pool:
 
     def spawn(self) -> Worker:
         """Fork one more worker."""
-        parent, child = self.ctx.Pipe()
-        theirs = [w.conn for w in self.workers]
-        # not a daemon: a daemonic process may not start a proof's child process
-        proc = self.ctx.Process(target=_start, args=(child, theirs, self.serve, self.args), name=self.name)
-        proc.start()
-        child.close()
-        worker = Worker(proc, parent)
-        self.workers.append(worker)
+        with uninterrupted():
+            parent, child = self.ctx.Pipe()
+            theirs = [w.conn for w in self.workers] + [parent]
+            # not a daemon: a daemonic process may not start a proof's child process
+            proc = self.ctx.Process(target=_start, args=(child, theirs, self.serve, self.args), name=self.name)
+            proc.start()
+            child.close()
+            worker = Worker(proc, parent)
+            self.workers.append(worker)
         return worker
 
     def send(self, worker: Worker, message) -> bool:
@@ -139,22 +146,24 @@ class Pool:
 
     def kill(self, w: Worker) -> None:
         """End a worker and every process it started (its process group), and forget it."""
-        try:
-            os.killpg(w.pid, signal.SIGKILL)
-        except OSError:  # not yet the leader of its own group, or already gone
-            if w.proc.exitcode is None:
-                w.proc.kill()
-        w.proc.join(5)
-        w.conn.close()
-        if w in self.workers:
-            self.workers.remove(w)
+        with uninterrupted():
+            try:
+                os.killpg(w.pid, signal.SIGKILL)
+            except OSError:  # not yet the leader of its own group, or already gone
+                if w.proc.exitcode is None:
+                    w.proc.kill()
+            w.proc.join(5)
+            w.conn.close()
+            if w in self.workers:
+                self.workers.remove(w)
 
     def stop(self) -> None:
         """End every worker: an idle one is told to stop and given two seconds, a busy one is killed."""
-        for w in list(self.workers):
-            if w.task is None and self.send(w, STOP):
-                w.proc.join(2)
-            self.kill(w)
+        with uninterrupted():
+            for w in list(self.workers):
+                if w.task is None and self.send(w, STOP):
+                    w.proc.join(2)
+                self.kill(w)
 
 
 def _start(conn, theirs: list, serve: Callable[..., None], args: tuple) -> None:
@@ -164,13 +173,40 @@ def _start(conn, theirs: list, serve: Callable[..., None], args: tuple) -> None:
     except OSError:
         pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # not the coordinator's SIGTERM handler (SystemExit), which call_limited would report as a proof's failure
+    # while the worker went on
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    for c in theirs:  # the coordinator's ends of the other workers' pipes
+    for c in theirs:  # the coordinator's ends of every pipe, its own included
         c.close()
     try:
         serve(conn, *args)
     except (EOFError, BrokenPipeError, ConnectionResetError):  # the coordinator is gone: so is its worker
         pass
+
+
+@contextmanager
+def uninterrupted():
+    """Hold SIGINT and SIGTERM back for the block, then deliver them as they would have been.
+
+    Only the main thread gets Python's signal handlers, so elsewhere there is nothing to hold back.  A signal
+    whose handler Python did not install is left alone.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {}
+    for s in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(s)
+        if handler is not None:
+            previous[s] = signal.signal(s, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if caught:
+            signal.raise_signal(caught[0])  # a second one asks for the same: stop
 
 
 def _terminate(signum, frame):
