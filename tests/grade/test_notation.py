@@ -1,0 +1,92 @@
+r"""Notation people actually write (issue 13, items 10 and 11), each form held against its truth.
+
+Written the micrograd way: what each form means is computed here in torch float64, at random points,
+and compared with the quantity's own torch definition; the verdict symdl must give is the one that
+comparison gives.  Nothing expected is produced by symdl.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from symdl.grade.check import check
+
+D = torch.float64
+
+
+def agree(form_fn, truth_fn, points) -> str:
+    """``equivalent`` when the torch value of the form equals the truth at every point, else ``not_equivalent``."""
+    same = all(torch.allclose(torch.as_tensor(form_fn(p), dtype=D), torch.as_tensor(truth_fn(p), dtype=D),
+                              rtol=1e-10, atol=1e-12) for p in points)
+    return "equivalent" if same else "not_equivalent"
+
+
+# -- item 11: PIRL's score with the cosine written out -------------------------------------------------
+
+
+def pirl_points(k=4, d=3, negatives=2, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return [{"a": torch.randn(d, generator=g, dtype=D), "b": torch.randn(d, generator=g, dtype=D),
+             "n": torch.randn(negatives, d, generator=g, dtype=D), "tau": 0.5 + torch.rand((), generator=g, dtype=D)}
+            for _ in range(k)]
+
+
+def pirl_truth(p):
+    """PIRL's h: the softmax share of the positive pair, torch's own cosine similarity."""
+    cos = torch.nn.functional.cosine_similarity
+    logits = torch.cat([cos(p["a"], p["b"], dim=0).reshape(1), cos(p["b"].expand_as(p["n"]), p["n"], dim=1)])
+    return torch.softmax(logits / p["tau"], 0)[0]
+
+
+def dot_over_norms(u, v):
+    return (u * v).sum(-1) / (u.norm(dim=-1) * v.norm(dim=-1))
+
+
+def written_h(pos, neg):
+    return lambda p: torch.exp(pos(p) / p["tau"]) / (torch.exp(pos(p) / p["tau"]) + torch.exp(neg(p) / p["tau"]).sum())
+
+
+COS = r"\frac{v_I^\top v_{I^t}}{\lVert v_I \rVert \lVert v_{I^t} \rVert}"
+NEG = r"\frac{v_{I^t}^\top v_{I'}}{\lVert v_{I^t} \rVert \lVert v_{I'} \rVert}"
+PIRL_FORMS = [
+    # the cosine written out, as the issue's student wrote it
+    (r"\frac{\exp(%s/\tau)}{\exp(%s/\tau) + \sum_{I' \in D_N} \exp(%s/\tau)}" % (COS, COS, NEG),
+     written_h(lambda p: dot_over_norms(p["a"], p["b"]), lambda p: dot_over_norms(p["b"], p["n"]))),
+    # other spellings of the same: \| \|, \Vert, |v|, and \cdot for the dot product
+    (r"\frac{\exp(\frac{v_I \cdot v_{I^t}}{\|v_I\| \|v_{I^t}\|}/\tau)}{\exp(\frac{v_I^\top v_{I^t}}{|v_I| |v_{I^t}|}"
+     r"/\tau) + \sum_{I' \in D_N} \exp(\frac{v_{I^t}^\top v_{I'}}{\Vert v_{I^t}\Vert \Vert v_{I'}\Vert}/\tau)}",
+     written_h(lambda p: dot_over_norms(p["a"], p["b"]), lambda p: dot_over_norms(p["b"], p["n"]))),
+    # the norms left out of the positive pair: a dot product, not a cosine
+    (r"\frac{\exp(v_I^\top v_{I^t}/\tau)}{\exp(v_I^\top v_{I^t}/\tau) + \sum_{I' \in D_N} \exp(%s/\tau)}" % NEG,
+     written_h(lambda p: (p["a"] * p["b"]).sum(), lambda p: dot_over_norms(p["b"], p["n"]))),
+    # the negatives compared with v_I instead of v_{I^t}
+    (r"\frac{\exp(%s/\tau)}{\exp(%s/\tau) + \sum_{I' \in D_N} \exp(\frac{v_I^\top v_{I'}}{\lVert v_I \rVert "
+     r"\lVert v_{I'} \rVert}/\tau)}" % (COS, COS),
+     written_h(lambda p: dot_over_norms(p["a"], p["b"]), lambda p: dot_over_norms(p["a"], p["n"]))),
+    # one norm squared in the denominator
+    (r"\frac{\exp(%s/\tau)}{\exp(%s/\tau) + \sum_{I' \in D_N} \exp(\frac{v_{I^t}^\top v_{I'}}{\lVert v_{I^t} "
+     r"\rVert^2}/\tau)}" % (COS, COS),
+     written_h(lambda p: dot_over_norms(p["a"], p["b"]), lambda p: (p["b"] * p["n"]).sum(-1) / (p["b"] * p["b"]).sum())),
+]
+
+
+@pytest.mark.parametrize("form, meaning", PIRL_FORMS)
+def test_pirl_score_with_the_cosine_written_out(form, meaning):
+    expected = agree(meaning, pirl_truth, pirl_points())
+    v = check(form, against="contrastive.pirl_h", timeout=1.0)
+    assert v.verdict == expected, str(v)
+    if expected == "not_equivalent":  # the hand value is a scalar, as h is, not a vector of entries
+        assert v.counterexample is not None and len(set(map(float, torch.as_tensor(v.counterexample["hand"])
+                                                           .reshape(-1).tolist()))) == 1, str(v)
+
+
+def test_the_truth_of_the_first_pirl_form_is_pirl():
+    """The first form is the correct one: the test above would pass vacuously if torch said otherwise."""
+    assert all(agree(m, pirl_truth, pirl_points()) == "equivalent" for _, m in PIRL_FORMS[:2])
+    assert all(agree(m, pirl_truth, pirl_points()) == "not_equivalent" for _, m in PIRL_FORMS[2:])
+
+
+def test_two_feature_vectors_side_by_side_are_refused_with_the_dot_product_to_write():
+    v = check(r"\exp(v_I v_{I^t} / \tau)", against="contrastive.pirl_h", timeout=1.0)
+    assert v.verdict == "error" and "v_I^\\top v_{I^t}" in v.message and "\\cdot" in v.message, str(v)
