@@ -90,3 +90,44 @@ def test_the_truth_of_the_first_pirl_form_is_pirl():
 def test_two_feature_vectors_side_by_side_are_refused_with_the_dot_product_to_write():
     v = check(r"\exp(v_I v_{I^t} / \tau)", against="contrastive.pirl_h", timeout=1.0)
     assert v.verdict == "error" and "v_I^\\top v_{I^t}" in v.message and "\\cdot" in v.message, str(v)
+
+
+# -- item 10: the left side the reference prints, with any spacing or bold -------------------------------
+
+
+def lstm_state_jacobian_and_forget_gate(n=3, m=2, seed=0):
+    """torch: the Jacobian of (c_t, h_t) by (c_{t-1}, h_{t-1}) of an LSTM cell, and f_t, at a random point."""
+    g = torch.Generator().manual_seed(seed)
+    W = {k: torch.randn(n, n + m, generator=g, dtype=D) for k in "fiog"}
+    b = {k: torch.randn(n, generator=g, dtype=D) for k in "fiog"}
+    x = torch.randn(m, generator=g, dtype=D)
+
+    def step(state):
+        c, h = state[:n], state[n:]
+        u = {k: W[k] @ torch.cat([h, x]) + b[k] for k in "fiog"}
+        c_new = torch.sigmoid(u["f"]) * c + torch.sigmoid(u["i"]) * torch.tanh(u["g"])
+        return torch.cat([c_new, torch.sigmoid(u["o"]) * torch.tanh(c_new)])
+
+    state = torch.randn(2 * n, generator=g, dtype=D)
+    f = torch.sigmoid(W["f"] @ torch.cat([state[n:], x]) + b["f"])
+    return torch.autograd.functional.jacobian(step, state), f
+
+
+BLOCKS = r"\begin{bmatrix} \operatorname{diag}(f_t) & \operatorname{diag}(f_t) \\ \operatorname{diag}(f_t) & " \
+         r"\operatorname{diag}(f_t) \end{bmatrix}"
+
+
+@pytest.mark.parametrize("lhs", [r"\frac{\partial (c_t, h_t)}{\partial (c_{t-1}, h_{t-1})}",
+                                 r"\frac{\partial(\mathbf{c}_t,\mathbf{h}_t)}{\partial(\mathbf{c}_{t-1},\ \mathbf{h}_{t-1})}",
+                                 r"\dfrac{\partial \left(c_{t}, h_{t}\right)}{\partial \left(c_{t - 1}, h_{t - 1}\right)}"])
+def test_the_left_side_the_reference_prints_is_read_with_any_spacing_or_bold(lhs):
+    jac, f = lstm_state_jacobian_and_forget_gate()
+    blocks = torch.diag(f).repeat(2, 2)
+    expected = "equivalent" if torch.allclose(jac, blocks) else "not_equivalent"
+    v = check(lhs + " = " + BLOCKS, against="lstm.state_jacobian", timeout=1.0)
+    assert v.verdict == expected, str(v)
+
+
+def test_a_left_side_that_is_another_quantity_is_still_refused():
+    v = check(r"\frac{\partial (h_t, c_t)}{\partial (c_{t-1}, h_{t-1})} = " + BLOCKS, against="lstm.state_jacobian")
+    assert v.verdict == "error" and "is not what lstm.state_jacobian gives" in v.message, str(v)
