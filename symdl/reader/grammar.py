@@ -127,7 +127,7 @@ FRAC: /\\[dt]?frac(?![A-Za-z])/
 SQRT: /\\sqrt(?![A-Za-z])/
 PARTIAL: /\\partial(?![A-Za-z])/
 NABLA: /\\nabla(?![A-Za-z])/
-BIGOP: /\\(sum|prod|int|lim|min|max|argmin|argmax|mathbb\s*\{E\}|mathbb\s*E)(?![A-Za-z])/
+BIGOP: /\\(sum|prod|int|lim|min|max|argmin|argmax|arg\s*\\(min|max)|operatorname\s*\*\s*\{\s*arg\s*(\\,)?\s*(min|max)\s*\}|mathbb\s*\{E\}|mathbb\s*E)(?![A-Za-z])/
 INFTY: /\\infty(?![A-Za-z])/
 DBAR.2: /\\\||\|\||\\Vert(?![A-Za-z])/
 LNORM: /\\lVert(?![A-Za-z])/

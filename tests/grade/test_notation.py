@@ -7,6 +7,7 @@ comparison gives.  Nothing expected is produced by symdl.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -131,3 +132,23 @@ def test_the_left_side_the_reference_prints_is_read_with_any_spacing_or_bold(lhs
 def test_a_left_side_that_is_another_quantity_is_still_refused():
     v = check(r"\frac{\partial (h_t, c_t)}{\partial (c_{t-1}, h_{t-1})} = " + BLOCKS, against="lstm.state_jacobian")
     assert v.verdict == "error" and "is not what lstm.state_jacobian gives" in v.message, str(v)
+
+
+# -- item 10: argmin as people write it ------------------------------------------------------------------
+
+
+def argmin_truth(written: str) -> str:
+    """numpy: at a random energy on a grid of y, the y written (argmin or argmax) against the argmin."""
+    rng = np.random.default_rng(0)
+    energy = rng.normal(size=(5, 7))  # five random functions of y, each on a grid of seven points
+    pick = np.argmax if written == "max" else np.argmin
+    return "equivalent" if np.array_equal(pick(energy, axis=1), np.argmin(energy, axis=1)) else "not_equivalent"
+
+
+@pytest.mark.parametrize("form, written", [(r"\hat y = \arg\min_y F(x, y)", "min"),
+                                           (r"\operatorname*{argmin}_y F(x, y)", "min"),
+                                           (r"\operatorname*{arg\,min}_{y} F(x,y)", "min"),
+                                           (r"\arg\max_y F(x, y)", "max")])
+def test_argmin_as_people_write_it(form, written):
+    v = check(form, against="ebm.inference", timeout=1.0)
+    assert v.verdict == argmin_truth(written), str(v)
