@@ -20,7 +20,7 @@ from ..reader.chain import chain
 from ..reader.ranges import LENGTHS, has_range, unroll
 from ..reader.source import Text
 from .answer import DerivationVerdict, Step
-from .check import TIMEOUT, Verdict, check
+from .check import TIMEOUT, Verdict, check, find_reference
 from .compare import compare
 from .diagnose import diagnose
 from .scope import SideError
@@ -105,11 +105,10 @@ def single(display, scope, timeout) -> DerivationVerdict:
     return answer
 
 
-def diagnose_form(text: str, against: str) -> dict | None:
-    """The diagnosis of a single form that is not equivalent to ``against`` (``None`` when none holds)."""
-    from ..model.registry import ref as find
-
-    ref = find(against)
+def diagnose_form(text: str, against) -> dict | None:
+    """The diagnosis of a single form that is not equivalent to ``against``, a name or a reference (``None``
+    when none holds)."""
+    ref = find_reference(against)
     if ref.variants:  # a product of Jacobians is compared at the gap the form is written for
         return None
     try:

@@ -289,6 +289,14 @@ class Evaluator:
         x = self.ev(v)
         return np.sum(x * x)
 
+    def _construct_Dot(self, u, v):
+        """``v_I^\top v_{I^t}`` of two feature vectors (:meth:`symdl.reader.names.NameTable.is_vector`)."""
+        return np.sum(self.ev(u) * self.ev(v), axis=-1)
+
+    def _construct_Transposed(self, v):
+        """A feature vector's transpose standing alone: its entries."""
+        return self.ev(v)
+
     def _construct_L1Norm(self, v):
         return np.sum(np.abs(self.ev(v)))
 

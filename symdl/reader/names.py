@@ -75,6 +75,12 @@ class NameTable:
     sums: dict = field(default_factory=dict)
     integrals: set = field(default_factory=set)  # letters the reference integrates over (y for y and y')
     aliases: dict = field(default_factory=dict)
+    vectors: set = field(default_factory=set)  # scalar symbols that stand for vectors: what s(u, v) compares
+
+    def is_vector(self, e) -> bool:
+        """Whether ``e`` is a symbol the reference's similarity ``s(u, v)`` compares (PIRL's ``v_I``): a
+        feature vector behind a scalar symbol, whose transpose, dot product and norm mean what they say."""
+        return isinstance(e, sp.Symbol) and e in self.vectors
 
     def variable(self, name: str) -> sp.Symbol:
         """The symbol of a bound variable: the reference's own when it uses that name."""
@@ -135,6 +141,8 @@ def _own_names(table: NameTable, ref) -> None:
                 table.own.setdefault(canon(s.name), s)
         for f in e.atoms(sp.Function):
             head = f.func
+            if isinstance(head, UndefinedFunction) and head.__name__ == "s" and len(f.args) == 2:
+                table.vectors.update(a for a in f.args if isinstance(a, sp.Symbol))
             if isinstance(head, UndefinedFunction):
                 if table.get(head.__name__) is None:
                     table.own.setdefault(canon(head.__name__), function_head(head.__name__, head))
