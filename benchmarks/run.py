@@ -250,16 +250,42 @@ def bench_build(runs):
     return rows
 
 
+def bench_models(runs):
+    """Model files (issue 14): derive as a whole process, loading a file against building in Python, and the
+    GRU's derived Jacobian at n = m = 1024 against torch.func.jacrev of nn.GRUCell."""
+    quantity = r"\frac{\partial h_t}{\partial h_{t-1}}"
+    sympy = wall([PY, "-c", "import sympy"], runs=runs)
+    derive = wall([SYMDL, "derive", "gru", quantity], runs=runs)
+    from_file = wall([PY, "-c", "import symdl; symdl.register('models/gru.toml'); symdl.ref('gru.state_jacobian').expr"],
+                     runs=runs)
+    from_python = wall([PY, "-c", "import sys; sys.path.insert(0, 'benchmarks'); import symdl, gru_python; "
+                        "symdl.register(gru_python.model()); symdl.ref('gru.state_jacobian').expr"], runs=runs)
+    code = ("import sys, time, torch, numpy as np; sys.path.insert(0, 'tests/model'); torch.set_num_threads(1)\n"
+            "import symdl; from test_model_files import gru_values, torch_gru\n"
+            "v = gru_values(1024, 1024); J = symdl.ref('gru.state_jacobian'); J.evaluate(v)\n"
+            "cell, x, h = torch_gru(v); f = lambda: torch.func.jacrev(lambda hh: cell(x[None], hh[None])[0])(h)\n"
+            "def med(g):\n  ts = []\n  for _ in range(5):\n    t = time.perf_counter(); g(); ts.append(time.perf_counter() - t)\n"
+            "  return sorted(ts)[2]\n"
+            "print(med(lambda: J.evaluate(v)), med(f))")
+    ours, theirs = map(float, subprocess.run([PY, "-c", code], capture_output=True, text=True, cwd=ROOT).stdout.split())
+    return [("symdl derive gru dh_t/dh_{t-1} / import sympy", derive / sympy, "<= 2.5", f"{derive:.3f} s / {sympy:.3f} s"),
+            ("model file to ref(...).expr / the same model built in Python", from_file / from_python, "<= 1.5",
+             f"{from_file:.3f} s / {from_python:.3f} s"),
+            ("jacrev of nn.GRUCell / derived GRU Jacobian, n = m = 1024, second call", theirs / ours, ">= 20",
+             f"{theirs * 1e3:.1f} ms / {ours * 1e3:.1f} ms")]
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
-    ap.add_argument("--only", nargs="*", default=["import", "check", "kernel", "scale", "build"])
+    ap.add_argument("--only", nargs="*", default=["import", "check", "kernel", "scale", "build", "models"])
     ap.add_argument("--threads", type=int, default=1, help="torch threads for the kernel benchmark (default 1)")
     args = ap.parse_args(argv)
     runs = 5 if args.quick else 7
     rows = []
     table = {"import": lambda: bench_import(runs), "check": lambda: bench_check(runs),
-             "kernel": lambda: bench_kernel(runs, threads=args.threads), "scale": bench_scale, "build": lambda: bench_build(3)}
+             "kernel": lambda: bench_kernel(runs, threads=args.threads), "scale": bench_scale, "build": lambda: bench_build(3),
+             "models": lambda: bench_models(runs)}
     for name in args.only:
         print(f"running {name} ...", file=sys.stderr, flush=True)
         rows += table[name]()

@@ -173,22 +173,22 @@ def _vanish() -> Section:
     ))
 
 
-def derivation() -> Derivation:
+def derivation(runner=None) -> Derivation:
     answer = Section("The answer", (prose(_answer_text()), _notation()))
     return Derivation(
         slug="q1-recurrent",
         title="Question 1: LSTMs don't solve vanishing gradient",
         description="RNN and LSTM Jacobians, the BPTT product, and vanishing or exploding gradients",
         question=QUESTION,
-        sections=(answer, _recurrences(), _bptt(), _cell(), _vanish()) + _audit(),
+        sections=(answer, _recurrences(), _bptt(), _cell(), _vanish()) + _audit(runner),
         template="solution.tex.j2",
     )
 
 
-def _audit() -> tuple:
-    """The seed audit's section for this question (derivations/seed_audit.py)."""
-    from seed_audit import audit_section
+def _audit(runner) -> tuple:
+    """The seed audit's section for this question (derivations/_audit/sections.py)."""
+    from _audit.sections import audit_section
 
-    return (audit_section(1),)
+    return (audit_section(1, runner),)
 
 

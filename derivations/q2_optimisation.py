@@ -372,7 +372,7 @@ def _trajectories_section() -> Section:
     ))
 
 
-def derivation() -> Derivation:
+def derivation(runner=None) -> Derivation:
     return Derivation(
         slug="q2-optimisation",
         title="Question 2: Optimisation",
@@ -381,16 +381,16 @@ def derivation() -> Derivation:
         question=QUESTION,
         sections=(_gd_section(), _sgd_section(), _batch_section(), _classes_section(), _noise_section(),
                   _sgd_gd_section(), _momentum_section(), _adaptive_section(), _nonmono_section(),
-                  _trajectories_section()) + _audit(),
+                  _trajectories_section()) + _audit(runner),
         references=tuple(r.name for r in O.references()),
         template="solution.tex.j2",
     )
 
 
-def _audit() -> tuple:
+def _audit(runner) -> tuple:
     """The seed audit's section for this question, when the audit module is there."""
     try:
-        from seed_audit import audit_section
+        from _audit.sections import audit_section
     except ImportError:
         return ()
-    return (audit_section(2),)
+    return (audit_section(2, runner),)

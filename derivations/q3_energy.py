@@ -345,22 +345,22 @@ def _architecture_section() -> Section:
     ))
 
 
-def derivation() -> Derivation:
+def derivation(runner=None) -> Derivation:
     return Derivation(
         slug="q3-energy",
         title="Question 3: Energy-based models",
         description="Gibbs distributions, free energy, the NLL gradient, PIRL's NCE loss and architectural EBMs",
         question=QUESTION,
         sections=(_inference_section(), _gibbs_section(), _latent_section(), _nll_section(), _pirl_section(),
-                  _architecture_section()) + _audit(),
+                  _architecture_section()) + _audit(runner),
         template="solution.tex.j2",
     )
 
 
-def _audit() -> tuple:
+def _audit(runner) -> tuple:
     """The seed audit's section for this question, when the audit module is there."""
     try:
-        from seed_audit import audit_section
+        from _audit.sections import audit_section
     except ImportError:
         return ()
-    return (audit_section(3),)
+    return (audit_section(3, runner),)

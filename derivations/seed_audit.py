@@ -13,126 +13,38 @@ symdl.check against the reference they state (the lost \b, \t, \r escapes and
 minus signs repaired, each repair noted); claims in words by a computation from
 the references.  A claim whose only possible form would be the reference itself
 or the transcriber's own construction is marked not graded, with the reason.
-audit_section(q) gives the audit of one question for that question's worked solution.
+The grading vocabulary is symdl.grade.rubric's; the audit of each question is built in
+derivations/_audit/sections.py, which that question's worked solution imports too.
 """
 
 from __future__ import annotations
 
 import sys
-from functools import lru_cache
 from pathlib import Path
 
-from symdl.document.derivation import Derivation, Section, Step, Table, prose, tex
-from symdl.verify.spec import run_many
+from symdl.document.derivation import Derivation, Section, prose
+from symdl.grade.rubric import GRADES, NOT_GRADED, UNDECIDED, Claim, Finding, verdict_of
+from symdl.verify.spec import Runner
 
 # The parts live in the private package derivations/_audit/; symdl's loader puts this folder on sys.path, and a
 # module loaded by its path alone needs it too.
 if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _audit.findings import Claim, Finding, GRADES, NOT_GRADED, UNDECIDED, _clean, differs, verdict_of
+from _audit.claims import CLAIMS, SEED_JACOBIAN_READ
+from _audit.exam import QUESTION_TEXT
+from _audit.sections import audit_section, tally
+
+# Named here too, for the audit's tests: the grading, the findings' builder and the computations behind the claims.
+from _audit.findings import differs
 from _audit.q1_checks import _lstm_problem, bptt_sum, seed_bptt_chain
 from _audit.q2_checks import per_coordinate_cost
-from _audit.exam import QUESTION_TEXT
-from _audit.claims import CLAIMS, SEED_JACOBIAN_READ
+from _audit.sections import _claim_blocks, evidence, graded
 
 
-# -- grading: the checks decide ----------------------------------------------------------------------
-
-
-@lru_cache(maxsize=None)
-def graded() -> tuple:
-    """``(claim, verdict, checks)`` for every answer: each finding's check run once per process (all of them
-    together, so that a build's workers share them out: symdl.verify.spec.run_many), the verdict computed from their
-    outcomes by :func:`verdict_of`."""
-    for c in CLAIMS:
-        if not c.findings and not c.not_graded:
-            raise ValueError(f"claim {c.key}: no findings and no reason for not grading it")
-    made = iter(run_many([f.spec for c in CLAIMS for f in c.findings]))
-    out = []
-    for c in CLAIMS:
-        checks = tuple(next(made) for _ in c.findings)
-        out.append((c, verdict_of(c.findings, checks), checks))
-    return tuple(out)
-
-
-def evidence(claim: Claim, checks) -> str:
-    """What the checks found, in words (each check's description and detail)."""
-    if not claim.findings:
-        return "Not graded: " + claim.not_graded + "."
-    return _clean(" ".join(f"{c.mark.capitalize()}: {c.detail}." for c in checks))
-
-
-def tally(question: int | None = None) -> dict:
-    keys = (*GRADES, NOT_GRADED, UNDECIDED)
-    out = {k: 0 for k in keys}
-    for c, verdict, _ in graded():
-        if question is None or c.question == question:
-            out[verdict] += 1
-    return out
-
-
-def _display(c: Claim):
-    rows = ([r"\text{seed:} \quad & " + c.seed] if c.seed else []) + [r"\text{correct:} \quad & " + c.correct]
-    return tex(r"\begin{aligned} " + r" \\ ".join(rows) + r" \end{aligned}")
-
-
-def _question_table(question: int) -> Table | None:
-    rows = [(_label(q.key, q.part), tex(q.text) if q.math else q.text, q.repairs or "none")
-            for q in QUESTION_TEXT if q.key.startswith(f"{question}.")]
-    if not rows:
-        return None
-    return Table(("item", "the question says (transcribed)", "transcription repairs"), tuple(rows),
-                 caption=f"Question {question}'s own text, as transcribed from the seed: not graded.",
-                 widths=(0.12, 0.5, 0.26))
-
-
-def _overview(question: int) -> Table:
-    rows = [(_label(c.key, c.part), verdict, c.says) for c, verdict, _ in graded() if c.question == question]
-    return Table(("answer", "verdict", "the seed says"), tuple(rows),
-                 caption=f"The answers to question {question}, graded by the checks below.",
-                 widths=(0.15, 0.11, 0.62))
-
-
-def _label(key: str, part: str) -> str:
-    return f"{key} {part}" if part.startswith("(") else f"{key} ({part})"
-
-
-def _claim_blocks(c: Claim, verdict: str, checks) -> tuple:
-    head = f"{_label(c.key, c.part)}, {verdict}. The seed: {c.says}."
-    if c.repairs:
-        head += f" Transcription: {c.repairs}."
-    if not c.findings:
-        return (prose(_clean(f"{head} Not graded: {c.not_graded}.")),)
-    return (prose(_clean(head)),
-            Step(f"audit {c.key}", _display(c), evidence(c, checks), checks=tuple(f.spec for f in c.findings)))
-
-
-def audit_section(question: int) -> Section:
-    """The audit of the seed's answers to one question, for that question's worked solution."""
-    if question not in (1, 2, 3):
-        raise ValueError(f"invalid question {question!r}: the seed has questions 1, 2 and 3")
-    counts = tally(question)
-    summary = ", ".join(f"{k} {v}" for k, v in counts.items() if v or k != UNDECIDED)
-    blocks = [prose(f"Each answer is transcribed from the seed, repaired where the extraction lost a backslash "
-                    f"escape or a minus sign, and graded by checks: equations by symdl.check against the reference "
-                    f"they state, answers in words by a computation from the references. The verdict follows from "
-                    f"the checks (any finding that fails makes an answer incorrect, one that holds only in a reading "
-                    f"or under an unstated condition imprecise). Grades: {summary}.")]
-    qt = _question_table(question)
-    if qt is not None:
-        blocks.append(prose("The question's own background and definitions are the exam's text, not the student's "
-                            "answers: they are transcribed here and not graded."))
-        blocks.append(qt)
-    blocks.append(_overview(question))
-    for c, verdict, checks in graded():
-        if c.question == question:
-            blocks.extend(_claim_blocks(c, verdict, checks))
-    return Section(f"Audit of the seed's answers to question {question}", tuple(blocks))
-
-
-def derivation() -> Derivation:
-    counts = tally()
+def derivation(runner: Runner | None = None) -> Derivation:
+    """The audit document; ``runner`` makes the findings' checks (the loader passes a build's, to share them out)."""
+    counts = tally(runner=runner)
     graded_n = sum(counts[g] for g in GRADES)
     intro = Section("How the seed was graded", (
         prose(f"The seed's answers hold {len(CLAIMS)} claims: "
@@ -154,5 +66,5 @@ def derivation() -> Derivation:
         slug="seed-audit",
         title="Seed audit: the midterm answers, claim by claim",
         description="every answer of the seed graded correct, imprecise or incorrect by checks, with their evidence",
-        sections=(intro, *(audit_section(q) for q in (1, 2, 3))),
+        sections=(intro, *(audit_section(q, runner) for q in (1, 2, 3))),
     )

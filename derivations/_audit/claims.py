@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from _audit.findings import Claim, agrees, computed, differs
+from symdl.grade.rubric import Claim
+
+from _audit.findings import agrees, computed, differs
 from _audit.forms import FOUR, FOUR_DISPLAY, U
 from _audit.q1_checks import (_additive_still_vanishes, _bptt_is_one_path, _bptt_not_the_gradient,
                               _bptt_sum_is_the_gradient, _dominating_term, _forget_path_only_with_h_fixed,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _audit.findings import QuestionText
+from symdl.grade.rubric import QuestionText
 
 # -- the exam's own text: transcribed, not graded -----------------------------------------------------
 

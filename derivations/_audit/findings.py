@@ -1,85 +1,15 @@
-"""The seed audit's grading machinery: grades, finding kinds, Finding, Claim, QuestionText, verdict_of, and
-the builders of findings (agrees, differs, computed).
+"""The builders of the seed audit's findings: agrees, differs (through symdl.check) and computed.
+
+The grading vocabulary they build with (Finding, Claim, verdict_of) is symdl.grade.rubric's.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 from symdl.grade.check import check, describe_size
+from symdl.grade.rubric import Finding
 from symdl.verify.spec import CheckSpec
 
-
 TIMEOUT = 1.0
-GRADES = ("correct", "imprecise", "incorrect")
-NOT_GRADED = "not graded"
-UNDECIDED = "undecided"
-#: What a finding establishes about the seed's answer.  ``holds``: it agrees with the reference as read;
-#: ``fails``: it is false as read (a counterexample); ``loose``: right only in a charitable reading, under a
-#: condition it does not state, or ambiguous; ``context``: checks the correct form shown beside it, and does
-#: not bear on the grade.
-KINDS = ("holds", "fails", "loose", "context")
-
-
-# -- findings: one proposition about an answer, one check ---------------------------------------------
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A proposition about the seed's answer (``kind`` says which way it bears on the grade) and its check."""
-
-    kind: str
-    spec: CheckSpec
-
-    def __post_init__(self):
-        if self.kind not in KINDS:
-            raise ValueError(f"unknown finding kind {self.kind!r}; expected one of {KINDS}")
-
-
-@dataclass(frozen=True)
-class Claim:
-    """One answer of the seed.  ``says`` is the answer in words; ``seed`` the seed's mathematics as transcribed
-    (repaired) and ``correct`` the correct form, both displayed; ``findings`` decide the grade; a claim with no
-    findings must say in ``not_graded`` why it is not graded."""
-
-    key: str
-    question: int
-    part: str
-    says: str
-    correct: str
-    seed: str = ""
-    repairs: str = ""
-    findings: tuple = ()
-    not_graded: str = ""
-
-
-@dataclass(frozen=True)
-class QuestionText:
-    """A line of the exam's own text, transcribed; not graded."""
-
-    key: str
-    part: str
-    text: str
-    repairs: str = ""
-    math: bool = True
-
-
-def verdict_of(findings, checks) -> str:
-    """The grade the outcomes of the checks give: any check not passed leaves the claim undecided (and a refuted
-    one fails the build); else a verified ``fails`` makes it incorrect, a ``loose`` imprecise, a ``holds`` correct."""
-    if not findings:
-        return NOT_GRADED
-    if any(not (c.made and c.passed) for c in checks):
-        return UNDECIDED
-    kinds = {f.kind for f in findings}
-    if "fails" in kinds:
-        return "incorrect"
-    if "loose" in kinds:
-        return "imprecise"
-    if "holds" in kinds:
-        return "correct"
-    return UNDECIDED
 
 
 def _memo(fn):

@@ -172,7 +172,7 @@ def gates_oracle():
         from symdl.numeric import compile as backends
         from symdl.verify.oracles.recurrent import lstm_cell
         from symdl.model.reference import evaluate_expression
-        from symdl.verify.spec import random_values
+        from symdl.model.domains import random_values
 
         rng = np.random.default_rng(RNG_SEED + 5)
         ops = backends.ops("numpy")

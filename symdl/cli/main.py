@@ -1,4 +1,8 @@
-"""The ``symdl`` command: ``build``, ``verify``, ``list`` and ``check``."""
+"""The ``symdl`` command: ``build``, ``verify``, ``list``, ``check`` and ``derive``.
+
+Every command takes ``--models DIR`` (repeatable): folders of a course's model files, found like
+``$SYMDL_MODELS`` and the ``models/`` folder beside ``derivations/``.
+"""
 
 from __future__ import annotations
 
@@ -18,11 +22,22 @@ def _err(msg: str) -> None:
 
 def cmd_list(args) -> int:
     from ..document.sources import derivations_dir, sources
-    from ..model.registry import refs
+    from ..model.registry import errors, models, refs
 
+    if args.markdown:
+        from .listing import reference_markdown
+
+        chosen = [m for m in models() if m.source.startswith("symdl.") or not args.builtin]
+        print(reference_markdown(chosen), end="")
+        return EXIT_OK
     print("references:")
     for r in refs():
         print(f"  {r.name:28s} {r.description}")
+    broken = errors()
+    if broken:
+        print("models that could not be loaded:")
+        for _, message in broken:
+            print(f"  {message}")
     try:
         folder = derivations_dir(args.derivations)
     except FileNotFoundError as exc:
@@ -140,26 +155,43 @@ def parser() -> argparse.ArgumentParser:
 
     ls = sub.add_parser("list", help="the references and derivations that exist")
     ls.add_argument("--derivations", help="folder of derivation modules (default: ./derivations)")
+    ls.add_argument("--markdown", action="store_true", help="every model, reference, symbol and oracle as Markdown")
+    ls.add_argument("--builtin", action="store_true", help="with --markdown: the built-in models only")
     ls.set_defaults(func=cmd_list)
     _add_check(sub)
     return p
 
 
 def _add_check(sub) -> None:
-    try:
-        from . import check as check_cli
-    except ImportError:
-        return
+    from . import check as check_cli
+    from . import derive as derive_cli
+
     check_cli.add_parser(sub)
+    derive_cli.add_parser(sub)
+    for command in sub.choices.values():
+        command.add_argument("--models", action="append", default=[], metavar="DIR",
+                             help="a folder of model files (TOML); may be repeated")
+
+
+def _use_models(args) -> None:
+    """The folders of --models, and the models/ folder beside --derivations."""
+    from ..model.registry import add_folders
+
+    folders = list(args.models)
+    derivations = getattr(args, "derivations", None)
+    if derivations and (Path(derivations).resolve().parent / "models").is_dir():
+        folders.append(Path(derivations).resolve().parent / "models")
+    add_folders(folders)
 
 
 def main(argv=None) -> int:
-    from ..model.registry import UnknownNameError
+    from ..model.registry import ModelError, UnknownNameError
 
     args = parser().parse_args(argv)
     try:
+        _use_models(args)
         return args.func(args)
-    except (UnknownNameError, FileNotFoundError) as exc:
+    except (UnknownNameError, ModelError, FileNotFoundError) as exc:
         _err(str(exc))
         return EXIT_ERROR
     except KeyboardInterrupt:

@@ -217,8 +217,8 @@ def tidy(e: sp.MatrixExpr) -> sp.MatrixExpr:
             return sp.ZeroMatrix(*e.shape)
         factors = [f for f in factors if not isinstance(f, sp.Identity)]
         factors = _merge_diags(factors)
-        if not factors:
-            return sp.Identity(e.rows)
+        if not any(getattr(f, "is_Matrix", False) for f in factors):  # -I keeps its identity: -1 is no matrix
+            factors.append(sp.Identity(e.rows))
         return factors[0] if len(factors) == 1 else sp.MatMul(*factors)
     return e
 

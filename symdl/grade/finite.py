@@ -14,7 +14,9 @@ own expression) under one *finite interpretation*, the same for both sides:
 - ``\partial / \partial w`` is a complex-step derivative.
 
 The evaluation is a walk over the SymPy tree with numpy, nothing compiled from
-text.  Agreement under several random interpretations is the numeric witness;
+text.  :func:`interpretations` draws the random interpretations, giving a value to
+everything both sides range over (:mod:`symdl.grade.ranges`); agreement under
+several of them is the numeric witness (:func:`symdl.grade.witness.finite_witness`),
 one disagreement is a counterexample.
 """
 
@@ -26,28 +28,20 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 from sympy.core.function import AppliedUndef
-from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
-from sympy.matrices.expressions.diagonal import DiagMatrix
 
-from ..core.elementwise import sigmoid, sigmoid_prime, softplus, tanh_prime
+from ..core.elementwise import SCALARS
 from ..reader.names import canon
+from ..model.domains import DOMAINS, concrete_shape
+from .ranges import Ranges, grid_letter, loop_labels, ranges
 
 STEP = 1e-30
 
-_SCALAR = {
-    sp.exp: np.exp, sp.log: np.log, sp.tanh: np.tanh, sp.sin: np.sin, sp.cos: np.cos, sp.Abs: np.abs,
-    sigmoid: lambda x: 0.5 * (1 + np.tanh(0.5 * x)), sigmoid_prime: lambda x: 0.25 / np.cosh(0.5 * x) ** 2,
-    tanh_prime: lambda x: 1 / np.cosh(x) ** 2, softplus: lambda x: np.log1p(np.exp(x)),
-}
+#: The table's scalar functions as numpy spells them (complex-step safe), by SymPy class.
+_SCALAR = {f: row.numpy(np) for f, row in SCALARS.items()}
 
 
 class Unsupported(ValueError):
     """A construct this interpretation has no meaning for (named in the message)."""
-
-
-def _base(name: str) -> str:
-    """The letter a variable's grid is keyed by: ``y'`` and ``y`` share ``y``."""
-    return canon(name).replace("'", "")
 
 
 def random_function(name: str, arity: int, family: int, rng) -> callable:
@@ -213,7 +207,7 @@ class Evaluator:
             self.i.values[key] = saved
 
     def _over_grid(self, var, fn):
-        grid = self.i.grids.get(_base(var.name))
+        grid = self.i.grids.get(grid_letter(var.name))
         if grid is None:
             raise Unsupported(f"no grid for the variable {var.name}")
         key = canon(var.name)
@@ -295,65 +289,19 @@ class Evaluator:
         x = self.ev(v)
         return np.sum(x * x)
 
+    def _construct_Dot(self, u, v):
+        """``v_I^\top v_{I^t}`` of two feature vectors (:meth:`symdl.reader.names.NameTable.is_vector`)."""
+        return np.sum(self.ev(u) * self.ev(v), axis=-1)
+
+    def _construct_Transposed(self, v):
+        """A feature vector's transpose standing alone: its entries."""
+        return self.ev(v)
+
     def _construct_L1Norm(self, v):
         return np.sum(np.abs(self.ev(v)))
 
 
 # -- building interpretations ------------------------------------------------------------------------
-
-
-def _grid_variables(exprs) -> set:
-    out = set()
-    for e in exprs:
-        for node in sp.preorder_traversal(e):
-            if isinstance(node, sp.Integral):
-                out.update(lim[0] for lim in node.limits)
-            elif type(node).__name__ in ("MinOver", "ArgminOver", "MaxOver"):
-                out.add(node.args[1])
-    return out
-
-
-def _loop_variables(exprs) -> dict:
-    """Sum variables (``i``, ``j``) and set variables (``I'``) with the symbol counting them."""
-    out = {}
-    for e in exprs:
-        for node in sp.preorder_traversal(e):
-            if isinstance(node, sp.Sum):
-                for var, _, high in node.limits:
-                    out[canon(var.name)] = high
-            elif type(node).__name__ == "SumOverSet":
-                out[canon(node.args[1].name)] = node.args[2]
-    return out
-
-
-def _functions(exprs) -> dict:
-    out = {}
-    for e in exprs:
-        for f in sorted(e.atoms(AppliedUndef), key=str):
-            out[f.func.__name__] = len(f.args) + (1 if f.func.__name__.endswith("_w") else 0)
-    return out
-
-
-def _batches(ref, exprs, it: Interpretation, count: int, rng) -> None:
-    """A set summed over that is an input (optim.sgd's batch ``B``): distinct sample indices, with
-    the per-sample inputs given one more sample than the batch holds."""
-    sets = set()
-    for e in exprs:
-        for node in sp.preorder_traversal(e):
-            if type(node).__name__ == "SumOverSet":
-                sets.add(canon(str(node.args[2])))
-            elif type(node).__name__ == "batch_gradient_sum":
-                sets.add(canon(str(node.args[0])))
-    for inp in ref.inputs:
-        key = canon(inp.name)
-        if key in sets and not inp.shape:
-            total = count + 2
-            for other in ref.inputs:
-                if re.search(r"_i(?![A-Za-z0-9])", canon(other.name)):
-                    it.values[canon(other.name)] = rng.normal(0, 0.7, total)
-            it.values[key] = np.sort(rng.choice(np.arange(1, total + 1), count, replace=False)).astype(float)
-            it.values[canon("|" + inp.name + "|")] = float(count)
-
 
 #: How a counterexample names each family of random functions.
 FAMILIES = ("random smooth function (tanh and quadratic)", "random smooth function (sine and exponential)",
@@ -367,73 +315,69 @@ def cosine(u, v):
     return np.sum(u * v, axis=-1) / (np.sqrt(np.sum(u * u, axis=-1)) * np.sqrt(np.sum(v * v, axis=-1)))
 
 
-def _similarity_arguments(exprs) -> set:
-    r"""Canonical names of the inputs ``s`` compares, when ``s`` is the contract's cosine similarity of
-    vectors (contrastive.pirl_h); empty when ``s`` is absent or ``h`` stands for it abstractly."""
-    calls = [f for e in exprs for f in e.atoms(AppliedUndef)]
-    if not any(f.func.__name__ == "s" and len(f.args) == 2 for f in calls) or \
-            any(f.func.__name__ == "h" for f in calls):
-        return set()
-    return {canon(x.name) for f in calls if f.func.__name__ == "s" for a in f.args for x in a.free_symbols}
-
-
-def _loop_labels(exprs, at) -> dict:
-    """What each summation runs over, for a counterexample: ``N`` samples, ``|D_N|`` negatives, ``|B|``
-    (a sum over the entries of a vector of size ``d`` adds nothing: ``d`` is a size already)."""
-    out = {}
-    for e in exprs:
-        for node in sp.preorder_traversal(e):
-            if isinstance(node, sp.Sum):
-                for _, _, high in node.limits:
-                    if isinstance(high, sp.Symbol) and high not in at:
-                        out[str(high)] = None
-            elif type(node).__name__ in ("SumOverSet", "batch_gradient_sum"):
-                over = node.args[2] if type(node).__name__ == "SumOverSet" else node.args[0]
-                out[f"|{over}|"] = None
-    return out
-
-
-def interpretations(ref, exprs, sizes, rng, families=(0, 1, 2), points: int = 2, sample=None):
-    """``(label, Interpretation)`` pairs: for each size, function family and random point."""
-    loops = _loop_variables(exprs)
-    grids = {_base(v.name) for v in _grid_variables(exprs)}
-    funcs = _functions(exprs)
-    similar = _similarity_arguments(exprs)
-    if similar:
-        del funcs["s"]
+def interpretations(ref, exprs, sizes, rng, families=(0, 1, 2), points: int = 2):
+    """``(label, Interpretation)`` pairs: for each size ``(count, grid_size, dims)``, function family and
+    random point, the same for every expression of ``exprs``."""
+    scope = ranges(exprs)
     out = []
     for count, grid_size, at in sizes:
-        for fam in (families if funcs else families[:1]):
-            for _ in range(points if funcs else points * len(families)):
-                it = Interpretation(dims=dict(at))
-                for loop, high in loops.items():
-                    if isinstance(high, sp.Symbol) and high not in at:
-                        it.values[canon(high.name)] = float(count)
-                        it.counts[canon(high.name)] = count
-                for inp in ref.inputs:
-                    shape = tuple(int(at[d]) if isinstance(d, sp.Symbol) else int(d) for d in inp.shape)
-                    key = canon(inp.name)
-                    indexed = any(re.search(r"_" + re.escape(v) + r"(?![A-Za-z0-9])", key) for v in loops)
-                    if key in similar and not shape:  # a feature vector, of size d (a row per negative)
-                        shape = (count, grid_size - 1) if indexed else (grid_size - 1,)
-                    elif indexed and not shape:
-                        shape = (count,)
-                    x = sample(inp.domain, shape, rng)
-                    it.values[key] = np.asarray(x).reshape(-1) if len(shape) == 2 and shape[1] == 1 else x
-                for g in sorted(grids):  # sorted: a set's order changes with PYTHONHASHSEED, and so would the draws
-                    it.grids[g] = np.sort(rng.normal(0, 1.0, grid_size))
-                _batches(ref, exprs, it, count, rng)
-                for alias, target in ref.aliases.items():
-                    if canon(target) in it.values:
-                        it.values.setdefault(canon(alias), it.values[canon(target)])
-                for name, arity in sorted(funcs.items()):
-                    it.functions[name] = random_function(name, arity, fam, rng)
-                if similar:
-                    it.functions["s"] = cosine
-                label = {**{k: count for k in _loop_labels(exprs, at)}, **({"grid": grid_size} if grids else {}),
-                         **{str(k): v for k, v in at.items()}, **({"d": grid_size - 1} if similar else {})}
-                if funcs or similar:
-                    label["functions"] = {**{name: FAMILIES[fam] for name in funcs},
-                                          **({"s": COSINE} if similar else {})}
-                out.append((label, it))
+        for fam in (families if scope.functions else families[:1]):
+            for _ in range(points if scope.functions else points * len(families)):
+                it = _interpretation(ref, scope, count, grid_size, at, fam, rng)
+                out.append((_label(exprs, scope, count, grid_size, at, fam), it))
     return out
+
+
+def _interpretation(ref, scope: Ranges, count: int, grid_size: int, at: dict, fam: int, rng) -> Interpretation:
+    """One random interpretation; the order of the draws is part of what a seed pins."""
+    it = Interpretation(dims=dict(at))
+    for high in scope.loops.values():
+        if isinstance(high, sp.Symbol) and high not in at:
+            it.values[canon(high.name)] = float(count)
+            it.counts[canon(high.name)] = count
+    for inp in ref.inputs:
+        shape = concrete_shape(inp.shape, at)
+        key = canon(inp.name)
+        indexed = any(re.search(r"_" + re.escape(v) + r"(?![A-Za-z0-9])", key) for v in scope.loops)
+        if key in scope.similar and not shape:  # a feature vector, of size d (a row per negative)
+            shape = (count, grid_size - 1) if indexed else (grid_size - 1,)
+        elif indexed and not shape:
+            shape = (count,)
+        x = DOMAINS[inp.domain].sample(shape, rng)
+        it.values[key] = np.asarray(x).reshape(-1) if len(shape) == 2 and shape[1] == 1 else x
+    for g in sorted(scope.grids):  # sorted: a set's order changes with PYTHONHASHSEED, and so would the draws
+        it.grids[g] = np.sort(rng.normal(0, 1.0, grid_size))
+    _batches(ref, scope.sets, it, count, rng)
+    for alias, target in ref.aliases.items():
+        if canon(target) in it.values:
+            it.values.setdefault(canon(alias), it.values[canon(target)])
+    for name, arity in sorted(scope.functions.items()):
+        it.functions[name] = random_function(name, arity, fam, rng)
+    if scope.similar:
+        it.functions["s"] = cosine
+    return it
+
+
+def _batches(ref, sets, it: Interpretation, count: int, rng) -> None:
+    """A set summed over that is an input (optim.sgd's batch ``B``): distinct sample indices, with
+    the per-sample inputs given one more sample than the batch holds."""
+    for inp in ref.inputs:
+        key = canon(inp.name)
+        if key in sets and not inp.shape:
+            total = count + 2
+            for other in ref.inputs:
+                if re.search(r"_i(?![A-Za-z0-9])", canon(other.name)):
+                    it.values[canon(other.name)] = rng.normal(0, 0.7, total)
+            it.values[key] = np.sort(rng.choice(np.arange(1, total + 1), count, replace=False)).astype(float)
+            it.values[canon("|" + inp.name + "|")] = float(count)
+
+
+def _label(exprs, scope: Ranges, count: int, grid_size: int, at: dict, fam: int) -> dict:
+    """How a counterexample names the interpretation: the sizes, and the family of each random function."""
+    similar = bool(scope.similar)
+    label = {**{k: count for k in loop_labels(exprs, at)}, **({"grid": grid_size} if scope.grids else {}),
+             **{str(k): v for k, v in at.items()}, **({"d": grid_size - 1} if similar else {})}
+    if scope.functions or similar:
+        label["functions"] = {**{name: FAMILIES[fam] for name in scope.functions},
+                              **({"s": COSINE} if similar else {})}
+    return label

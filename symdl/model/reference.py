@@ -8,7 +8,6 @@ names stand for), ``.latex()``, and ``.evaluate(values, backend=...)`` with
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping, Sequence
 
@@ -19,26 +18,7 @@ from ..numeric import compile as backends
 from ..core.calculus import substitute_definitions
 from ..core.elementwise import prime
 from ..core.printing import latex as course_latex
-
-
-@dataclass(frozen=True)
-class Domain:
-    """Where an input's values may lie: a name, a test, and a sampler for random points."""
-
-    name: str
-    text: str
-    contains: Callable[[float], bool]
-
-
-DOMAINS = {
-    "real": Domain("real", "any real number", lambda x: math.isfinite(x)),
-    "positive": Domain("positive", "> 0", lambda x: x > 0),
-    "nonnegative": Domain("nonnegative", ">= 0", lambda x: x >= 0),
-    "unit": Domain("unit", "in [0, 1)", lambda x: 0 <= x < 1),
-    "probability": Domain("probability", "in (0, 1)", lambda x: 0 < x < 1),
-    "count": Domain("count", "an integer >= 0", lambda x: float(x).is_integer() and x >= 0),
-    "step": Domain("step", "an integer >= 1", lambda x: float(x).is_integer() and x >= 1),
-}
+from .domains import DOMAINS
 
 
 @dataclass(frozen=True)
@@ -75,10 +55,17 @@ class Reference:
     functions: Mapping[str, UndefinedFunction] = field(default_factory=dict)
     aliases: Mapping[str, str] = field(default_factory=dict)
     oracle: str = ""
-    checks: tuple = ()
+    #: The CheckSpecs, or a factory ``checks(ref)`` that builds them for the reference it is given.
+    checks: tuple | Callable[["Reference"], Sequence] = ()
     evaluator: Callable | None = None
     variants: Callable | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        # A check evaluates the reference it checks, so a factory is called with this reference, once, while
+        # it is built: after that the dataclass is frozen and ``checks`` is a tuple like any other field.
+        if callable(self.checks):
+            object.__setattr__(self, "checks", tuple(self.checks(self)))
 
     # -- reading -------------------------------------------------------------------------
     @property

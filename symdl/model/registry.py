@@ -1,26 +1,43 @@
-"""The registry of references, built on first use from the modules in :mod:`symdl.models`.
+"""The registry of models and their references, found once and built on first use.
 
-Each model module defines ``references()``, returning its :class:`Reference`
-objects.  Deriving them takes SymPy work, so nothing is built at import time.
+Where models come from, in this order:
+
+- the built-in models: the modules of :mod:`symdl.models` (each defines ``references()``) and the model
+  files shipped beside them;
+- the folders of ``$SYMDL_MODELS`` (separated by :data:`os.pathsep`), of ``--models DIR`` and of
+  :func:`register`, and a ``models/`` folder beside ``derivations/`` in the working directory: every
+  ``*.toml`` model file in them;
+- the entry-point group ``symdl.models``: a module with ``references()``, or a package of model files;
+- :func:`register` of a :class:`~symdl.model.model.Model`, a model file or a folder.
+
+The registry sits in a layer below the models it lists, so it finds them by name, as plug-ins are found:
+model files are read by :data:`LOADER`, named here and imported only when a file is built.  Deriving a
+model takes SymPy work, so nothing is built until one of its references is asked for, and then only that
+model.  A model that fails to load is kept as an error for ``symdl list``; the others still work.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import pkgutil
+import tomllib
+from dataclasses import dataclass, field
 from difflib import get_close_matches
+from pathlib import Path
+from typing import Callable
 
+from .model import Model
 from .reference import Reference
 
-#: The built-in models are found by name, as plug-ins are: the registry sits in a layer below the models it
-#: lists, and imports none of them until a reference of theirs is asked for.
+#: The built-in models, found by name (see the module's docstring).
 BUILTIN = "symdl.models"
-
-#: The seed's order; modules not listed here follow alphabetically.
+#: What reads a model file into a Model: ``module:function``, imported when the first file is built.
+LOADER = "symdl.models:load_file"
+#: The seed's order; models not listed here follow alphabetically.
 ORDER = ("rnn", "lstm", "optim", "ebm", "contrastive", "latent")
-
-_REFS: dict[str, Reference] | None = None
+ENTRY_POINTS = "symdl.models"
 
 
 class UnknownNameError(LookupError):
@@ -37,56 +54,187 @@ class UnknownNameError(LookupError):
         return self.args[0]
 
 
-_MODULES: list[str] = []
+class ModelError(LookupError):
+    """A model that cannot be used: it failed to load, or two sources give the same name."""
 
 
-def model_modules() -> list[str]:
-    """The model modules, in the seed's order (found once)."""
-    if not _MODULES:
-        _MODULES.extend(_find_modules())
-    return list(_MODULES)
+@dataclass
+class Source:
+    """Where one model comes from, and how to build it."""
+
+    name: str
+    origin: str  # a file's path or a module's name
+    build: Callable[[], Model]
+    error: str = ""
 
 
-def _find_modules() -> list[str]:
+@dataclass
+class _State:
+    sources: dict[str, Source] = field(default_factory=dict)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (origin, message) of what failed to load
+    built: dict[str, Model] = field(default_factory=dict)
+    folders: list[Path] = field(default_factory=list)
+    found: bool = False
+
+
+_STATE = _State()
+
+
+# -- finding ------------------------------------------------------------------------------------------
+
+
+def _module_model(module_name: str, name: str) -> Callable[[], Model]:
+    def build() -> Model:
+        module = importlib.import_module(module_name)
+        make = getattr(module, "model", None)
+        if callable(make):
+            return make()
+        return Model.of_references(name, tuple(module.references()), (module.__doc__ or "").strip().split("\n")[0],
+                                   module_name)
+
+    return build
+
+
+def _file_model(path: Path) -> Callable[[], Model]:
+    def build() -> Model:
+        module, _, function = LOADER.partition(":")
+        return getattr(importlib.import_module(module), function)(path)
+
+    return build
+
+
+def _add(name: str, origin: str, build: Callable[[], Model]) -> None:
+    known = _STATE.sources.get(name)
+    if known is None:
+        _STATE.sources[name] = Source(name, origin, build)
+    elif known.origin != origin:
+        known.error = known.error or f"two models are named {name!r}: {known.origin} and {origin}"
+        _STATE.errors.append((origin, known.error))
+
+
+def _add_file(path: Path) -> None:
+    try:
+        head = tomllib.loads(path.read_text(encoding="utf-8")).get("model", {})
+        name = head.get("name") if isinstance(head, dict) else None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        _STATE.errors.append((str(path), f"{path}: is not a TOML model file: {exc}"))
+        return
+    if not isinstance(name, str):
+        _STATE.errors.append((str(path), f'{path}: [model]: needs name = "..." (the prefix of every reference name)'))
+        return
+    _add(name, str(path), _file_model(path))
+
+
+def _add_folder(folder: Path) -> None:
+    for path in sorted(folder.glob("*.toml")):
+        _add_file(path)
+
+
+def _builtins() -> None:
     spec = importlib.util.find_spec(BUILTIN)
-    found = [m.name for m in pkgutil.iter_modules(spec.submodule_search_locations) if not m.name.startswith("_")]
-    return [m for m in ORDER if m in found] + sorted(m for m in found if m not in ORDER)
+    folders = list(spec.submodule_search_locations)
+    found = [m.name for m in pkgutil.iter_modules(folders) if not m.name.startswith("_")]
+    for mod in [m for m in ORDER if m in found] + sorted(m for m in found if m not in ORDER):
+        _add(mod, f"{BUILTIN}.{mod}", _module_model(f"{BUILTIN}.{mod}", mod))
+    for folder in folders:
+        _add_folder(Path(folder))
 
 
-_SECTIONS: dict[str, dict[str, Reference]] = {}
+def _entry_points() -> None:
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=ENTRY_POINTS):
+        try:
+            target = ep.load()
+        except Exception as exc:  # an installed plug-in that fails to import is reported, not fatal
+            _STATE.errors.append((ep.value, f"entry point {ep.name} ({ep.value}): {type(exc).__name__}: {exc}"))
+            continue
+        if hasattr(target, "references"):
+            _add(ep.name, ep.value, _module_model(target.__name__, ep.name))
+        for folder in getattr(target, "__path__", ()):
+            _add_folder(Path(folder))
 
 
-def section(mod: str) -> dict[str, Reference]:
-    """The references of one model module, built once (``"lstm"`` builds only symdl.models.lstm)."""
-    if mod not in _SECTIONS:
-        module = importlib.import_module(f"{BUILTIN}.{mod}")
-        _SECTIONS[mod] = {r.name: r for r in module.references()}
-    return _SECTIONS[mod]
+def _user_folders() -> list[Path]:
+    folders = [Path(p) for p in os.environ.get("SYMDL_MODELS", "").split(os.pathsep) if p]
+    beside = Path.cwd() / "models"
+    if (Path.cwd() / "derivations").is_dir() and beside.is_dir():
+        folders.append(beside)
+    return folders + _STATE.folders
 
 
-def _build() -> dict[str, Reference]:
-    out: dict[str, Reference] = {}
-    for mod in model_modules():
-        out.update(section(mod))
+def _find() -> None:
+    if _STATE.found:
+        return
+    _STATE.found = True
+    _builtins()
+    for folder in _user_folders():
+        _add_folder(folder)
+    _entry_points()
+
+
+# -- building ----------------------------------------------------------------------------------------
+
+
+def model(name: str) -> Model:
+    """The model called ``name``, built on first use; a :class:`ModelError` says why one cannot be used."""
+    _find()
+    if name in _STATE.built:
+        return _STATE.built[name]
+    source = _STATE.sources.get(name)
+    if source is None:
+        raise UnknownNameError("model", name, _STATE.sources)
+    if source.error:
+        raise ModelError(source.error)
+    built = source.build()
+    _STATE.built[name] = built
+    return built
+
+
+def models() -> list[Model]:
+    """Every model that loads, in the seed's order; those that fail are in :func:`errors`."""
+    _find()
+    out = []
+    for name, source in list(_STATE.sources.items()):
+        if source.error:
+            continue
+        try:
+            out.append(model(name))
+        except Exception as exc:  # a broken model file leaves the others working; symdl list shows it
+            source.error = str(exc)
+            _STATE.errors.append((source.origin, str(exc)))
     return out
 
 
+def errors() -> list[tuple[str, str]]:
+    """``(origin, message)`` of every model that could not be loaded (after :func:`models`)."""
+    _find()
+    return list(dict.fromkeys(_STATE.errors))
+
+
+def model_names() -> list[str]:
+    _find()
+    return list(_STATE.sources)
+
+
+def section(mod: str) -> dict[str, Reference]:
+    """The references of one model, by name (``"lstm"`` builds only the lstm model)."""
+    return {r.name: r for r in model(mod).references}
+
+
 def refs() -> list[Reference]:
-    """Every reference, in the seed's order."""
-    global _REFS
-    if _REFS is None:
-        _REFS = _build()
-    return list(_REFS.values())
+    """Every reference of every model that loads, in the seed's order."""
+    return [r for m in models() for r in m.references]
 
 
 def ref(name: str) -> Reference:
     """The reference called ``name`` (``"lstm.cell_jacobian"``).
 
-    Only the model module the name starts with is built (deriving every topic takes seconds);
-    an unknown name builds them all, to list the known ones.
+    Only the model the name starts with is built (deriving every topic takes seconds); an unknown name
+    builds them all, to list the known ones.
     """
     mod = name.split(".", 1)[0] if isinstance(name, str) else ""
-    if _REFS is None and mod in model_modules():
+    if mod in model_names():
         found = section(mod).get(name)
         if found is not None:
             return found
@@ -94,3 +242,51 @@ def ref(name: str) -> Reference:
     if name not in table:
         raise UnknownNameError("reference", name, table)
     return table[name]
+
+
+def register(item) -> list[str]:
+    """Add a :class:`Model`, a model file or a folder of model files; returns the names of the models added.
+
+    A model registered under a name that another source already gives is an error naming both.
+    """
+    _find()
+    before = set(_STATE.sources)
+    if isinstance(item, Model):
+        _add(item.name, item.source or f"symdl.register({item.name})", lambda: item)
+        if _STATE.sources[item.name].error:
+            raise ModelError(_STATE.sources[item.name].error)
+    else:
+        path = Path(item)
+        if path.is_dir():
+            _STATE.folders.append(path)
+            _add_folder(path)
+        elif path.is_file():
+            _add_file(path)
+        else:
+            raise FileNotFoundError(f"no model file or folder at {path}")
+    return [n for n in _STATE.sources if n not in before]
+
+
+def add_folders(folders) -> None:
+    """The folders of ``--models DIR``: searched like ``$SYMDL_MODELS``."""
+    for folder in folders:
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise FileNotFoundError(f"--models {folder}: no such folder")
+        if folder not in _STATE.folders:
+            _STATE.folders.append(folder)
+            if _STATE.found:
+                _add_folder(folder)
+
+
+def model_modules() -> list[str]:
+    """The built-in model modules, in the seed's order."""
+    _find()
+    return [s.name for s in _STATE.sources.values() if s.origin.startswith(BUILTIN + ".")]
+
+
+def reset() -> None:
+    """Forget every model found, built or registered: the next use finds them again (for tests, and for a
+    long-lived session whose model files changed)."""
+    global _STATE
+    _STATE = _State()

@@ -11,163 +11,24 @@ Nothing here calls ``eval``, ``exec``, ``sympify`` or ``parse_expr``: the
 parse tree is turned into SymPy objects node by node.  A problem is a
 :class:`ReadError` with the character offset, the reason and what was
 expected there; an unknown symbol lists the symbols the reference knows.
+
+The modules, by job: ``reading`` (``read``, the limits on the input, the left
+side's key), ``grammar`` (the grammar and its cached parser), ``names`` (the
+names a reference knows), ``errors`` (``ReadError`` and the words of syntax
+errors), ``builder`` (the tree to SymPy) with its parts ``pieces``, ``atoms``,
+``scripts``, ``arithmetic``, ``operators`` and ``shapes``.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
-from .builder import Builder, Derivative, ReadError
+from .builder import Builder
+from .errors import TERMINALS, ReadError
 from .grammar import parser
 from .names import NameTable, canon, table_for
+from .pieces import Derivative
+from .reading import MAX_DEPTH, MAX_LENGTH, Reading, lhs_key, parse, read
 
-__all__ = ["read", "Reading", "ReadError", "lhs_key"]
-
-#: What the parser's terminals look like to a person, for "expected ..." messages.
-TERMINALS = {
-    "NAME": "a name", "SINGLE": "a letter or digit", "NUMBER": "a number", "GREEK": "a Greek letter",
-    "FUNC": "a function such as \\tanh", "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'",
-    "LBRACE": "'{'", "RBRACE": "'}'", "EQUALS": "'='", "PLUS": "'+'", "MINUS": "'-'", "SLASH": "'/'",
-    "ODOT": "\\odot", "CDOT": "\\cdot", "COMMA": "','", "FRAC": "\\frac", "SQRT": "\\sqrt",
-    "BOLD": "\\boldsymbol", "ACCENT": "\\tilde or \\hat", "OPNAME": "\\operatorname{...}",
-    "PARTIAL": "\\partial", "NABLA": "\\nabla", "BIGOP": "\\sum, \\int, \\min ...", "TOP": "\\top",
-    "PRIME": "a prime '", "CIRCUMFLEX": "'^'", "UNDERSCORE": "'_'", "RNORM": "\\rVert", "END": "\\end{...}",
-    "MID": "\\mid", "$END": "the end of the input",
-}
-
-
-@dataclass(frozen=True)
-class Reading:
-    """What was read: the expression (right-hand side) and the left side's key, if any."""
-
-    expr: object
-    lhs: str | None
-    text: str
-
-
-def _describe(expected) -> str:
-    names = [TERMINALS.get(t, t) for t in sorted(expected) if not t.startswith("__")]
-    if len(set(expected) & OPERANDS) >= 3:
-        names = ["an operand (a name, a number, '(' or a command)"] + [
-            TERMINALS.get(t, t) for t in sorted(expected) if t not in OPERANDS and t not in COMMAND_TERMINALS]
-    return ", ".join(dict.fromkeys(names))
-
-
-OPERANDS = {"NAME", "NUMBER", "GREEK", "FUNC", "LPAR", "LSQB", "LBRACE", "FRAC", "SQRT", "BOLD", "ACCENT",
-            "OPNAME", "PARTIAL", "NABLA", "BIGOP", "CAL", "INFTY", "LNORM", "LBAR", "BEGIN"}
-COMMAND_TERMINALS = {"PLUS", "MINUS"}
-
-
-def parse(text: str):
-    """The parse tree of ``text``, or a :class:`ReadError` saying where and what was expected."""
-    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
-
-    try:
-        return parser().parse(text)
-    except UnexpectedCharacters as exc:
-        pos = exc.pos_in_stream
-        ch = text[pos] if pos < len(text) else ""
-        if ch == "\\":
-            cmd = re.match(r"\\([A-Za-z]+|.?)", text[pos:], re.S).group(0)  # a lone \ at the end too
-            raise ReadError(f"unknown command {cmd}", pos, text, _describe(exc.allowed or ())) from None
-        raise ReadError(f"unexpected '{ch}'; expected {_describe(exc.allowed or ())}", pos, text,
-                        _describe(exc.allowed or ())) from None
-    except UnexpectedToken as exc:
-        tok = exc.token
-        if tok.type == "$END":
-            pos = len(text)
-            what = "end of the input"
-        else:
-            pos = tok.start_pos
-            what = repr(str(tok))
-        expected = _describe(exc.expected or ())
-        raise ReadError(f"unexpected {what}; expected {expected}", pos, text, expected) from None
-    except UnexpectedEOF as exc:
-        expected = _describe(exc.expected or ())
-        raise ReadError(f"unexpected end of the input; expected {expected}", len(text), text, expected) from None
-
-
-def _strip_evaluation_bar(text: str) -> str:
-    r"""``\left.X\right|_{h_{t-1}}`` (held fixed) compared as ``X``."""
-    text = re.sub(r"\\left\s*\.", "", text)
-    return re.sub(r"\\right\s*\|\s*_\s*(\{[^{}]*(\{[^{}]*\}[^{}]*)*\}|\S)", "", text)
-
-
-def lhs_key(text: str) -> str:
-    """A left side's key: ``d(c_t)/d(c_t-1)`` for a Jacobian, else the name's canonical form."""
-    text = _strip_evaluation_bar(text)
-    try:
-        tree = parser().parse(text)
-        item = Builder(text, NameTable("")).build(tree.children[0]) if tree.data == "start" else None
-    except Exception:  # a left side the grammar or the builder does not read is compared as text
-        return _loose(text)
-    if item is not None and isinstance(item.obj, Derivative):
-        return item.obj.text
-    return _loose(text)
-
-
-def _loose(text: str) -> str:
-    r"""A left side's text key: ``\mathbb{P}`` is ``P``, ``\mid`` is ``|``, argument lists kept."""
-    text = re.sub(r"\\mathbb\s*\{?\s*([A-Za-z])\s*\}?", r"\1", text)
-    return canon(re.sub(r"\\mid(?![A-Za-z])", "|", text))
-
-
-def read(text: str, ref, table: NameTable | None = None) -> Reading:
-    """``text`` (a right-hand side, or ``LHS = RHS``) as SymPy in ``ref``'s symbols."""
-    if not text.strip():
-        raise ReadError("the input is empty; expected a formula", 0, text, "a formula")
-    if len(text) > MAX_LENGTH:
-        raise ReadError(f"the input is {len(text)} characters long; at most {MAX_LENGTH} are read", MAX_LENGTH, text,
-                        "a shorter formula")
-    tree = parse(text)
-    _check_depth(tree, text)
-    table = table or table_for(ref)
-    builder = Builder(text, table)
-    lhs = None
-    if tree.data == "equation":
-        left, _, right = tree.children
-        s, e = left.meta.start_pos, left.meta.end_pos
-        lhs = _lhs_of(builder, left, text[s:e])
-        want = lhs_key(ref.lhs) if ref.lhs else None
-        if want is not None and lhs != want:
-            raise ReadError(f"the left side '{text[s:e].strip()}' is not what {ref.name} gives; "
-                            f"expected '{ref.lhs}' (or write the right-hand side alone)", s, text, ref.lhs)
-        expr = builder.value(right)
-    else:
-        expr = builder.value(tree.children[0])
-    return Reading(expr, lhs, text)
-
-
-#: Longest input read: 20x the longest form in the tests; reading 100k characters of ``w_t w_t ...``
-#: took 5 s (parsing, then SymPy merging each factor into the product).
-MAX_LENGTH = 20_000
-
-#: Deepest parse tree the builder reads: 6x the deepest form in the tests, far inside the
-#: Python stack (the builder recurses about twice per level, SymPy more on what it builds).
-MAX_DEPTH = 200
-
-
-def _check_depth(tree, text: str) -> None:
-    """A :class:`ReadError` at the first node nested deeper than :data:`MAX_DEPTH` (5,000 brackets,
-    or a sum of thousands of terms, would otherwise end in a RecursionError)."""
-    stack = [(tree, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            pos = getattr(getattr(node, "meta", None), "start_pos", None)
-            pos = node.start_pos if pos is None and hasattr(node, "start_pos") else pos
-            raise ReadError(f"the formula is nested more than {MAX_DEPTH} levels deep (brackets inside brackets, "
-                            "or a very long chain of terms); split it or write it more flatly", pos, text,
-                            "a shallower formula")
-        stack.extend((child, depth + 1) for child in getattr(node, "children", ()))
-
-
-def _lhs_of(builder: Builder, node, source: str) -> str:
-    try:
-        item = builder.build(node)
-    except ReadError:
-        return _loose(source)
-    if isinstance(item.obj, Derivative):
-        return item.obj.text
-    return _loose(source)
+__all__ = [
+    "MAX_DEPTH", "MAX_LENGTH", "TERMINALS", "Builder", "Derivative", "NameTable", "ReadError", "Reading", "canon",
+    "lhs_key", "parse", "parser", "read", "table_for",
+]

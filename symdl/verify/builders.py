@@ -16,8 +16,9 @@ import sympy as sp
 from ..numeric import compile as backends
 from ..core.calculus import explicit_jacobian, instantiate, substitute_definitions
 from ..core.elementwise import collapse_derivatives, expand_primes
+from ..model.domains import random_values
 from ..model.reference import Input, evaluate_expression
-from .spec import CheckSpec, compare_trials, random_values
+from .spec import CheckSpec, compare_trials
 
 #: Sizes of the numeric and oracle trials: (n, m) pairs, more than one size each time.
 TRIAL_SIZES = ((2, 3), (5, 2), (16, 7))

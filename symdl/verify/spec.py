@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Sequence
 
-import numpy as np
-
+# compare_trials and relative_error are named here too: models and derivations write their checks with them
+from ..numeric.compare import TOLERANCES, compare_trials, relative_error  # noqa: F401
 from .bounded import call_limited, run_bounded
 
 METHODS = ("symbolic", "numeric", "oracle")
-#: Relative tolerance of numeric and oracle checks in float64.
-RTOL = 1e-10
+#: Relative tolerance of numeric and oracle checks in float64 (an entry of the one table).
+RTOL = TOLERANCES["check"]
 #: Default wall-clock limit of one symbolic proof, in seconds.
 PROOF_TIMEOUT = 60.0
 
@@ -159,81 +159,18 @@ def _outcome(spec: CheckSpec, passed, detail, err, seconds: float) -> Check:
     return Check(spec.method, bool(passed), text, max_error=err, seconds=seconds)
 
 
-#: How :func:`run_many` makes a list of checks: ``None`` one after another here, else a function of the list
-#: (the build's workers share the checks out, :mod:`symdl.run.build`).
-_runner: Callable[[Sequence[CheckSpec]], list[Check]] | None = None
+#: What makes a list of checks, in order: :func:`run_many` here, or a build's workers sharing them out
+#: (:meth:`symdl.run.tasks.DocumentWorker.run_many`, which the loader hands a derivation as it builds it).
+Runner = Callable[[Sequence[CheckSpec]], list[Check]]
 
 
-def run_many(specs: Sequence[CheckSpec]) -> list[Check]:
-    """Make every check of ``specs``, in order: in parallel when a build's workers are running, else here."""
-    specs = list(specs)
-    if _runner is not None:
-        return _runner(specs)
+def run_many(specs: Sequence[CheckSpec], runner: Runner | None = None) -> list[Check]:
+    """Make every check of ``specs``, in order: by ``runner`` when one is given, else one after another here."""
+    if runner is not None:
+        return runner(list(specs))
     return [run_check(s) for s in specs]
 
 
 def run_checks(name: str, specs: Sequence[CheckSpec], kind: str = "reference") -> Result:
     return Result(name, tuple(run_check(s) for s in specs), kind)
 
-
-# -- numeric comparison ------------------------------------------------------------------
-
-
-def relative_error(got, want) -> float:
-    """``max|got - want| / max|want|``: one relative error for a whole array, never rounded."""
-    got = np.asarray(got, dtype=np.float64)
-    want = np.asarray(want, dtype=np.float64)
-    if got.shape != want.shape:
-        raise ValueError(f"shapes differ: {got.shape} and {want.shape}")
-    if not (np.all(np.isfinite(got)) and np.all(np.isfinite(want))):
-        return float("inf") if not np.array_equal(got, want, equal_nan=True) else 0.0
-    scale = float(np.max(np.abs(want))) if want.size else 0.0
-    diff = float(np.max(np.abs(got - want))) if want.size else 0.0
-    if scale == 0.0:
-        return diff
-    return diff / scale
-
-
-def compare_trials(trials: Sequence[tuple[str, object, object]], rtol: float = RTOL) -> tuple:
-    """``(passed, detail, max_error)`` over trials ``(label, got, want)``.
-
-    Labels of the form ``"n = 2, m = 3 | tanh"`` are grouped by the part before
-    ``" | "`` (the size), and the detail gives the largest error of each group.
-    """
-    worst, groups = 0.0, {}
-    for label, got, want in trials:
-        err = relative_error(got, want)
-        if not err <= rtol:
-            return False, f"relative error {err:.3g} > {rtol:g} at {label}", err
-        worst = max(worst, err)
-        key = label.split(" | ")[0]
-        groups[key] = max(groups.get(key, 0.0), err)
-    if 1 < len(groups) <= 8:
-        per = "; ".join(f"{k}: {e:.2g}" for k, e in groups.items())
-        return True, f"{len(trials)} trials, largest relative error {worst:.3g} (by size: {per})", worst
-    return True, f"{len(trials)} trials, largest relative error {worst:.3g}", worst
-
-
-def random_values(inputs, sizes: Mapping, rng: np.random.Generator) -> dict:
-    """Random float64 values for the inputs, inside each one's domain, at the given sizes."""
-    out = {}
-    for inp in inputs:
-        shape = tuple(int(sizes[s]) if not str(s).isdigit() else int(s) for s in inp.shape)
-        out[inp.name] = sample(inp.domain, shape, rng)
-    return out
-
-
-def sample(domain: str, shape: tuple, rng: np.random.Generator):
-    if domain == "positive":
-        x = rng.uniform(0.5, 2.0, shape)
-    elif domain == "nonnegative":
-        x = rng.uniform(0.0, 2.0, shape)
-    elif domain == "unit":
-        x = rng.uniform(0.0, 0.95, shape)
-    elif domain == "probability":
-        x = rng.uniform(0.05, 0.95, shape)
-    elif domain == "count":
-        x = rng.integers(0, 5, shape).astype(np.float64)
-    else:
-        x = rng.normal(0.0, 0.7, shape)
-    return x if shape else float(x)

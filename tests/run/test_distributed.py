@@ -40,9 +40,10 @@ def _tasks():
 @pytest.fixture(scope="module")
 def client():
     # a nanny starts each worker as a daemonic process unless told otherwise, and a daemonic
-    # process may not start the child processes symdl checks lines in
+    # process may not start the child processes symdl checks lines in; the scheduler's HTTP server
+    # takes a free port (dashboard_address=None falls back to 8787, which fails when anything holds it)
     with dask.config.set({"distributed.worker.daemon": False, "distributed.scheduler.allowed-failures": 0}):
-        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                       silence_logs=50) as cluster, distributed.Client(cluster) as c:
             cloudpickle.register_pickle_by_value(sys.modules[__name__])  # _fail_on_b below, on the workers
             try:

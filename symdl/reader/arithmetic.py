@@ -1,0 +1,171 @@
+r"""The operations between terms: ``+``, ``-``, ``\odot``, ``\cdot``, ``/`` and juxtaposition.
+
+Juxtaposition is the subtle one: in ``\sigma(W h_{t-1}) \odot \tanh c_t`` a function takes the
+bracket after it, or else everything after it; a big operator takes everything after it; a name
+spanning several pieces (``\nabla f_i(w_t)`` for ``g_t``) is looked up first; everything else
+multiplies, left to right, through the shape rules.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+
+from .errors import Source
+from .names import Head, canon
+from .pieces import (IDENTITY, NABLA, PARTIAL, BigOp, Conditional, Derivative, Group, Item, Name, ScaledIdentity,
+                     identity_scale, span)
+
+#: Most pieces a compound alias spans (``\nabla \ell_i(\theta_k)`` has 3); looking further made a
+#: juxtaposition of n pieces cost n^2 lookups of ever longer text (1,000 pieces: 20 s).
+MAX_ALIAS_PIECES = 8
+
+
+class Arithmetic(Source):
+    """Sums and products (uses the builder's ``build``, ``value``, ``as_value``, ``resolve``, the shape
+    rules, ``bind``, ``bigop`` and ``distribution``)."""
+
+    # -- + - \odot \cdot / ----------------------------------------------------------------------
+    def operand(self, node):
+        """A term of a sum: a value, or ``I`` whose size its neighbour gives."""
+        item = self.build(node)
+        obj = self.resolve(item)
+        return obj if identity_scale(obj) is not None else self.as_value(Item(obj, item.start, item.end))
+
+    def b_neg(self, node, start, end):
+        v = self.operand(node.children[1])
+        c = identity_scale(v)
+        return ScaledIdentity(-c) if c is not None else self.scale(-1, v)
+
+    def b_pos(self, node, start, end):
+        return self.value(node.children[1])
+
+    def b_add(self, node, start, end):
+        return self.add(self.operand(node.children[0]), self.operand(node.children[2]), node.children[1])
+
+    def b_sub(self, node, start, end):
+        return self.add(self.operand(node.children[0]), self.operand(node.children[2]), node.children[1],
+                        negate=True)
+
+    def b_odot(self, node, start, end):
+        return self.hadamard(self.value(node.children[0]), self.value(node.children[2]), node.children[1])
+
+    def b_cdot(self, node, start, end):
+        a, _, b = node.children
+        return self.mul(Item(self.value(a), *span(a)), Item(self.value(b), *span(b)), cdot=True)
+
+    def b_div(self, node, start, end):
+        return self.divide(self.value(node.children[0]), self.value(node.children[2]), node.children[1].start_pos)
+
+    # -- juxtaposition --------------------------------------------------------------------------
+    def b_juxt(self, node, start, end):
+        saved = dict(self.scope)
+        try:
+            items = []
+            for c in node.children:
+                items.append(self.build(c))
+                if isinstance(items[-1].obj, BigOp):
+                    self.bind(items[-1].obj, node.children[len(items):])
+            if items[0].obj is PARTIAL:
+                if len(items) == 1:
+                    return Derivative("", [])
+                return Derivative(canon(self.src(items[1].start, items[-1].end)), items[1:])
+            if len(items) == 1:
+                return items[0].obj
+            return self.product(items)
+        finally:
+            self.scope = saved
+
+    def value_of(self, items: list[Item]):
+        """The value of pieces read side by side (an operator's body, what follows ``\\partial``)."""
+        return self.product(items) if len(items) > 1 else self.as_value(items[0])
+
+    def product(self, items: list[Item]):
+        """A juxtaposition: functions take the bracket after them (or everything after them),
+        everything else multiplies, left to right."""
+        items = self._compound_aliases(items)
+        values: list[Item] = []
+        i = 0
+        while i < len(items):
+            it = items[i]
+            if self._is_distribution(it, items[i + 1:i + 2]):
+                values.append(Item(self.distribution(it, items[i + 1].obj), it.start, items[i + 1].end))
+                i += 2
+                continue
+            obj = self.resolve(it)
+            if isinstance(obj, list):  # a run of letters, one name each
+                items = items[:i] + [Item(o, it.start, it.end) for o in obj] + items[i + 1:]
+                continue
+            value, i = self._factor(obj, items, i)
+            values.append(value)
+        out = values[0]
+        for v in values[1:]:
+            out = Item(self.mul(out, v), out.start, v.end)
+        if out.obj is IDENTITY:
+            raise self.error("I (the identity) needs a matrix beside it to give its size", out.start)
+        return out.obj  # may be c I, whose size a term beside it gives (read by operand)
+
+    def _is_distribution(self, it: Item, following: list[Item]) -> bool:
+        r"""``P`` or ``P_w`` before ``(y \mid x)``."""
+        return isinstance(it.obj, Name) and bool(following) and isinstance(following[0].obj, Conditional) \
+            and canon(self.src(it.start, it.end)).replace("\\mathbb", "") in ("P", "P_w")
+
+    def _factor(self, obj, items: list[Item], i: int) -> tuple[Item, int]:
+        """The factor ``items[i]`` (which stands for ``obj``) and the index after what it takes: a function
+        takes the bracket after it or else all that follows, as a big operator does."""
+        it, rest = items[i], items[i + 1:]
+        if isinstance(obj, Head):
+            if rest and isinstance(rest[0].obj, Group):
+                arg = rest[0]
+                out = Item(self.apply(obj, Group(arg.obj.items), it.start), it.start, arg.end)
+                return Item(self.finish(out, arg.obj.suffixes), it.start, arg.end), i + 2
+            if not rest:
+                raise self.error(f"{obj.name} needs an argument", it.end, "an argument")
+            arg = Item(self.product(rest), rest[0].start, rest[-1].end)
+            return Item(self.apply(obj, Group([arg.obj]), it.start), it.start, arg.end), len(items)
+        if isinstance(obj, BigOp):
+            if not rest:
+                raise self.error(f"\\{obj.kind} needs something to act on", it.end, "an expression")
+            return Item(self.bigop(obj, rest, it), it.start, items[-1].end), len(items)
+        if obj is PARTIAL or obj is NABLA:
+            raise self.error(f"\\{obj.kind} is only read in \\frac{{\\partial a}}{{\\partial b}} or as a name "
+                             f"the reference knows ({self.table.known()})", it.start)
+        value = obj if identity_scale(obj) is not None else self.as_value(Item(obj, it.start, it.end))
+        return Item(value, it.start, it.end), i + 1
+
+    # -- names spanning several pieces ----------------------------------------------------------
+    def _compound_aliases(self, items: list[Item]) -> list[Item]:
+        r"""Names spanning several pieces, such as ``\nabla f_i(w_t)`` for ``g_t``."""
+        out, i = [], 0
+        while i < len(items):
+            for j in range(min(len(items) - 1, i + MAX_ALIAS_PIECES), i, -1):
+                text = self.src(items[i].start, items[j].end)
+                found = self.table.get(text)
+                power = re.fullmatch(r"(.*?)\^\s*\{?\s*([0-9]+)\s*\}?\s*", text, re.DOTALL)
+                if found is None and power:  # \nabla f_i(w_t)^2: the power of the name
+                    found = self.table.get(power.group(1))
+                    if found is not None and not isinstance(found, Head):
+                        found = self.power(found, sp.Integer(int(power.group(2))), items[j].start)
+                if found is not None:
+                    out.append(Item(self._as_written(found, text), items[i].start, items[j].end))
+                    i = j + 1
+                    break
+            else:
+                out.append(items[i])
+                i += 1
+        return out
+
+    def _as_written(self, found, text: str):
+        r"""An alias whose subscript is a variable bound here (``\nabla \ell_j(\theta_k)`` in a sum
+        over ``j``) stays a name of its own, so that it reads sample ``j``, not the target's ``i``."""
+        if not isinstance(found, sp.Symbol):
+            return found
+        key = canon(text)
+        for var in self.scope:
+            if re.search(r"_" + re.escape(var) + r"(?![A-Za-z0-9])", key) and \
+                    not re.search(r"_" + re.escape(var) + r"(?![A-Za-z0-9])", canon(found.name)):
+                for alias in self.table.aliases:
+                    if canon(alias) == key:
+                        return sp.Symbol(alias, **found.assumptions0)
+        return found

@@ -1,0 +1,177 @@
+r"""The operators that bind a variable or act on what follows them: sums, integrals, minima, derivatives.
+
+``\sum``, ``\int``, ``\min``, ``\argmin``, ``\max`` read their bound variable from the script below
+them (or ``\, dy`` at the end of an integrand) and keep it in scope for the expression they act on,
+so that ``y`` inside ``\int_y ... dy`` is the bound variable, the reference's own symbol when it
+uses that name.  The constructs are built from the reference's own classes (``SumOverSet``,
+``MinOver``), so that a hand form and the reference are made of the same objects.
+``\frac{\partial a}{\partial b}`` is a key for an equation's left side and, for scalars, a
+``sp.Derivative``; ``P(y \mid x)`` is the Gibbs distribution of the reference's energy.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+from lark import Tree
+
+from .errors import ReadError, Source
+from .names import Head, canon
+from .pieces import NABLA, PARTIAL, BigOp, Conditional, Derivative, Item, span
+from .shapes import kind, shape_of, show_shape
+
+#: The big operators whose subscript may be the bound variable alone (\sum_y, \min_w).
+_BARE_VARIABLE = ("int", "sum", "min", "max", "argmin", "argmax", "prod", "E")
+
+#: The reference's construct for each extremum.
+_EXTREMA = {"min": "MinOver", "max": "MaxOver", "argmin": "ArgminOver", "argmax": "ArgmaxOver"}
+
+
+class Operators(Source):
+    """Big operators and derivatives (uses the builder's ``build``, ``value``, ``as_value``, ``value_of``,
+    ``script_value`` and the shape rules)."""
+
+    def b_bigop(self, node, start, end):
+        word = str(node.children[0]).lstrip("\\")
+        if "arg" in word:  # \arg\min, \operatorname*{arg\,min}: the one argmin
+            word = "arg" + re.findall(r"min|max", word)[-1]
+        return BigOp("E" if word.startswith("mathbb") else word)
+
+    # -- the bound variable ---------------------------------------------------------------
+    def bind(self, op: BigOp, rest_nodes) -> None:
+        """Read the bound variable of ``op`` and put it in scope for what follows it."""
+        name = None
+        script = op.lower
+        if script is not None:
+            inner = script.children[0] if script.data == "script_group" else script
+            if isinstance(inner, Tree) and inner.data in ("sub_eq", "sub_in", "sub_to"):
+                name = self.src(*span(inner.children[0]))
+            elif op.kind in _BARE_VARIABLE:
+                name = self.src(*span(inner))
+        if op.kind == "int" and rest_nodes and (name is None or not self._is_variable(name)):
+            last = self.src(*span(rest_nodes[-1]))
+            found = re.fullmatch(r"\s*d\s*(.+?)\s*", last)
+            if found:
+                name = found.group(1)
+        if name is None or not self._is_variable(name):
+            if op.kind == "int":
+                raise self.error("which variable does \\int integrate over? write \\int_y ... \\, dy",
+                                 span(script)[0] if script is not None else 0, "a variable")
+            if name is None:
+                return
+        op.var = self.table.variable(name)
+        self.scope[canon(name)] = op.var
+
+    @staticmethod
+    def _is_variable(name: str) -> bool:
+        return re.fullmatch(r"\s*[A-Za-z](\s*')*\s*|\s*\\[A-Za-z]+\s*", name) is not None \
+            or re.fullmatch(r"\s*[A-Za-z]'?_\{?[A-Za-z0-9]\}?\s*", name) is not None
+
+    def _strip_differential(self, op: BigOp, rest: list[Item]) -> list[Item]:
+        """``... \\, dy`` or ``... \\mathrm{d}y`` at the end of an integrand is not a factor."""
+        var = canon(op.var.name)
+        last = canon(self.src(rest[-1].start, rest[-1].end))
+        if last == "d" + var:
+            return rest[:-1]
+        if len(rest) >= 2 and last == var and canon(self.src(rest[-2].start, rest[-2].end)) == "d":
+            return rest[:-2]
+        return rest
+
+    # -- the operator applied to its body --------------------------------------------------
+    def bigop(self, op: BigOp, rest: list[Item], where: Item):
+        if op.kind == "int" and op.var is not None:
+            rest = self._strip_differential(op, rest)
+            if not rest:
+                raise self.error("\\int needs an integrand", where.end, "an expression")
+        body = self.value_of(rest)
+        if op.var is None:
+            raise self.error(f"\\{op.kind} needs its variable below it, such as \\{op.kind}_y", where.end,
+                             "a subscript")
+        if shape_of(body) is not None and op.kind != "sum":
+            raise self.error(f"\\{op.kind} of a {show_shape(shape_of(body))} {kind(shape_of(body))} is not read",
+                             where.start)
+        if op.kind == "int":
+            return sp.Integral(body, (op.var, -sp.oo, sp.oo))
+        if op.kind in _EXTREMA:
+            return self.table.construct(_EXTREMA[op.kind], body, op.var)
+        if op.kind == "sum":
+            return self._sum(op, body, where)
+        raise self.error(f"\\{op.kind} is not part of the notation the checker reads", where.start)
+
+    def _sum(self, op: BigOp, body, where: Item):
+        inner = op.lower.children[0] if op.lower is not None and op.lower.data == "script_group" else op.lower
+        if isinstance(inner, Tree) and inner.data == "sub_in":
+            over = self.as_value(self.build(inner.children[2]))
+            return self.table.construct("SumOverSet", body, op.var, over)
+        if isinstance(inner, Tree) and inner.data == "sub_eq":
+            low = self.value(inner.children[2])
+            if op.upper is None:
+                raise self.error("\\sum_{i=1} needs its upper limit, such as ^{N}", where.end, "an upper limit")
+            return sp.Sum(body, (op.var, low, self.script_value(op.upper)))
+        limits = self.table.limits_of(op.var)
+        if limits is None and canon(op.var.name).replace("'", "") in self.table.integrals:
+            # REFERENCES.md: an integral over a variable also stands for a sum over a finite set,
+            # so \sum_{y'} is the reference's \int_{y'} ... dy'
+            return sp.Integral(body, (op.var, -sp.oo, sp.oo))
+        if limits is None:
+            raise self.error(f"\\sum_{op.var} needs its limits, such as \\sum_{{{op.var}=1}}^{{N}}", where.start,
+                             "limits")
+        return sp.Sum(body, (op.var, *limits))
+
+    # -- derivatives: \frac{\partial a}{\partial b} -----------------------------------------
+    def b_partial(self, node, start, end):
+        return PARTIAL
+
+    def b_nabla(self, node, start, end):
+        return NABLA
+
+    def b_frac(self, node, start, end):
+        num, den = (self.build(c) for c in node.children[1:])
+        if isinstance(num.obj, Derivative) and isinstance(den.obj, Derivative) and not num.obj.items:
+            var = self._scalar_variable(den.obj)
+            if var is None:
+                raise self.error("\\frac{\\partial}{\\partial w} needs a scalar variable below", start)
+            return Head(f"d/d{var}", var, kind="derivative")
+        if isinstance(num.obj, Derivative) and isinstance(den.obj, Derivative):
+            return Derivative(f"d({num.obj.text})/d({den.obj.text})", value=self._scalar_derivative(num.obj, den.obj))
+        if isinstance(num.obj, Derivative) or isinstance(den.obj, Derivative):
+            raise self.error("a derivative needs \\partial above and below the fraction bar", start)
+        return self.divide(self.as_value(num), self.as_value(den), start)
+
+    def _scalar_variable(self, den: Derivative):
+        if not den.items:
+            return None
+        try:
+            b = self.value_of(den.items)
+        except ReadError:
+            return None
+        return b if isinstance(b, sp.Symbol) else None
+
+    def _scalar_derivative(self, num: Derivative, den: Derivative):
+        """``sp.Derivative(a, b)`` when ``a`` reads as a scalar and ``b`` as a symbol, else ``None``."""
+        try:
+            a = self.value_of(num.items)
+            b = self.value_of(den.items)
+        except ReadError:
+            return None
+        if shape_of(a) is None and isinstance(b, sp.Symbol):
+            return sp.Derivative(a, b)
+        return None
+
+    # -- P(y | x): the Gibbs distribution ----------------------------------------------------
+    def distribution(self, it: Item, cond: Conditional):
+        r"""``P(y \mid x)`` or ``P_w(y \mid x_i)``: the Gibbs distribution of the reference's energy
+        (REFERENCES.md defines ``P_w`` from ``F_w`` and ``P`` from ``F``)."""
+        name = canon(self.src(it.start, it.end)).replace("\\mathbb", "")
+        wanted = ["F_w", "F"] if name.endswith("_w") else ["F", "F_w"]
+        energy = next((self.table.get(f) for f in wanted if isinstance(self.table.get(f), Head)), None)
+        beta = self.table.get("\\beta")
+        if energy is None or beta is None or shape_of(cond.given) is not None or shape_of(cond.of) is not None:
+            raise self.error(f"{self.src(it.start, it.end).strip()}(. | .) is a Gibbs distribution; "
+                             f"{self.table.reference} has no energy F or F_w and beta to build it from", it.start)
+        var = cond.of
+        dummy = self.table.variable(f"{var}'") if isinstance(var, sp.Symbol) else sp.Dummy("y")
+        f = energy.func
+        return sp.exp(-beta * f(cond.given, var)) / sp.Integral(sp.exp(-beta * f(cond.given, dummy)),
+                                                                (dummy, -sp.oo, sp.oo))
