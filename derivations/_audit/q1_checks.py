@@ -6,7 +6,7 @@ import numpy as np
 
 from symdl.verify.spec import relative_error
 
-from _audit.findings import _cx_text, _ok_text, _v
+from _audit.findings import agreement_text, counterexample_text, num, verdict
 
 # -- computations behind the claims in words ---------------------------------------------------------
 
@@ -27,11 +27,12 @@ def _lstm_values(rng, n_, m_, scale=0.3):
 
 
 def _forget_path_only_with_h_fixed():
-    direct = _v(r"\operatorname{diag}(f_t)", "lstm.cell_jacobian_direct")
-    full = _v(r"\operatorname{diag}(f_t)", "lstm.cell_jacobian")
+    direct = verdict(r"\operatorname{diag}(f_t)", "lstm.cell_jacobian_direct")
+    full = verdict(r"\operatorname{diag}(f_t)", "lstm.cell_jacobian")
     ok = direct.verdict == "equivalent" and full.verdict == "not_equivalent"
-    return ok, (f"diag(f_t) is the whole Jacobian only with h_(t-1) held fixed ({_ok_text(direct) if direct else direct.message}); "
-                f"through h_(t-1) three gate terms appear ({_cx_text(full)})"), None
+    return ok, (r"$\partial c_t / \partial c_{t-1} = \operatorname{diag}(f_t)$ only with $h_{t-1}$ held fixed; "
+                r"through $h_{t-1}$ three gate terms appear. With $h_{t-1}$ fixed, "
+                f"{agreement_text(direct) if ok else direct.message}; in full, {counterexample_text(full)}"), None
 
 
 def _forget_product_decays():
@@ -47,9 +48,9 @@ def _forget_product_decays():
         vals["c_{t-1}"], vals["o_{t-1}"], vals["x_t"] = rng.normal(size=n_), rng.uniform(0, 1, n_), rng.normal(size=m_)
         P = np.asarray(r.evaluate(vals)) @ P
     s = float(np.linalg.norm(P, 2))
-    return s < 1e-2, (f"along the additive path alone, the product of {steps} factors diag(f_k) (lstm.cell_jacobian_direct "
-                      f"at random states, n = {n_}, forget bias b_f = 1) has spectral norm {s:.2g}: it softens "
-                      "vanishing, it does not remove it unless f stays near 1"), None
+    return s < 1e-2, (f"along the additive path alone, {steps} factors $\\operatorname{{diag}}(f_k)$ at random states "
+                      f"multiply to norm ${num(s)}$: the path softens vanishing, it does not remove it. The forget "
+                      "bias is $b_f = 1$; only a forget gate held near 1 would keep the norm up"), None
 
 
 def _additive_still_vanishes():
@@ -65,9 +66,8 @@ def _additive_still_vanishes():
         vals["c_{t-1}"], vals["o_{t-1}"], vals["x_t"] = rng.normal(size=n_), rng.uniform(0, 1, n_), rng.normal(size=m_)
         P = np.asarray(r.evaluate(vals)) @ P
     s = float(np.linalg.norm(P, 2))
-    return s < 1e-6, (f"the largest singular value of the product of {steps} cell Jacobians dc_k/dc_(k-1) (all four "
-                      f"terms, lstm.cell_jacobian at random states, n = {n_}, weights ~ N(0, 0.3^2), b_f = -1) is "
-                      f"{s:.2g}: a sum of terms still vanishes"), None
+    return s < 1e-6, (f"{steps} four-term cell Jacobians at random states multiply to norm ${num(s)}$: a sum of terms "
+                      f"still vanishes. The states have $n = {n_}$, weights of scale $0.3$ and $b_f = -1$"), None
 
 
 def _dominant_candidate_term(scale: float, steps: int, seed: int):
@@ -101,11 +101,11 @@ def _dominating_term():
     big, big_err = _dominant_candidate_term(1.5, 30, 21)
     small, small_err = _dominant_candidate_term(0.5, 20, 22)
     ok = big > 1e3 and small < 1e-4 and max(big_err, small_err) < 0.1
-    return ok, (f"where the candidate's term diag(i_t * tanh'(u_g)) W_gh D dominates (c_(t-1) near 0, b_i = 4, "
-                f"b_f = -8), the product of full cell Jacobians (lstm.cell_jacobian) stays within relative "
-                f"{max(big_err, small_err):.2g} of the product of that term alone, an RNN-like product "
-                f"diag(tanh'(a)) W: with W_gh = 1.5 Q (Q orthogonal) its norm after 30 steps is {big:.3g} (blows up), "
-                f"with 0.5 Q after 20 steps {small:.3g} (vanishes)"), max(big_err, small_err)
+    return ok, ("where the candidate's term dominates, the product of cell Jacobians follows that term's RNN-like "
+                f"product: it blows up to ${num(big)}$ in 30 steps or vanishes to ${num(small)}$ in 20, as $W_{{gh}}$ "
+                "is large or small. Here $c_{t-1}$ is near 0, the input gate open and the forget gate shut; the full "
+                f"product stays within ${num(max(big_err, small_err))}$ of the term's, for $W_{{gh}} = 1.5\\,Q$ and "
+                "$0.5\\,Q$ ($Q$ orthogonal)"), max(big_err, small_err)
 
 
 def _lstm_problem(seed=8, n_=4, m_=3, T=3):
@@ -190,9 +190,9 @@ def _bptt_is_one_path():
     seed = seed_bptt_chain(W, states)
     one_path = _torch_grad_W_fh(W, c0, o0, xs, restricted=True)
     err = relative_error(seed, one_path)
-    return err < 1e-10, (f"3-step LSTM, n = 4, L = |h_3|^2/2: the seed's chain (symdl's cell Jacobians) equals torch "
-                         f"autograd through W_fh's use at step 1 along the cell path with the output gates held fixed "
-                         f"(relative error {err:.2g})"), err
+    return err < 1e-10, ("the seed's chain is PyTorch's gradient through $W_{fh}$'s use at step 1 along the cell "
+                         f"path, output gates held fixed (relative error ${num(err)}$). The LSTM runs 3 steps, $n = 4$, "
+                         "$L = \\lVert h_3 \\rVert^2/2$"), err
 
 
 def _bptt_not_the_gradient():
@@ -200,14 +200,14 @@ def _bptt_not_the_gradient():
     seed = seed_bptt_chain(W, states)
     full = _torch_grad_W_fh(W, c0, o0, xs, restricted=False)
     gap = relative_error(seed, full)
-    return gap > 0.05, (f"torch autograd of the same unrolled loss differs from the seed's chain by {gap:.2g} "
-                        "(relative): the uses of W_fh at steps 2 and 3 and the paths through h (the output gates) "
-                        "are missing"), None
+    return gap > 0.05, (f"PyTorch's whole gradient differs from the seed's chain by ${num(gap)}$ (relative): the "
+                        "chain is one path of the gradient. The uses of $W_{fh}$ at steps 2 and 3 and the paths "
+                        "through $h$ are missing"), None
 
 
 def _bptt_sum_is_the_gradient():
     W, c0, o0, xs, states = _lstm_problem()
     full = _torch_grad_W_fh(W, c0, o0, xs, restricted=False)
     err = relative_error(bptt_sum(W, states), full)
-    return err < 1e-10, (f"the sum over time with lstm.state_jacobian equals torch autograd of the unrolled loss "
-                         f"(relative error {err:.2g})"), err
+    return err < 1e-10, ("the sum over time, carried back by the Jacobian of the state $(c_k, h_k)$, is PyTorch's "
+                         f"gradient of the unrolled loss (relative error ${num(err)}$)"), err

@@ -98,7 +98,8 @@ def test_no_asserts_and_no_typed_verdicts(index):
 
 
 def test_tautologies_are_not_graded_and_the_exam_text_is_not_an_answer(grades):
-    assert grades["3.vae"][1] == seed_audit.NOT_GRADED
+    # 3.vae was not graded: the seed does write l_rec + beta l_KL(z, N(0, I_d)), which checks can read (issue 15)
+    assert grades["3.vae"][1] == "imprecise" and seed_audit.NOT_GRADED not in {v for _, v, _ in grades.values()}
     exam = {q.key for q in seed_audit.QUESTION_TEXT}
     assert {"1.rnn", "1.vanish", "1.eq1", "1.eq2", "1.cand", "1.forget", "1.out"} <= exam
     assert not exam & set(grades) and "1.candidate" not in grades
@@ -115,7 +116,7 @@ def test_tautologies_are_not_graded_and_the_exam_text_is_not_an_answer(grades):
 
 
 def test_known_errors_are_incorrect_with_a_counterexample(grades):
-    for key in ("1.jacobian", "2.adam", "3.grad2", "3.h", "3.joint"):
+    for key in ("1.jacobian", "2.adam", "3.grad2", "3.joint"):  # 3.h is imprecise since issue 15
         c, verdict, _ = grades[key]
         assert verdict == "incorrect", key
         assert "the seed's form gives" in _evidence(grades, key) and "the reference" in _evidence(grades, key)
@@ -131,9 +132,11 @@ def test_right_equations_are_correct_by_the_checker(grades):
 def test_changed_grades(grades):
     assert grades["1.dominate"][1] == "correct" and "blows up" in _evidence(grades, "1.dominate")
     assert grades["1.additive"][1] == "incorrect"
-    for key in ("1.bptt", "2.cost", "2.classes", "2.range", "2.bias"):
+    for key in ("1.bptt", "2.classwhy", "2.range", "2.bias"):
         assert grades[key][1] == "imprecise", key
-    assert "stratified" in _evidence(grades, "2.classes")
+    # issue 15: 2.cost is incorrect; 2.classes (the recommendation) correct, its reason (2.classwhy) imprecise
+    assert grades["2.cost"][1] == "incorrect" and grades["2.classes"][1] == "correct"
+    assert "stratified" in _evidence(grades, "2.classwhy")
     assert "used in practice" in _evidence(grades, "2.range")
 
 
