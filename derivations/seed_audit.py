@@ -41,8 +41,8 @@ from _audit.sections import _claim_blocks, evidence, graded
 from _audit.summary import evidence_line
 
 
-def _counts() -> str:
-    counts = tally()
+def _counts(runner=None) -> str:
+    counts = tally(runner=runner)
     said = ", ".join(f"{counts[g]} {g}" for g in GRADES)
     for other in (NOT_GRADED, UNDECIDED):
         if counts[other]:
@@ -50,10 +50,11 @@ def _counts() -> str:
     return said
 
 
-def derivation() -> Derivation:
+def derivation(runner=None) -> Derivation:
+    """The audit document; ``runner`` makes the findings' checks (the loader passes a build's, to share them out)."""
     where = ", ".join(f"q{q} for {name}" for q, name in DOCUMENTS.items())
     intro = Section("The grades", (
-        prose(f"The seed's answers hold {len(CLAIMS)} claims: {_counts()}. Where one sentence of the seed holds "
+        prose(f"The seed's answers hold {len(CLAIMS)} claims: {_counts(runner)}. Where one sentence of the seed holds "
               "parts that deserve different grades, each part is a claim of its own. The exam's own text "
               f"(background, definitions, equations 1 and 2; {len(QUESTION_TEXT)} items) is not graded."),
         prose("Each grade is decided by checks, never typed: a check establishes one finding about the answer. "
@@ -64,11 +65,11 @@ def derivation() -> Derivation:
         prose(f"The last column, see, says where the worked solutions argue each answer ({where}, with the part "
               "in brackets); the appendix of each worked solution holds its question's full audit, and the sections "
               "after the table hold the forms and the checks behind each grade."),
-        summary_table(),
+        summary_table(runner),
     ))
     return Derivation(
         slug="seed-audit",
         title="Seed audit: the midterm answers, claim by claim",
         description="every answer of the seed graded correct, imprecise or incorrect by checks, with their evidence",
-        sections=(intro, *(check_section(q) for q in (1, 2, 3))),
+        sections=(intro, *(check_section(q, runner) for q in (1, 2, 3))),
     )

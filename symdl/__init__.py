@@ -17,7 +17,8 @@ from .model.model import Model
 from .model.reference import EvaluationError, Reference
 from .model.registry import UnknownNameError, ref, refs, register
 
-__all__ = ["EvaluationError", "Model", "Reference", "UnknownNameError", "Verdict", "check", "ref", "refs", "register",
+__all__ = ["EvaluationError", "Model", "Reference", "UnknownNameError", "Verdict", "check", "check_derivation", "ref",
+           "refs", "register",
            "__version__"]
 
 
@@ -33,4 +34,9 @@ def __getattr__(name):
         value = getattr(_check, name)
         globals()[name] = value
         return value
+    if name == "check_derivation":
+        from .grade.derivation import check_derivation
+
+        globals()[name] = check_derivation
+        return check_derivation
     raise AttributeError(f"module 'symdl' has no attribute {name!r}")

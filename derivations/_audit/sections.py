@@ -40,14 +40,14 @@ def plain(description: str) -> str:
 
 
 @lru_cache(maxsize=None)
-def graded() -> tuple:
+def graded(runner=None) -> tuple:
     """``(claim, verdict, checks)`` for every answer: each finding's check run once per process (all of them
     together, so that a build's workers share them out: symdl.verify.spec.run_many), the verdict computed from their
     outcomes by :func:`verdict_of`."""
     for c in CLAIMS:
         if not c.findings and not c.not_graded:
             raise ValueError(f"claim {c.key}: no findings and no reason for not grading it")
-    made = iter(run_many([f.spec for c in CLAIMS for f in c.findings]))
+    made = iter(run_many([f.spec for c in CLAIMS for f in c.findings], runner))
     out = []
     for c in CLAIMS:
         checks = tuple(next(made) for _ in c.findings)
@@ -78,10 +78,10 @@ def evidence(claim: Claim, checks) -> str:
     return " ".join(said)
 
 
-def tally(question: int | None = None) -> dict:
+def tally(question: int | None = None, runner=None) -> dict:
     keys = (*GRADES, NOT_GRADED, UNDECIDED)
     out = {k: 0 for k in keys}
-    for c, verdict, _ in graded():
+    for c, verdict, _ in graded(runner):
         if question is None or c.question == question:
             out[verdict] += 1
     return out
@@ -103,8 +103,8 @@ def _question_table(question: int) -> Table | None:
                  widths=(0.12, 0.5, 0.26))
 
 
-def _overview(question: int) -> Table:
-    rows = [(label(c.key, c.part), verdict, c.says) for c, verdict, _ in graded() if c.question == question]
+def _overview(question: int, runner=None) -> Table:
+    rows = [(label(c.key, c.part), verdict, c.says) for c, verdict, _ in graded(runner) if c.question == question]
     return Table(("answer", "verdict", "the seed says"), tuple(rows),
                  caption=f"The answers to question {question}, graded by the checks below.",
                  widths=(0.15, 0.11, 0.62))
@@ -125,11 +125,11 @@ def _claim_blocks(c: Claim, verdict: str, checks) -> tuple:
             Step(f"audit {c.key}", display(c), evidence(c, checks), checks=tuple(f.spec for f in c.findings)))
 
 
-def audit_section(question: int) -> Section:
+def audit_section(question: int, runner=None) -> Section:
     """The audit of the seed's answers to one question, for that question's worked solution."""
     if question not in (1, 2, 3):
         raise ValueError(f"invalid question {question!r}: the seed has questions 1, 2 and 3")
-    counts = tally(question)
+    counts = tally(question, runner)
     summary = ", ".join(f"{k} {v}" for k, v in counts.items() if v or k not in (UNDECIDED, NOT_GRADED))
     blocks = [prose("Each answer is transcribed from the seed, repaired where the extraction lost a backslash "
                     "escape or a minus sign, and graded by checks: equations by the hand-derivation checker against "
@@ -142,8 +142,8 @@ def audit_section(question: int) -> Section:
         blocks.append(prose("The question's own background and definitions are the exam's text, not the student's "
                             "answers: they are transcribed here and not graded."))
         blocks.append(qt)
-    blocks.append(_overview(question))
-    for c, verdict, checks in graded():
+    blocks.append(_overview(question, runner))
+    for c, verdict, checks in graded(runner):
         if c.question == question:
             blocks.extend(_claim_blocks(c, verdict, checks))
     return Section(f"Audit of the seed's answers to question {question}", tuple(blocks))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import combinations
 
 import numpy as np
@@ -49,12 +50,14 @@ def enumerated_expectation(n: int, m: int):
     return sp.Add(*[sp.Add(*[g[j] for j in b]) / m for b in batches]) / len(batches), g
 
 
+@lru_cache(maxsize=None)
 def _gd_steps():
+    """The steps of parts (a) and (b), made once (both sections use them)."""
     grad = mean_loss_gradient()
     claim_rhs = sp.Sum(sp.Derivative(ell(i_, th), th), (i_, 1, N_)) / N_
     gd_step = Step("gd-gradient", tex(r"\frac{\partial L}{\partial \theta} = ") + display(_as_course_writes(grad)),
                    "the derivative of a finite sum is the sum of the derivatives ($\\partial$ passes through "
-                   "$\\frac{1}{N}\\sum_i$; SymPy's diff of the symbolic sum, any $N$)",
+                   "$\\frac{1}{N}\\sum_i$, for any $N$)",
                    checks=(symbolic_equal(grad, claim_rhs, "sp.diff of the symbolic sum"),))
 
     e42, g4 = enumerated_expectation(4, 2)
@@ -90,7 +93,8 @@ def _gd_steps():
         tex(r"\frac{C(N-1, M-1)}{C(N, M)} = ") + display(general)
         + tex(r" \quad\Rightarrow\quad \mathbb{E}_B\Big[\frac{1}{M}\sum_{j \in B} g_j\Big] = "
               r"\frac{1}{M}\cdot\frac{M}{N}\sum_{i=1}^{N} g_i = \frac{1}{N}\sum_{i=1}^{N} g_i"),
-        "each sample lies in $C(N-1, M-1)$ of the $C(N, M)$ batches (SymPy's gammasimp of the ratio); "
+        "each sample lies in $C(N-1, M-1)$ of the $C(N, M)$ batches, and the ratio of the binomial coefficients "
+        "simplifies to $M/N$; "
         "expectation is linear",
         checks=(symbolic_equal(general, M_ / N_, "the ratio of binomials is M/N for symbolic N, M"),
                 _check("symbolic", "the same from the enumeration at N = 4, M = 2",

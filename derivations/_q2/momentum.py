@@ -59,7 +59,7 @@ def _mapping_step():
 
     solve_step = Step(
         "mapping", tex(r"\beta_2 = ") + display(beta_2) + tex(r", \qquad \tau = 0"),
-        "SymPy solves heavy ball's $w_2$ = PyTorch's $\\theta_2$ (same rates $\\gamma_t$) for $\\beta_2$ and "
+        "heavy ball's $w_2$ = PyTorch's $\\theta_2$ (same learning rates $\\gamma_t$) solved for $\\beta_2$ and "
         "$\\tau$, matching the coefficients of $g_1$, $g_2$; in general $\\beta_t = \\mu\\gamma_t/\\gamma_{t-1}$, "
         "and $\\beta = \\mu$ when the rate is constant",
         checks=(_check("symbolic", "sp.solve of the coefficient equations", solve_check, 60),
@@ -96,7 +96,7 @@ def _induction_steps():
     theta3 = sp.collect(sp.expand(torch_run[3]), gs)
     unrolled = Step(
         "unrolled", tex(r"\theta_3 = ") + display(theta3),
-        f"PyTorch's recurrence unrolled three steps by SymPy; heavy ball with $\\beta_t = \\mu\\gamma_t/\\gamma_{{t-1}}$ "
+        f"PyTorch's recurrence unrolled three steps; heavy ball with $\\beta_t = \\mu\\gamma_t/\\gamma_{{t-1}}$ "
         f"gives the same $w_t$ for every $t \\le {K}$",
         checks=(symbolic_equal(sp.Matrix(torch_run), sp.Matrix(heavy_run), f"{K} unrolled steps of each, equal",
                                simplifier=lambda z: sp.simplify(sp.together(z))),))
@@ -126,3 +126,22 @@ def _non_pytorch_steps():
                 symbolic_equal(sp.Matrix(sut), sp.Matrix(heavy_const),
                                f"Sutskever equals heavy ball with beta = mu for {K} steps")))
     return damp, sutskever
+
+
+def momentum_window_step():
+    """The seed's beta = 0.9 or 0.99: how many past gradients the momentum sums, and the learning rates it allows."""
+    k = sp.Symbol("k", integer=True, nonnegative=True)
+    b = sp.Symbol(r"\beta", positive=True)
+    total = sp.summation(b**k, (k, 0, sp.oo)).args[0][0]  # the branch |beta| < 1 of the Piecewise
+    values = {v: total.subs(b, v) for v in (sp.Rational(9, 10), sp.Rational(99, 100))}
+    return Step(
+        "momentum-window",
+        tex(r"\sum_{k \ge 0} \beta^k = ") + display(total) + tex(r" = %s \text{ at } \beta = 0.9, \quad %s \text{ at } "
+                                                                  r"\beta = 0.99" % tuple(values.values())),
+        "unrolled, heavy ball adds up every past gradient with weight $\\beta^k$: at a steady gradient its step is "
+        "$1/(1 - \\beta)$ times a gradient step, so $\\beta = 0.9$ averages over about ten steps and $0.99$ over a "
+        "hundred: the seed's usual values are right",
+        checks=(symbolic_equal(total, 1 / (1 - b), "the geometric series summed for |beta| < 1"),
+                _check("symbolic", "the two values", lambda: (values == {sp.Rational(9, 10): 10,
+                                                                         sp.Rational(99, 100): 100},
+                                                              f"1/(1 - beta) = {list(values.values())}", None), 30)))

@@ -56,18 +56,18 @@ def _nonmono_blocks():
         window = LOSSES[: e - NONMONO]
         rows.append((str(e), f"{LOSSES[e - 1]:.2f}", f"{min(window):.2f}" if e > NONMONO else "(none)",
                      f"{min(LOSSES[: e - 1]):.2f}" if e > 1 else "(none)", _exact(rule[e - 1]), _exact(seed[e - 1])))
-    table = Table(("epoch e", "loss", f"best up to epoch e - {NONMONO}", "best up to epoch e - 1", "rate: the rule",
-                   "rate: the seed's reading"),
-                  tuple(rows), caption=f"NONMONO = {NONMONO}, LR_DECAY = {LR_DECAY:g}, starting rate {LR0:g}: the "
-                                       "rate after each epoch", widths=(0.08, 0.08, 0.18, 0.18, 0.14, 0.16))
+    table = Table(("epoch", "loss", f"best loss, {NONMONO} or more epochs old", "best loss so far, before this "
+                   "epoch", "learning rate: the rule", "learning rate: the seed's reading"),
+                  tuple(rows), caption=f"NONMONO = {NONMONO}, LR_DECAY = {LR_DECAY:g}, first learning rate {LR0:g}: "
+                                       "the learning rate after each epoch", widths=(0.08, 0.08, 0.18, 0.18, 0.14, 0.16))
     step = Step(
         "nonmono-vs-seed",
         tex(r"e = %d: \; L_%d = %.2f,\; \min(L_1, \ldots, L_{%d}) = %.2f,\; \min(L_1, \ldots, L_{%d}) = %.2f"
             % (first, first, LOSSES[first - 1], first - NONMONO, min(LOSSES[: first - NONMONO]), first - 1,
                min(LOSSES[: first - 1]))),
-        "the seed reads the rule as \"the current loss against the lowest loss so far\"; the rule compares with "
+        "the seed reads the rule as “the current loss against the lowest loss so far”; the rule compares with "
         "the best loss at least NONMONO epochs old, and never before epoch NONMONO + 1. At this epoch the rule "
-        "keeps the rate and the seed's reading divides it",
+        "keeps the learning rate and the seed's reading divides it",
         checks=(CheckSpec("oracle", "the rule's rates against an AWD-LSTM-style loop; the seed's reading "
                                     "differs", oracle),), relation="\\ne")
     return table, step

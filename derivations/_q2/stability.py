@@ -11,6 +11,7 @@ from symdl.document.derivation import Step, math as display, tex
 from symdl.verify.spec import CheckSpec
 from symdl.document.figures import pyplot, save
 
+from _figstyle import PRINT, inches
 from _q2.common import S, _check, beta, gamma, gl, lam, r
 
 # -- 3. stability on a quadratic ------------------------------------------------------------------
@@ -70,10 +71,10 @@ def _stability_steps():
     want_p = r**2 - (1 + beta - gl) * r + beta
 
     grad_step = Step("quadratic-model", tex(r"f(w) = \tfrac{1}{2}\lambda w^2, \qquad g_t = f'(w_t) = ") + display(grad),
-                     "sp.diff of the quadratic", checks=(symbolic_equal(grad, lam * w_t, "sp.diff"),), relation="def")
+                     "the derivative of the quadratic", checks=(symbolic_equal(grad, lam * w_t, "sp.diff"),), relation="def")
     rec_step = Step("recurrence", tex(r"w_{t+1} = \left(") + display(rec.coeff(w_t)) + tex(r"\right) w_t - ")
                     + display(-rec.coeff(w_prev)) + tex(r"\, w_{t-1}"),
-                    "$g_t = \\lambda w_t$ substituted into optim.heavy_ball, collected in $w_t$, $w_{t-1}$",
+                    "$g_t = \\lambda w_t$ substituted into heavy ball, collected in $w_t$ and $w_{t-1}$",
                     checks=(symbolic_equal(rec, (1 + beta - gl) * w_t - beta * w_prev, "expanded difference"),))
     c2, c1, c0 = sp.Poly(p, r).all_coeffs()
     poly_step = Step("characteristic", tex(r"p(r) = ") + display(c2 * r**2) + tex(r" - \left(") + display(-c1)
@@ -83,15 +84,16 @@ def _stability_steps():
                      boxed=True)
     roots_step = Step("roots", tex(r"r_1 r_2 = ") + display(sp.simplify(roots[0] * roots[1]))
                       + tex(r", \qquad r_1 + r_2 = ") + display(sp.simplify(roots[0] + roots[1])),
-                      "the roots from sp.roots, multiplied and added (Vieta)",
+                      "the two roots, multiplied and added (Vieta's formulas)",
                       checks=(symbolic_equal(sp.Matrix([roots[0] * roots[1], roots[0] + roots[1]]),
                                              sp.Matrix([beta, 1 + beta - gl]), "product and sum of sp.roots"),))
     region = Step(
-        "region", tex(r"p(1) = ") + display(p1) + tex(r" > 0, \quad p(-1) = ") + display(pm1)
+        "region", tex(r"\begin{aligned} &\Big(p(1) = ") + display(p1) + tex(r" > 0, \quad p(-1) = ") + display(pm1)
         + tex(r" > 0, \quad |p(0)| = |") + display(p0)
-        + tex(r"| < 1 \iff |\beta| < 1, \; 0 < \gamma\lambda < 2(1 + \beta)"),
-        "both roots inside the unit circle (Jury's conditions for a monic quadratic), evaluated on the derived "
-        "$p$; outside the region some root has $|r| \\ge 1$ and $w_t$ does not converge to 0",
+        + tex(r"| < 1\Big) \\ &\qquad \iff |\beta| < 1, \; 0 < \gamma\lambda < 2(1 + \beta) \end{aligned}"),
+        "both roots lie inside the unit circle exactly when the three conditions on the left hold together "
+        "(Jury's conditions for a monic quadratic), evaluated on the derived $p$; outside the region some root "
+        "has $|r| \\ge 1$ and $w_t$ does not converge to 0",
         checks=(symbolic_equal(sp.Matrix([p1, pm1, p0]), sp.Matrix([gl, 2 + 2 * beta - gl, beta]),
                                "p(1), p(-1), p(0) from the derived polynomial"), _region_witness()),
         boxed=True)
@@ -112,7 +114,7 @@ def _grading_steps():
         "beta-negative",
         tex(r"\beta = -\tfrac{1}{2},\; w_t = 1,\; w_{t-1} = 0,\; g_t = 1,\; \gamma = \tfrac{1}{10}: \quad w_{t+1} = ")
         + display(neg) + tex(r" \ne ") + display(gd_val),
-        "counterexample to the seed's \"$\\beta < 0$ is simply GD\": a negative $\\beta$ pulls back along the last "
+        "counterexample to the seed's “$\\beta < 0$ is simply GD”: a negative $\\beta$ pulls back along the last "
         "step (and for $-1 < \\beta < 0$ still converges inside the region)",
         checks=(_check("symbolic", "exact rationals substituted into the heavy-ball and GD updates",
                        lambda: (neg != gd_val, f"heavy ball gives {neg}, GD gives {gd_val}", None), 60),))
@@ -129,8 +131,8 @@ def _grading_steps():
         return worst >= 1 - 1e-12, f"2000 random points with beta in (1, 3]: max|r| / sqrt(beta) >= {worst:.6g}", None
 
     above = Step("beta-above-one", tex(r"|r_1|\,|r_2| = |\beta| > 1 \;\Rightarrow\; \max_i |r_i| \ge \sqrt{\beta} > 1"),
-                 "the seed's \"$\\beta > 1$ blows up\" is right: by Vieta some root lies outside the unit circle, "
-                 "for every step size",
+                 "the seed's “$\\beta > 1$ blows up” is right: by Vieta some root lies outside the unit circle, "
+                 "for every learning rate",
                  checks=(symbolic_equal(sp.simplify(roots[0] * roots[1]), beta, "product of sp.roots"),
                          CheckSpec("numeric", "largest root modulus at random (gamma lambda, beta > 1)", above_one)),
                  relation="=>")
@@ -170,19 +172,21 @@ def make_region_figure(path):
     c = 1 + B - G  # the roots (c +- sqrt(c^2 - 4 beta)) / 2 of p, vectorised over the grid
     root = np.sqrt((c**2 - 4 * B).astype(complex))
     rho = np.maximum(np.abs((c + root) / 2), np.abs((c - root) / 2))
-    fig, ax = plt.subplots(figsize=(6.4, 3.8))
-    im = ax.imshow(np.minimum(rho, 1.5), origin="lower", extent=(G.min(), G.max(), B.min(), B.max()), aspect="auto",
-                   cmap="RdBu_r", norm=TwoSlopeNorm(vmin=0.0, vcenter=1.0, vmax=1.5), interpolation="nearest")
-    bb = np.linspace(-1, 1, 50)
-    ax.plot(2 * (1 + bb), bb, color="gold", ls="--", lw=4, zorder=2, label=r"$\gamma\lambda = 2(1+\beta)$")
-    ax.axhline(1, color="limegreen", ls="--", lw=4, zorder=2, label=r"$\beta = 1$")
-    ax.contour(G, B, rho, levels=[1.0], colors="k", linewidths=1.2, zorder=3)
-    ax.plot([0, 2], [0, 0], color="darkorange", lw=2.5, zorder=4, label=r"GD: $\beta = 0$, $0 < \gamma\lambda < 2$")
-    ax.set_xlabel(r"$\gamma\lambda$")
-    ax.set_ylabel(r"$\beta$")
-    ax.set_title(r"largest $|r|$ of $r^2 - (1+\beta-\gamma\lambda) r + \beta$")
-    fig.colorbar(im, ax=ax, label=r"$\max |r|$ (white at 1, capped at 1.5)")
-    handles, _ = ax.get_legend_handles_labels()
-    contour = Line2D([], [], color="k", lw=1.2, label=r"$|r| = 1$, computed")
-    ax.legend(handles=[contour, *handles], fontsize=7, loc="lower right")
-    save(fig, path)
+    with plt.rc_context(PRINT):
+        fig, ax = plt.subplots(figsize=(inches(0.8), 3.1))
+        im = ax.imshow(np.minimum(rho, 1.5), origin="lower", extent=(G.min(), G.max(), B.min(), B.max()),
+                       aspect="auto", cmap="RdBu_r", norm=TwoSlopeNorm(vmin=0.0, vcenter=1.0, vmax=1.5),
+                       interpolation="nearest")
+        bb = np.linspace(-1, 1, 50)
+        ax.plot(2 * (1 + bb), bb, color="gold", ls="--", lw=4, zorder=2, label=r"$\gamma\lambda = 2(1+\beta)$")
+        ax.axhline(1, color="limegreen", ls="--", lw=4, zorder=2, label=r"$\beta = 1$")
+        ax.contour(G, B, rho, levels=[1.0], colors="k", linewidths=1.2, zorder=3)
+        ax.plot([0, 2], [0, 0], color="darkorange", lw=2.5, zorder=4, label=r"GD: $\beta = 0$, $0 < \gamma\lambda < 2$")
+        ax.set_xlabel(r"$\gamma\lambda$")
+        ax.set_ylabel(r"$\beta$")
+        ax.set_title(r"largest $|r|$ of $r^2 - (1+\beta-\gamma\lambda) r + \beta$")
+        fig.colorbar(im, ax=ax, label=r"$\max |r|$ (white at 1, capped at 1.5)")
+        handles, _ = ax.get_legend_handles_labels()
+        contour = Line2D([], [], color="k", lw=1.2, label=r"$|r| = 1$, computed")
+        ax.legend(handles=[contour, *handles], loc="lower right")
+        save(fig, path)

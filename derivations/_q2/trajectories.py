@@ -10,6 +10,8 @@ from symdl import ref
 from symdl.verify.spec import CheckSpec, compare_trials
 from symdl.document.figures import pyplot, save
 
+from _figstyle import PRINT, inches
+
 
 # -- figures: trajectories --------------------------------------------------------------------------
 
@@ -156,7 +158,7 @@ def _label(problem: str, name: str) -> str:
     return rf"{name}: $\gamma = {lr:g}${extra}"
 
 
-def _landscape(ax, problem: str):
+def _landscape(ax, problem: str, marks: bool = True):
     """Contours of the loss, the start (circle) and the minimum (star) drawn above the paths."""
     if problem == "quadratic":
         X, Y = np.meshgrid(np.linspace(-2.3, 1.0, 200), np.linspace(-1.1, 1.1, 200))
@@ -169,50 +171,56 @@ def _landscape(ax, problem: str):
                    linewidths=0.6)
         best = (1.0, 1.0)
     start = PROBLEMS[problem]["x0"]
-    ax.plot(*start, "o", color="k", mfc="w", ms=7, zorder=6, label="start")
-    ax.plot(*best, "*", color="gold", mec="k", ms=15, zorder=6, label=f"minimum {best}")
+    ax.plot(*start, "o", color="k", mfc="w", ms=6, zorder=6, label="start" if marks else None)
+    ax.plot(*best, "*", color="gold", mec="k", ms=12, zorder=6, label="minimum" if marks else None)
     ax.set_xlabel("$w_1$")
     ax.set_ylabel("$w_2$")
 
 
 def _path(ax, problem: str, name: str, xs, every: int):
     st = STYLES[name]
-    ax.plot(xs[:, 0], xs[:, 1], color=st["color"], ls=st["ls"], lw=1.2, marker=st["marker"], ms=3.5,
+    ax.plot(xs[:, 0], xs[:, 1], color=st["color"], ls=st["ls"], lw=1.2, marker=st["marker"], ms=3,
             markevery=every, label=_label(problem, name))
 
 
 def make_quadratic_figure(path):
     """All five paths on one set of axes: on the quadratic they part early and are told apart by style."""
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(8.4, 4.0))
-    _landscape(ax, "quadratic")
-    for name, xs in trajectories("quadratic").items():
-        _path(ax, "quadratic", name, xs, every=5)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    save(fig, path)
+    with plt.rc_context(PRINT):
+        fig, ax = plt.subplots(figsize=(inches(0.9), 3.6))
+        _landscape(ax, "quadratic")
+        for name, xs in trajectories("quadratic").items():
+            _path(ax, "quadratic", name, xs, every=5)
+        ax.set_ylim(-1.1, 1.75)
+        ax.legend(loc="upper center", ncol=3, fontsize=8)
+        save(fig, path)
 
 
 def rosenbrock_loss(xs):
     return (1 - xs[:, 0]) ** 2 + 100 * (xs[:, 1] - xs[:, 0] ** 2) ** 2
 
 
+#: The Rosenbrock figure's panels: the methods drawn in each (in the valley one method's path hides another's).
+ROSENBROCK_PANELS = (("GD", "SGD (batch 2)"), ("heavy ball",), ("RMSprop", "Adam"))
+
+
 def make_rosenbrock_figure(path):
-    """One panel a method (in the valley the paths lie on top of each other), and the loss of all five."""
+    """Three panels of paths (methods that would hide one another apart) and the loss of all five: four panels."""
     plt = pyplot()
     paths = trajectories("rosenbrock")
-    fig, axes = plt.subplots(2, 3, figsize=(10, 6.2))
-    for ax, (name, xs) in zip(axes.flat, paths.items()):
-        _landscape(ax, "rosenbrock")
-        _path(ax, "rosenbrock", name, xs, every=100)
-        ax.set_title(_label("rosenbrock", name), fontsize=9)
-    axes.flat[0].legend(handles=axes.flat[0].get_lines()[:2], fontsize=7, loc="lower right")
-    loss_ax = axes.flat[-1]
-    for name, xs in paths.items():
-        st = STYLES[name]
-        loss_ax.semilogy(rosenbrock_loss(xs), color=st["color"], ls=st["ls"], lw=1.2, label=name)
-    loss_ax.set_xlabel("step $t$")
-    loss_ax.set_ylabel("$f(w_t) - f(1, 1)$")
-    loss_ax.set_title("loss along each path", fontsize=9)
-    loss_ax.legend(fontsize=6)
-    loss_ax.grid(alpha=0.3)
-    save(fig, path)
+    with plt.rc_context(PRINT):
+        fig, axes = plt.subplots(2, 2, figsize=(inches(1.0), 5.4))
+        for ax, names in zip(axes.flat, ROSENBROCK_PANELS):
+            _landscape(ax, "rosenbrock", marks=ax is axes.flat[0])
+            for name in names:
+                _path(ax, "rosenbrock", name, paths[name], every=100)
+            ax.legend(loc="lower right", fontsize=8)
+        loss_ax = axes.flat[-1]
+        for name, xs in paths.items():
+            st = STYLES[name]
+            loss_ax.semilogy(rosenbrock_loss(xs), color=st["color"], ls=st["ls"], lw=1.2, label=name)
+        loss_ax.set_xlabel("step $t$")
+        loss_ax.set_ylabel("$f(w_t) - f(1, 1)$")
+        loss_ax.legend(loc="lower left", fontsize=8)
+        loss_ax.grid(alpha=0.3)
+        save(fig, path)

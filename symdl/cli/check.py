@@ -1,10 +1,13 @@
-r"""``symdl check --against NAME [--json] [--timeout S] [LATEX | -]``.
+r"""``symdl check [--against NAME] [--model TOPIC] [--json] [--timeout S] [--file PATH | LATEX | -]``.
 
 ``symdl.cli.main`` registers the subcommand with :func:`add_parser` and runs it with
 :func:`run`.  No argument, or ``-``, reads the form from standard input (so a
 form that begins with a minus sign needs no quoting tricks).  Exit status:
-0 equivalent, 1 not equivalent, 3 unknown, 2 error (REFERENCES.md).  The check
-runs in a worker process killed at the time limit plus a few seconds.
+0 equivalent, 1 not equivalent, 3 unknown, 2 error (REFERENCES.md).  One formula on one line
+with ``--against`` is a single check, as before: it runs in a worker process killed at the time
+limit plus a few seconds.  Anything else is a derivation, checked link by link
+(:mod:`symdl.grade.derivation`), each link in a child process killed at ``--timeout``, the whole
+within ``--total-timeout``.
 
 ``symdl check --batch FILE.jsonl [--jobs N] [--timeout S]`` grades many forms,
 one JSON verdict per line (:mod:`symdl.run.batch`); it exits 0 once every line has
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 
 EXIT = {"equivalent": 0, "not_equivalent": 1, "error": 2, "unknown": 3}
@@ -25,11 +29,19 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "check", help="decide a hand-written LaTeX form against a reference",
         description="Decide whether a hand-written LaTeX form equals a reference result. "
                     "Exit status: 0 equivalent, 1 not equivalent, 3 unknown, 2 error.")
-    p.add_argument("--against", metavar="NAME", help="the reference, such as lstm.cell_jacobian (required "
-                                                       "unless --batch)")
+    p.add_argument("--against", metavar="NAME", help="the reference, such as lstm.cell_jacobian (a single "
+                                                       "formula needs it; a derivation's final answer is checked "
+                                                       "against it)")
+    p.add_argument("--model", metavar="TOPIC", help="the model a derivation is read in, such as lstm (default: the "
+                                                    "topic of --against, else the one whose symbols the text uses)")
+    p.add_argument("--file", metavar="PATH", help="read the formula or derivation from PATH (LaTeX: align, "
+                                                  "equation, \\[ \\], $$ $$, or one formula a line)")
+    p.add_argument("--total-timeout", type=float, default=60.0, metavar="S",
+                   help="seconds for a whole derivation (default 60); links not checked by then are unknown")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--timeout", type=float, default=None, metavar="S",
-                   help="seconds for the symbolic attempt (default 10)")
+                   help="seconds for the symbolic attempt of a single form, and for each link of a "
+                        "derivation (default 10)")
     p.add_argument("--batch", metavar="FILE.jsonl", help='grade every line {"id": ..., "against": NAME, '
                    '"latex": ...} of FILE (- for standard input); one JSON verdict per line, in order; exit 0 '
                    'once every line has its verdict (symdl.run.batch)')
@@ -47,19 +59,75 @@ def run(args) -> int:
     timeout = args.timeout if args.timeout is not None else TIMEOUT
     if getattr(args, "batch", None) is not None:
         return run_batch(args.batch, jobs=args.jobs, timeout=timeout)
-    if args.against is None:
-        print("symdl check: --against NAME is required (or --batch FILE.jsonl)", file=sys.stderr)
+    text = _text(args)
+    if text is None:
         return EXIT["error"]
-    text = _stdin() if args.latex in (None, "-") else args.latex
-    if not timeout > 0:
-        verdict = Verdict("error", None, f"invalid --timeout {args.timeout}: must be > 0", args.against)
+    if not timeout > 0 or not args.total_timeout > 0:
+        bad = f"--timeout {args.timeout}" if not timeout > 0 else f"--total-timeout {args.total_timeout}"
+        verdict = Verdict("error", None, f"invalid {bad}: must be > 0", args.against or "")
+    elif args.against is None or not one_formula(text, args.against):
+        return _derivation(text, args, timeout)
     else:  # in a worker killed at timeout + a few seconds, whatever the input makes SymPy do
         verdict = bounded_check(text.rstrip("\n"), args.against, timeout=timeout)
+        verdict = _with_steps(verdict, text.rstrip("\n"), args.against, timeout)
     if args.json:
         print(json.dumps(verdict.to_json(), indent=None))
     else:
         print(str(verdict))
     return EXIT[verdict.verdict]
+
+
+def _text(args) -> str | None:
+    """The input: ``--file``, standard input (``-`` or nothing) or the argument."""
+    if getattr(args, "file", None) is not None:
+        try:
+            with open(args.file, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except OSError as exc:
+            print(f"symdl check: cannot read --file {args.file}: {exc.strerror}", file=sys.stderr)
+            return None
+    return _stdin() if args.latex in (None, "-") else args.latex
+
+
+def one_formula(text: str, against: str) -> bool:
+    """One line, no display environment, and no relation or one ``=`` whose left side names the
+    reference's quantity: a single form, checked as it always was."""
+    from ..grade.check import find_reference
+    from ..grade.final import names_quantity
+    from ..reader.chain import relations
+    from ..reader.ranges import has_range
+
+    text = text.strip()
+    if "\n" in text or re.search(r"\\begin\s*\{|\\\[|\$", text) or has_range(text):
+        return False
+    if not relations(text):
+        return True
+    try:
+        return names_quantity(text, find_reference(against))
+    except LookupError:  # an unknown reference: the single check says so, as before
+        return True
+
+
+def _with_steps(verdict, text: str, against: str, timeout: float):
+    """The single check's verdict with its one step, and a diagnosis when it is not equivalent
+    (looked for in a child process killed at the time limit)."""
+    from ..grade.final import diagnose_form, single_answer
+    from ..verify.bounded import run_bounded
+
+    found = None
+    if verdict.verdict == "not_equivalent":
+        outcome = run_bounded(diagnose_form, text, against, timeout=timeout, memory=None)
+        found = outcome.value if outcome.status == "ok" else None
+    return single_answer(verdict, text, found)
+
+
+def _derivation(text: str, args, timeout: float) -> int:
+    from ..grade.derivation import check_derivation
+
+    answer = check_derivation(text, model=args.model, against=args.against, timeout=timeout,
+                              total_timeout=args.total_timeout)
+    print(json.dumps(answer.to_json()) if args.json else str(answer))
+    return EXIT[answer.verdict]
 
 
 def _stdin() -> str:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 
 import sympy as sp
-from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
-from sympy.matrices.expressions.diagonal import DiagMatrix
 from sympy.printing.latex import LatexPrinter
+
+from .elementwise import print_head
 
 #: TeX commands a symbol name may contain: Greek letters and accents, nothing that reads or writes.
 SAFE_COMMANDS = frozenset(
@@ -137,8 +137,7 @@ class CoursePrinter(LatexPrinter):
         return join_terms(self, terms)
 
     def _print_tanh(self, expr, exp=None):
-        head = r"\tanh" if exp is None else r"\tanh^{%s}" % exp
-        return r"%s\left(%s\right)" % (head, self._print(expr.args[0]))
+        return print_head(self, expr, exp)  # SymPy's tanh, printed as symdl prints its own functions
 
     def _print_Integral(self, expr):
         r"""Over the whole line, the course writes the variable under the sign: ``\int_{y} ... \, dy``."""

@@ -3,20 +3,28 @@
 Each ``derivations/<module>.py`` defines ``derivation()``; its docstring's
 first line is the description ``symdl list`` shows.  A module that fails to
 import or to build is reported with where it failed, and the others go on.
+
+A derivation that makes checks while it is built (the seed audit grades its
+answers by their outcomes) declares a parameter ``runner`` and makes them with
+``symdl.verify.spec.run_many(specs, runner)``: the loader passes the runner it
+is given, so that a build's workers share those checks out instead of each
+making them all.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib.util
+import inspect
 import os
 import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from .derivation import Derivation
 from ..model.registry import UnknownNameError
+from ..verify.spec import Runner
+from .derivation import Derivation
 
 
 @dataclass(frozen=True)
@@ -66,8 +74,9 @@ def find(folder: Path, name: str) -> DocumentSource:
     raise UnknownNameError("derivation", name, [s.module for s in srcs])
 
 
-def load(src: DocumentSource) -> Derivation:
-    """Import the module and call its ``derivation()``; failures name the module and line."""
+def load(src: DocumentSource, runner: Runner | None = None) -> Derivation:
+    """Import the module and call its ``derivation()`` (with ``runner`` if it takes one); failures name the
+    module and line."""
     modname = f"symdl_derivations.{src.module}"
     try:
         spec = importlib.util.spec_from_file_location(modname, src.path)
@@ -76,7 +85,7 @@ def load(src: DocumentSource) -> Derivation:
         if str(src.path.parent) not in sys.path:
             sys.path.insert(0, str(src.path.parent))
         spec.loader.exec_module(module)
-        doc = module.derivation()
+        doc = _call(module.derivation, runner)
     except Exception as exc:
         frames = [f for f in traceback.extract_tb(exc.__traceback__)
                   if Path(f.filename).resolve() == src.path.resolve()]
@@ -85,3 +94,9 @@ def load(src: DocumentSource) -> Derivation:
     if not isinstance(doc, Derivation):
         raise DocumentError(f"{src.path}: derivation() returned {type(doc).__name__}, not a Derivation")
     return doc
+
+
+def _call(derivation, runner: Runner | None) -> Derivation:
+    if runner is not None and "runner" in inspect.signature(derivation).parameters:
+        return derivation(runner=runner)
+    return derivation()

@@ -59,13 +59,14 @@ class HandForm:
 # -- the check ---------------------------------------------------------------------------------------
 
 
-def check(hand, against: str, *, timeout: float = TIMEOUT, seed: int = 0, rtol: float = RTOL) -> Verdict:
-    """Decide whether ``hand`` (LaTeX or SymPy in the reference's symbols) equals reference ``against``
-    (``rnn.jacobian_product`` at the gap the hand form is written for: :func:`infer_gap`)."""
+def check(hand, against: str | Reference, *, timeout: float = TIMEOUT, seed: int = 0, rtol: float = RTOL) -> Verdict:
+    """Decide whether ``hand`` (LaTeX or SymPy in the reference's symbols) equals reference ``against``, a
+    name or a :class:`~symdl.model.reference.Reference` (``rnn.jacobian_product`` at the gap the hand form
+    is written for: :func:`infer_gap`)."""
     try:
         ref, note = _variant(hand, find_reference(against))
     except (UnknownNameError, ValueError) as exc:
-        return Verdict("error", None, str(exc), against)
+        return Verdict("error", None, str(exc), getattr(against, "name", against))
     try:
         expr = _hand_expression(hand, ref)
     except ReadError as exc:
@@ -74,7 +75,7 @@ def check(hand, against: str, *, timeout: float = TIMEOUT, seed: int = 0, rtol: 
     return decide(HandForm(expr, ref, note), timeout=timeout, seed=seed, rtol=rtol)
 
 
-def read(hand, against: str) -> HandForm:
+def read(hand, against: str | Reference) -> HandForm:
     """``hand`` read against reference ``against``: the first step of :func:`check`, for callers that read a
     form once and decide it later or elsewhere (a chain of links, a batch).
 
@@ -170,9 +171,10 @@ def _settled(ref, w: Witness, proved: bool | None, how: str) -> Verdict:
 # -- reading -------------------------------------------------------------------------------------
 
 
-def find_reference(name: str):
-    """The reference ``name`` (the registry builds only its own model module)."""
-    return registry.ref(name)
+def find_reference(name: str | Reference):
+    """The reference ``name`` (the registry builds only its own model module), or ``name`` itself when it is
+    a reference already (``symdl.check(hand, against=symdl.ref("lstm.hidden"))``)."""
+    return name if isinstance(name, Reference) else registry.ref(name)
 
 
 def _hand_expression(hand, ref):

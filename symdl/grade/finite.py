@@ -29,18 +29,15 @@ import numpy as np
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from ..core.elementwise import sigmoid, sigmoid_prime, softplus, tanh_prime
+from ..core.elementwise import SCALARS
 from ..reader.names import canon
 from ..model.domains import DOMAINS, concrete_shape
 from .ranges import Ranges, grid_letter, loop_labels, ranges
 
 STEP = 1e-30
 
-_SCALAR = {
-    sp.exp: np.exp, sp.log: np.log, sp.tanh: np.tanh, sp.sin: np.sin, sp.cos: np.cos, sp.Abs: np.abs,
-    sigmoid: lambda x: 0.5 * (1 + np.tanh(0.5 * x)), sigmoid_prime: lambda x: 0.25 / np.cosh(0.5 * x) ** 2,
-    tanh_prime: lambda x: 1 / np.cosh(x) ** 2, softplus: lambda x: np.log1p(np.exp(x)),
-}
+#: The table's scalar functions as numpy spells them (complex-step safe), by SymPy class.
+_SCALAR = {f: row.numpy(np) for f, row in SCALARS.items()}
 
 
 class Unsupported(ValueError):
@@ -291,6 +288,14 @@ class Evaluator:
     def _construct_SquaredNorm(self, v):
         x = self.ev(v)
         return np.sum(x * x)
+
+    def _construct_Dot(self, u, v):
+        """``v_I^\top v_{I^t}`` of two feature vectors (:meth:`symdl.reader.names.NameTable.is_vector`)."""
+        return np.sum(self.ev(u) * self.ev(v), axis=-1)
+
+    def _construct_Transposed(self, v):
+        """A feature vector's transpose standing alone: its entries."""
+        return self.ev(v)
 
     def _construct_L1Norm(self, v):
         return np.sum(np.abs(self.ev(v)))

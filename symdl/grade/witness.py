@@ -22,7 +22,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from ..core.calculus import substitute_definitions
-from ..core.elementwise import prime
+from ..core.elementwise import ACTIVATIONS, SCALARS, prime
 from ..model.domains import DOMAINS, concrete_shape
 from ..model.reference import EvaluationError, evaluate_expression
 from ..numeric import compile as backends
@@ -37,11 +37,7 @@ RTOL = TOLERANCES["witness"]
 POINTS = 3
 
 #: Concrete members an abstract elementwise function is instantiated by (numpy, complex-safe).
-INSTANCES = (
-    ("tanh", np.tanh),
-    ("sigmoid", lambda x: 0.5 * (1 + np.tanh(0.5 * x))),
-    ("softplus", lambda x: np.log1p(np.exp(x))),
-)
+INSTANCES = tuple((SCALARS[f].name, SCALARS[f].numpy(np)) for f in ACTIVATIONS)
 
 
 @dataclass
@@ -188,7 +184,7 @@ def compilable(ref) -> bool:
         if isinstance(node, AppliedUndef):
             if node.func not in ref.functions.values() or len(node.args) != 1:
                 return False
-        elif isinstance(node, sp.Function) and node.func not in backends._FUNCTIONS \
+        elif isinstance(node, sp.Function) and node.func not in SCALARS \
                 and not isinstance(node, (sp.Min, sp.Max, sp.Piecewise)):
             return False
     heads = [h for f in ref.functions.values() for h in (f, prime(f))]

@@ -55,10 +55,17 @@ class Reference:
     functions: Mapping[str, UndefinedFunction] = field(default_factory=dict)
     aliases: Mapping[str, str] = field(default_factory=dict)
     oracle: str = ""
-    checks: tuple = ()
+    #: The CheckSpecs, or a factory ``checks(ref)`` that builds them for the reference it is given.
+    checks: tuple | Callable[["Reference"], Sequence] = ()
     evaluator: Callable | None = None
     variants: Callable | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        # A check evaluates the reference it checks, so a factory is called with this reference, once, while
+        # it is built: after that the dataclass is frozen and ``checks`` is a tuple like any other field.
+        if callable(self.checks):
+            object.__setattr__(self, "checks", tuple(self.checks(self)))
 
     # -- reading -------------------------------------------------------------------------
     @property

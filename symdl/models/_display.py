@@ -30,6 +30,10 @@ class _Display:
 
     _base: type
 
+    def __new__(cls, *args, **kwargs):
+        """Called as a class, a node is SymPy's own: only the builders below (``ordered_sum``...) make display nodes."""
+        return cls._base(*args, **kwargs)
+
     @property
     def func(self):
         """SymPy's class: what rebuilds this node (``xreplace``, ``expand``, :mod:`symdl.grade.finite`) makes."""
@@ -62,9 +66,6 @@ class Add(_Display, sp.Add):
 
     _base = sp.Add
 
-    def __new__(cls, *args, **kwargs):
-        return sp.Add(*args, **kwargs)
-
     def _latex(self, printer, **_):
         return join_terms(printer, self.args)
 
@@ -74,9 +75,6 @@ class Mul(_Display, sp.Mul):
     one under the factors before it, ``\frac{a b}{c}``."""
 
     _base = sp.Mul
-
-    def __new__(cls, *args, **kwargs):
-        return sp.Mul(*args, **kwargs)
 
     def _latex(self, printer, **_):
         factors = list(self.args)
@@ -106,9 +104,6 @@ class exp(_Display, sp.exp):  # noqa: N801  (SymPy's name, read by name-dispatch
 
     _base = sp.exp
 
-    def __new__(cls, *args, **kwargs):
-        return sp.exp(*args, **kwargs)
-
     def _latex(self, printer, **_):
         arg = self.args[0]
         if isinstance(arg, sp.Mul) and len(arg.args) == 2 and _is_reciprocal(arg.args[1]):
@@ -124,9 +119,6 @@ class Sum(_Display, sp.Sum):
 
     _base = sp.Sum
 
-    def __new__(cls, *args, **kwargs):
-        return sp.Sum(*args, **kwargs)
-
     def _latex(self, printer, **_):
         (var, low, high), = self.limits
         return r"\sum_{%s=%s}^{%s} \Big[%s\Big]" % (printer._print(var), printer._print(low), printer._print(high),
@@ -137,9 +129,6 @@ class Derivative(_Display, sp.Derivative):
     r"""A first derivative printed as ``\frac{\partial F_w(x_i, y)}{\partial w}``."""
 
     _base = sp.Derivative
-
-    def __new__(cls, *args, **kwargs):
-        return sp.Derivative(*args, **kwargs)
 
     def _latex(self, printer, **_):
         (var, _count), = self.variable_count

@@ -59,12 +59,17 @@ def _eval_zero_temperature(ref, values, backend):
     return energies(En, (values["x"], values["y"]), gz, backend).min()
 
 
-def _eval_nll_loss(ref, values, backend):
+def _nll_values(ref, values, backend):
+    """``(beta, F_w, grid of y, x_i, y_i, w)``, each checked: what the loss and its gradient read."""
     check_keys(ref.name, ref.inputs, ref.functions, values)
     b = positive(ref.name, values, r"\beta")
     Fn, gy = callable_of(ref.name, values, "F_w"), grid(ref.name, values, "y", backend)
     xs, ys = _pairs(ref.name, values, backend)
-    wv = asarray(values["w"], backend)
+    return b, Fn, gy, xs, ys, asarray(values["w"], backend)
+
+
+def _eval_nll_loss(ref, values, backend):
+    b, Fn, gy, xs, ys, wv = _nll_values(ref, values, backend)
     terms = [scalar(Fn(xs[n], ys[n], wv), backend)
              + logsumexp(-b * stack([Fn(xs[n], gy[k], wv) for k in range(gy.shape[0])], backend), backend) / b
              for n in range(xs.shape[0])]
@@ -72,11 +77,7 @@ def _eval_nll_loss(ref, values, backend):
 
 
 def _eval_nll_gradient(ref, values, backend):
-    check_keys(ref.name, ref.inputs, ref.functions, values)
-    b = positive(ref.name, values, r"\beta")
-    Fn, gy = callable_of(ref.name, values, "F_w"), grid(ref.name, values, "y", backend)
-    xs, ys = _pairs(ref.name, values, backend)
-    wv = asarray(values["w"], backend)
+    b, Fn, gy, xs, ys, wv = _nll_values(ref, values, backend)
     total = 0
     for n in range(xs.shape[0]):
         a = -b * stack([Fn(xs[n], gy[k], wv) for k in range(gy.shape[0])], backend)

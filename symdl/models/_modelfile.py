@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import replace
 from pathlib import Path
 
 import sympy as sp
@@ -214,17 +213,17 @@ class _Loader:
         if match is None:
             out = self.lookup(key, quantity)
             expr = definitions.get(out, out)
-            ref = Reference(name, meaning, quantity.strip(), expr, inputs, definitions, self.functions,
-                            dict(self.aliases), oracle=_oracle_text(oracles, name))
-            return _with_checks(ref, lambda r: _oracle_checks(r, oracles, self.sizes))
+            return Reference(name, meaning, quantity.strip(), expr, inputs, definitions, self.functions,
+                             dict(self.aliases), oracle=_oracle_text(oracles, name),
+                             checks=lambda r: _oracle_checks(r, oracles, self.sizes))
         out, wrt = self.lookup(key, match["num"]), self.lookup(key, match["den"])
         fixed = [self.lookup(key, f) for f in spec.get("fixed", [])]
         held = {s: e for s, e in definitions.items() if s not in fixed}
         J = jacobian(out, wrt, held)
-        ref = Reference(name, meaning, quantity.strip(), J, inputs, definitions, self.functions, dict(self.aliases),
-                        oracle=_oracle_text(oracles, name))
         free = (*inputs, *[Input(f, meaning="held fixed") for f in fixed if f not in {i.symbol for i in inputs}])
-        return _with_checks(ref, lambda r: _jacobian_checks(r, out, wrt, held, free, self.sizes, oracles))
+        return Reference(name, meaning, quantity.strip(), J, inputs, definitions, self.functions, dict(self.aliases),
+                         oracle=_oracle_text(oracles, name),
+                         checks=lambda r: _jacobian_checks(r, out, wrt, held, free, self.sizes, oracles))
 
     def _free_inputs(self, key: str, spec: dict) -> tuple[Input, ...]:
         names = spec.get("inputs")
@@ -279,11 +278,6 @@ def _oracle_checks(ref: Reference, oracles, sizes) -> list:
         return (None, why, None) if why else spec.run()
 
     return [CheckSpec("oracle", ref.oracle, run)]
-
-
-def _with_checks(ref: Reference, factory) -> Reference:
-    """``ref`` with the checks ``factory`` makes for it (each check evaluates ``ref`` itself)."""
-    return replace(ref, checks=tuple(factory(ref)))
 
 
 def _jacobian_checks(ref: Reference, out, wrt, held: dict, free: tuple, sizes: dict, oracles) -> list:

@@ -259,21 +259,20 @@ def gradient_signs():
                   "from sp.diff with |D_N| = 2"), None
 
 
-def _with(ref: Reference, checks) -> Reference:
-    object.__setattr__(ref, "checks", tuple(checks))
-    return ref
-
-
 H_INPUTS = (Input(v_I, meaning="feature vector of the image"),
             Input(v_It, meaning="feature vector of the transformed image"),
             Input(v_Ip, meaning="the negatives D_N, one per row"), Input(tau, "positive", "temperature"))
 
 
 def _pirl_h() -> Reference:
-    ref = Reference("contrastive.pirl_h",
-                    "PIRL's score $h$: the softmax share of the positive pair against the negatives $D_N$",
-                    r"h(v_I, v_{I^t})", PIRL_H, H_INPUTS, oracle="torch cosine_similarity and logsumexp",
-                    evaluator=_eval_h)
+    return Reference("contrastive.pirl_h",
+                     "PIRL's score $h$: the softmax share of the positive pair against the negatives $D_N$",
+                     r"h(v_I, v_{I^t})", PIRL_H, H_INPUTS, oracle="torch cosine_similarity and logsumexp",
+                     evaluator=_eval_h, checks=_pirl_h_checks)
+
+
+def _pirl_h_checks(ref: Reference) -> list[CheckSpec]:
+    """The exact definition, 0 < h < 1, invariance to rescaling, and torch."""
 
     def scale_invariant():
         for label, v, rng in _points(11):
@@ -287,21 +286,25 @@ def _pirl_h() -> Reference:
             for backend in ("numpy", "torch"):
                 yield f"{label}, {backend}", _num(ref.evaluate(v, backend=backend)), want
 
-    return _with(ref, [
+    return [
         h_exact_check(),
         CheckSpec("symbolic", "a property, not the definition: 0 < h < 1 for any similarities",
                   h_between_zero_and_one, timeout=60),
         trials_check("numeric", "a property, not the definition: h unchanged by positive rescaling of every vector "
                                 "(cosine similarity)", scale_invariant),
         trials_check("oracle", "torch.nn.functional.cosine_similarity and torch.logsumexp", oracle),
-    ])
+    ]
 
 
 def _nce_loss(h_ref: Reference) -> Reference:
-    inputs = (*H_INPUTS,)
-    ref = Reference("contrastive.nce_loss", "PIRL's NCE loss with projection heads $f$ and $g$",
-                    r"L_{NCE}(I, I^t)", NCE_LOSS, inputs, functions={"f": f, "g": g},
-                    oracle="torch cosine_similarity, logsumexp, random linear heads", evaluator=_eval_nce)
+    return Reference("contrastive.nce_loss", "PIRL's NCE loss with projection heads $f$ and $g$",
+                     r"L_{NCE}(I, I^t)", NCE_LOSS, H_INPUTS, functions={"f": f, "g": g},
+                     oracle="torch cosine_similarity, logsumexp, random linear heads", evaluator=_eval_nce,
+                     checks=lambda ref: _nce_loss_checks(ref, h_ref))
+
+
+def _nce_loss_checks(ref: Reference, h_ref: Reference) -> list[CheckSpec]:
+    """Gradient signs, the loss written with contrastive.pirl_h (``h_ref``), and torch."""
 
     def from_h():
         for label, v, rng in _points(13):
@@ -319,13 +322,13 @@ def _nce_loss(h_ref: Reference) -> Reference:
             for backend in ("numpy", "torch"):
                 yield f"{label}, {backend}", _num(ref.evaluate({**v, **_head_fns(F, G, backend)}, backend)), want
 
-    return _with(ref, [
+    return [
         CheckSpec("symbolic", "gradient signs: positive pair pulled together, negatives pushed apart",
                   gradient_signs, timeout=60),
         trials_check("numeric", "equals -log h(f(v_I), g(v_It)) - sum log(1 - h(g(v_It), f(v_I'))) "
                                 "from contrastive.pirl_h", from_h),
         trials_check("oracle", "torch cosine_similarity and logsumexp with random linear heads", oracle),
-    ])
+    ]
 
 
 def seed_form_trials(seed: int = 15):

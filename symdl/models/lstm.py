@@ -48,50 +48,39 @@ FREE_DEFS = {**GATE_DEFS, c_t: CELL}
 DIMS = (n, m)
 
 
-def _with(ref: Reference, checks) -> Reference:
-    object.__setattr__(ref, "checks", tuple(checks))
-    return ref
-
-
-def _jacobian_checks(ref, J, forward, defs, inputs, wrt, oracle, oracle_text):
-    return _with(ref, [
-        explicit_proof(J, forward, wrt, defs, DIMS, sizes=(1, 2, 3),
-                       description="against SymPy's explicit Matrix.jacobian"),
-        complex_step_check(J, forward, defs, inputs, {}, wrt.name, DIMS),
-        oracle_check(lambda v: ref.evaluate(v), oracle, inputs, DIMS, oracle_text),
-    ])
-
-
 def references() -> list[Reference]:
     cell = Reference("lstm.cell_update", "the cell state (equation 1 of the seed)", "c_t",
-                     CELL, INPUTS, DEFS, aliases=ALIASES, oracle="torch.nn.LSTMCell")
-    cell = _with(cell, [oracle_check(lambda v: cell.evaluate(v), lambda v: oracles.lstm_step(v)[0], INPUTS, DIMS,
-                                     "torch.nn.LSTMCell, cell state")])
+                     CELL, INPUTS, DEFS, aliases=ALIASES, oracle="torch.nn.LSTMCell",
+                     checks=lambda ref: [oracle_check(ref.evaluate, lambda v: oracles.lstm_step(v)[0], INPUTS, DIMS,
+                                                      "torch.nn.LSTMCell, cell state")])
     hidden = Reference("lstm.hidden", "the hidden state (equation 2 of the seed)", "h_t",
-                       HIDDEN, INPUTS, DEFS, aliases=ALIASES, oracle="torch.nn.LSTMCell")
-    hidden = _with(hidden, [oracle_check(lambda v: hidden.evaluate(v), lambda v: oracles.lstm_step(v)[1], INPUTS,
-                                         DIMS, "torch.nn.LSTMCell, hidden state")])
+                       HIDDEN, INPUTS, DEFS, aliases=ALIASES, oracle="torch.nn.LSTMCell",
+                       checks=lambda ref: [oracle_check(ref.evaluate, lambda v: oracles.lstm_step(v)[1], INPUTS,
+                                                        DIMS, "torch.nn.LSTMCell, hidden state")])
 
     J = jacobian(c_t, c_prev, DEFS)
     full = Reference(
         "lstm.cell_jacobian", r"$\partial c_t / \partial c_{t-1}$ through every path, $h_{t-1} = o_{t-1} \odot \tanh(c_{t-1})$: four terms",
         r"\frac{\partial c_t}{\partial c_{t-1}}", J, INPUTS, DEFS, aliases=ALIASES,
-        oracle="torch.func.jacrev of torch.nn.LSTMCell")
-    full = _jacobian_checks(full, J, c_t, DEFS, INPUTS, c_prev, oracles.lstm_cell_jacobian,
-                            "torch.func.jacrev of torch.nn.LSTMCell")
+        oracle="torch.func.jacrev of torch.nn.LSTMCell", checks=lambda ref: [
+            explicit_proof(J, c_t, c_prev, DEFS, DIMS, sizes=(1, 2, 3),
+                           description="against SymPy's explicit Matrix.jacobian"),
+            complex_step_check(J, c_t, DEFS, INPUTS, {}, c_prev.name, DIMS),
+            oracle_check(ref.evaluate, oracles.lstm_cell_jacobian, INPUTS, DIMS,
+                         "torch.func.jacrev of torch.nn.LSTMCell"),
+        ])
 
     # h_{t-1} held fixed: differentiate with h_{t-1} as an independent symbol, evaluate with its definition.
     Jd = jacobian(c_t, c_prev, FREE_DEFS)
     direct = Reference(
         "lstm.cell_jacobian_direct", r"$\partial c_t / \partial c_{t-1}$ with $h_{t-1}$ held fixed",
         r"\left.\frac{\partial c_t}{\partial c_{t-1}}\right|_{h_{t-1}}", Jd, INPUTS, DEFS, aliases=ALIASES,
-        oracle="torch.func.jacrev of torch.nn.LSTMCell, h_{t-1} fixed")
-    direct = _with(direct, [
-        explicit_proof(Jd, c_t, c_prev, FREE_DEFS, DIMS, description="against SymPy's explicit Matrix.jacobian"),
-        complex_step_check(Jd, c_t, FREE_DEFS, STATE_INPUTS, {}, "c_{t-1}", DIMS),
-        oracle_check(lambda v: direct.evaluate(v), lambda v: oracles.lstm_cell_jacobian(v, through_hidden=False),
-                     INPUTS, DIMS, "torch.func.jacrev of torch.nn.LSTMCell, h_{t-1} fixed"),
-    ])
+        oracle="torch.func.jacrev of torch.nn.LSTMCell, h_{t-1} fixed", checks=lambda ref: [
+            explicit_proof(Jd, c_t, c_prev, FREE_DEFS, DIMS, description="against SymPy's explicit Matrix.jacobian"),
+            complex_step_check(Jd, c_t, FREE_DEFS, STATE_INPUTS, {}, "c_{t-1}", DIMS),
+            oracle_check(ref.evaluate, lambda v: oracles.lstm_cell_jacobian(v, through_hidden=False),
+                         INPUTS, DIMS, "torch.func.jacrev of torch.nn.LSTMCell, h_{t-1} fixed"),
+        ])
 
     FREE_ALL = {**FREE_DEFS, h_t: HIDDEN}
     blocks = [[jacobian(out, var, FREE_ALL) for var in (c_prev, h_prev)] for out in (c_t, h_t)]
@@ -99,13 +88,12 @@ def references() -> list[Reference]:
     state = Reference(
         "lstm.state_jacobian", r"the $2n \times 2n$ Jacobian of $(c_t, h_t)$ with respect to $(c_{t-1}, h_{t-1})$, both free",
         r"\frac{\partial (c_t, h_t)}{\partial (c_{t-1}, h_{t-1})}", S, STATE_INPUTS, FREE_ALL, aliases=ALIASES,
-        oracle="torch.func.jacrev of torch.nn.LSTMCell over (c, h)")
-    state = _with(state, [
-        *[explicit_proof(blocks[i][j], out, var, FREE_ALL, DIMS, sizes=(1, 2),
-                         description=f"block ({i + 1}, {j + 1}) against SymPy's explicit Matrix.jacobian")
-          for i, out in enumerate((c_t, h_t)) for j, var in enumerate((c_prev, h_prev))],
-        oracle_check(lambda v: state.evaluate(v), oracles.lstm_state_jacobian, STATE_INPUTS, DIMS,
-                     "torch.func.jacrev of torch.nn.LSTMCell over (c, h)"),
-    ])
+        oracle="torch.func.jacrev of torch.nn.LSTMCell over (c, h)", checks=lambda ref: [
+            *[explicit_proof(blocks[i][j], out, var, FREE_ALL, DIMS, sizes=(1, 2),
+                             description=f"block ({i + 1}, {j + 1}) against SymPy's explicit Matrix.jacobian")
+              for i, out in enumerate((c_t, h_t)) for j, var in enumerate((c_prev, h_prev))],
+            oracle_check(ref.evaluate, oracles.lstm_state_jacobian, STATE_INPUTS, DIMS,
+                         "torch.func.jacrev of torch.nn.LSTMCell over (c, h)"),
+        ])
     return [cell, hidden, full, direct, state]
 

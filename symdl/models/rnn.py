@@ -15,14 +15,17 @@ import sympy as sp
 from ..verify.oracles import recurrent as oracles
 from ..core.calculus import elementwise, jacobian
 from ..verify.builders import complex_step_check, explicit_proof, oracle_check
-from ..model.reference import Input, Reference
+from ..model.reference import Input, Reference, evaluate_expression
+from ..numeric.compile import ops
 from ..core.symbols import m, matrix, n, vector
 
 sigma = sp.Function("sigma")
 FUNCTIONS = {r"\sigma": sigma}
 W1, W2 = matrix("W_1"), matrix("W_2", n, m)
 
-#: The activations the checks instantiate the abstract sigma with (numpy callables).
+#: The activations the checks instantiate the abstract sigma with (numpy callables).  These are the
+#: textbook formulas, not the elementwise table's overflow-safe spellings: the worked solution reports
+#: the errors they give.
 ACTIVATIONS = (
     ("tanh", {r"\sigma": np.tanh}),
     ("sigmoid", {r"\sigma": lambda x: 1 / (1 + np.exp(-x))}),
@@ -44,22 +47,20 @@ def _state_refs() -> list[Reference]:
     state = Reference(
         "rnn.state", r"the RNN state $h_t = \sigma(W_1 h_{t-1} + W_2 x_t)$", "h_t",
         elementwise(sigma, defs[a]), inputs, {}, FUNCTIONS,
-        oracle="torch.nn.RNNCell (tanh) and explicit torch steps (sigmoid, softplus)")
-    state = _with(state, [oracle_check(
-        lambda v: state.evaluate(v), oracles.rnn_state, inputs, (n, m),
-        "torch.nn.RNNCell / torch step", ACTIVATIONS)])
+        oracle="torch.nn.RNNCell (tanh) and explicit torch steps (sigmoid, softplus)",
+        checks=lambda ref: [oracle_check(ref.evaluate, oracles.rnn_state, inputs, (n, m),
+                                         "torch.nn.RNNCell / torch step", ACTIVATIONS)])
 
     J = jacobian(h_t, h_prev, defs)
     sj = Reference(
         "rnn.state_jacobian", r"one step's Jacobian $\partial h_t / \partial h_{t-1}$, numerator layout",
         r"\frac{\partial h_t}{\partial h_{t-1}}", J, inputs, defs, FUNCTIONS,
-        oracle="torch.func.jacrev of the torch step")
-    sj = _with(sj, [
-        explicit_proof(J, h_t, h_prev, defs, (n, m), description="against SymPy's explicit Jacobian"),
-        complex_step_check(J, h_t, defs, inputs, FUNCTIONS, "h_{t-1}", (n, m), ACTIVATIONS),
-        oracle_check(lambda v: sj.evaluate(v), oracles.rnn_state_jacobian, inputs, (n, m),
-                     "torch.func.jacrev of the torch step", ACTIVATIONS),
-    ])
+        oracle="torch.func.jacrev of the torch step", checks=lambda ref: [
+            explicit_proof(J, h_t, h_prev, defs, (n, m), description="against SymPy's explicit Jacobian"),
+            complex_step_check(J, h_t, defs, inputs, FUNCTIONS, "h_{t-1}", (n, m), ACTIVATIONS),
+            oracle_check(ref.evaluate, oracles.rnn_state_jacobian, inputs, (n, m),
+                         "torch.func.jacrev of the torch step", ACTIVATIONS),
+        ])
     return [state, sj]
 
 
@@ -82,36 +83,27 @@ def jacobian_product(gap: int = 3) -> Reference:
     inputs = (Input(vector("h_t"), meaning="state at time t"),
               *[Input(x, meaning="input") for x in xs], Input(W1, meaning="recurrent weights"),
               Input(W2, meaning="input weights"))
-    ref = Reference(
+    forward = defs[h]
+    return Reference(
         "rnn.jacobian_product",
         r"$\partial h_\tau / \partial h_t$ as the ordered product of the step Jacobians, later factors on the left",
         rf"\frac{{\partial h_{{t+{gap}}}}}{{\partial h_t}}", J, inputs, defs, FUNCTIONS,
         oracle="torch.func.jacrev through an unrolled loop", evaluator=_evaluate_product,
-        variants=jacobian_product, params={"gap": gap})
-    forward = defs[h]
-    return _with(ref, [
-        explicit_proof(J, forward, vector("h_t"), defs, (n, m), sizes=(1, 2),
-                       description="against SymPy's explicit Jacobian of the unrolled map"),
-        complex_step_check(J, forward, defs, inputs, FUNCTIONS, "h_t", (n, m), ACTIVATIONS),
-        oracle_check(lambda v: ref.evaluate(v), lambda v: oracles.rnn_jacobian_product(v, gap), inputs,
-                     (n, m), "torch.func.jacrev through an unrolled loop", ACTIVATIONS),
-    ])
+        variants=jacobian_product, params={"gap": gap}, checks=lambda ref: [
+            explicit_proof(J, forward, vector("h_t"), defs, (n, m), sizes=(1, 2),
+                           description="against SymPy's explicit Jacobian of the unrolled map"),
+            complex_step_check(J, forward, defs, inputs, FUNCTIONS, "h_t", (n, m), ACTIVATIONS),
+            oracle_check(ref.evaluate, lambda v: oracles.rnn_jacobian_product(v, gap), inputs,
+                         (n, m), "torch.func.jacrev through an unrolled loop", ACTIVATIONS),
+        ])
 
 
 def _evaluate_product(ref: Reference, values, backend):
     """The gap is read from the inputs given: ``x_{t+1}`` ... ``x_{t+k}``."""
-    from ..model.reference import evaluate_expression
-    from ..numeric.compile import ops
-
     gap = sum(1 for k in values if k.startswith("x_{t+"))
     target = ref if gap == ref.params["gap"] or gap == 0 else jacobian_product(gap)
     return evaluate_expression(target.expanded(), target.inputs, target.functions, values, ops(backend),
                                backend, target.name)
-
-
-def _with(ref: Reference, checks) -> Reference:
-    object.__setattr__(ref, "checks", tuple(checks))
-    return ref
 
 
 def references() -> list[Reference]:

@@ -22,19 +22,14 @@ from typing import Callable, Mapping, Sequence
 
 import sympy as sp
 from sympy.core.function import AppliedUndef, UndefinedFunction
-from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix
 from sympy.printing.str import StrPrinter
 
-from ..core.elementwise import sigmoid, sigmoid_prime, softplus, tanh_prime
+from ..core.elementwise import SCALARS
+from . import fused
+from .structure import scaled_product
 
 BACKENDS = ("numpy", "torch")
-
-_FUNCTIONS = {
-    sp.tanh: "tanh", sp.exp: "exp", sp.log: "log", sp.Abs: "abs", sp.sign: "sign",
-    sp.cos: "cos", sp.sin: "sin", sigmoid: "sigmoid", sigmoid_prime: "sigmoid_prime",
-    tanh_prime: "tanh_prime", softplus: "softplus",
-}
 
 
 class ArrayPrinter(StrPrinter):
@@ -106,10 +101,10 @@ class ArrayPrinter(StrPrinter):
             if name is None:
                 raise NameError(f"the function {expr.func} is not an input of this expression")
             return "%s(%s)" % (name, args)
-        op = _FUNCTIONS.get(expr.func)
-        if op is None:
+        row = SCALARS.get(expr.func)
+        if row is None:
             raise NotImplementedError(f"no array operation for {expr.func.__name__}")
-        return "_ops.%s(%s)" % (op, args)
+        return "_ops.elementwise.%s(%s)" % (row.name, args)
 
     def _print_Max(self, expr):
         return "_ops.maximum(%s)" % ", ".join(self._print(a) for a in expr.args)
@@ -137,7 +132,7 @@ class ArrayPrinter(StrPrinter):
     def _print_MatAdd(self, expr):
         scaled, diags, others = [], [], []
         for term in expr.args:
-            parts = _scaled_product(term)
+            parts = scaled_product(term)
             if isinstance(term, DiagMatrix):
                 diags.append(term.args[0])
             elif parts is not None:
@@ -190,28 +185,6 @@ class ArrayPrinter(StrPrinter):
         return "_ops.block([%s])" % ", ".join(rows)
 
 
-def _scaled_product(term):
-    """``(a, X, b)`` when ``term`` is ``[diag(a)] X [diag(b)]`` with one plain matrix ``X``, else ``None``."""
-    if not isinstance(term, sp.MatMul):
-        return None
-    factors = list(term.args)
-    if any(not getattr(f, "is_Matrix", False) for f in factors):
-        return None
-    a = factors.pop(0).args[0] if isinstance(factors[0], DiagMatrix) else None
-    b = factors.pop().args[0] if factors and isinstance(factors[-1], DiagMatrix) else None
-    if len(factors) != 1 or isinstance(factors[0], DiagMatrix):
-        return None
-    return a, factors[0], b
-
-
-def by_column_scale(scaled) -> list:
-    """Terms ``(a, X, b)`` of a fused sum grouped by their column scale ``b`` (the same object)."""
-    groups: dict = {}
-    for a, x, b in scaled:
-        groups.setdefault(id(b), (b, []))[1].append((a, x))
-    return list(groups.values())
-
-
 def shared_subexpressions(expr) -> list:
     """Matrix subexpressions (not symbols) that occur more than once, innermost first."""
     counts: dict = {}
@@ -260,9 +233,8 @@ def compile_expr(expr: sp.Basic, inputs: Sequence[sp.Basic], functions: Sequence
     args = [sp.Symbol(p) for p in params]
     fn = sp.lambdify(args, sp.Symbol("_result"), modules=[{"_ops": ops(backend)}], printer=_Verbatim(code))
     if not functions:  # a derived sum of scaled matrices may run as one fused pass over rows
-        from .fused import plan as _fused
-
-        fn = _fused.wrap(fn, expr, list(inputs), list(dims))
+        fn = fused.wrap(fn, expr, list(inputs), list(dims),
+                        compile_column=lambda c: compile_expr(c, inputs, (), dims, "numpy"))
     _CACHE[key] = fn
     return fn
 

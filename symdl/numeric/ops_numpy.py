@@ -1,31 +1,17 @@
 """The array operations compiled code calls, for numpy (see :mod:`symdl.numeric.compile`)."""
 
+from types import SimpleNamespace
+
 import numpy as np
 
-from .compile import by_column_scale
+from ..core.elementwise import spelled
+from .structure import by_column_scale
 
 pi = np.pi
 e = np.e
-tanh, exp, log, abs, sign, cos, sin, sqrt = np.tanh, np.exp, np.log, np.abs, np.sign, np.cos, np.sin, np.sqrt
-maximum, minimum, matmul, block = np.maximum, np.minimum, np.matmul, np.block
-
-
-def sigmoid(x):
-    """The logistic sigmoid, without overflow for large |x| (also for complex steps)."""
-    return 0.5 * (1 + np.tanh(0.5 * x))
-
-
-def sigmoid_prime(x):
-    s = sigmoid(x)
-    return s * (1 - s)
-
-
-def tanh_prime(x):
-    return 1 - np.tanh(x) ** 2
-
-
-def softplus(x):
-    return np.logaddexp(0, x) if not np.iscomplexobj(x) else np.log1p(np.exp(x))
+sqrt, maximum, minimum, matmul, block = np.sqrt, np.maximum, np.minimum, np.matmul, np.block
+#: The scalar functions of :data:`symdl.core.elementwise.SCALARS` as numpy spells them (``elementwise.sigmoid``).
+elementwise = SimpleNamespace(**spelled("numpy", np))
 
 
 def row_scale(v, a):

@@ -4,17 +4,18 @@ Every operation keeps the autograd graph and the device and dtype of its inputs.
 """
 
 import math
+from types import SimpleNamespace
 
 import torch
 
-from .compile import by_column_scale
+from ..core.elementwise import spelled
+from .structure import by_column_scale
 
 pi = math.pi
 e = math.e
-tanh, exp, log, abs, sign, cos, sin, sqrt = (
-    torch.tanh, torch.exp, torch.log, torch.abs, torch.sign, torch.cos, torch.sin, torch.sqrt)
-sigmoid, matmul = torch.sigmoid, torch.matmul
-softplus = torch.nn.functional.softplus
+sqrt, matmul = torch.sqrt, torch.matmul
+#: The scalar functions of :data:`symdl.core.elementwise.SCALARS` as torch spells them (``elementwise.sigmoid``).
+elementwise = SimpleNamespace(**spelled("torch", torch))
 
 
 def maximum(*xs):
@@ -29,15 +30,6 @@ def minimum(*xs):
     for x in xs[1:]:
         out = torch.minimum(torch.as_tensor(out), torch.as_tensor(x))
     return out
-
-
-def sigmoid_prime(x):
-    s = torch.sigmoid(x)
-    return s * (1 - s)
-
-
-def tanh_prime(x):
-    return 1 - torch.tanh(x) ** 2
 
 
 def row_scale(v, a):

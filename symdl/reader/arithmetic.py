@@ -53,7 +53,7 @@ class Arithmetic(Source):
 
     def b_cdot(self, node, start, end):
         a, _, b = node.children
-        return self.mul(Item(self.value(a), *span(a)), Item(self.value(b), *span(b)))
+        return self.mul(Item(self.value(a), *span(a)), Item(self.value(b), *span(b)), cdot=True)
 
     def b_div(self, node, start, end):
         return self.divide(self.value(node.children[0]), self.value(node.children[2]), node.children[1].start_pos)

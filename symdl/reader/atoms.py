@@ -86,6 +86,8 @@ class Atoms(Source):
 
     def b_norm(self, node, start, end):
         v = self.value(node.children[1])
+        if self.table.is_vector(v):
+            return Norm(v)
         if shape_of(v) is None:
             return sp.Abs(v)
         return Norm(v)
@@ -97,6 +99,8 @@ class Atoms(Source):
         v = self.value(node.children[1])
         if isinstance(v, sp.Symbol) and isinstance(self.table.own.get(canon(f"|{v.name}|")), sp.Symbol):
             return self.table.own[canon(f"|{v.name}|")]  # |M_i| for |B|, M_i an alias of B
+        if self.table.is_vector(v):  # |v| of a feature vector is its length
+            return self.vector_norm(v)
         if shape_of(v) is not None:
             raise self.error(f"|...| of a {show_shape(shape_of(v))} {kind(shape_of(v))}: write a norm \\lVert "
                              "... \\rVert", start)

@@ -127,9 +127,9 @@ FRAC: /\\[dt]?frac(?![A-Za-z])/
 SQRT: /\\sqrt(?![A-Za-z])/
 PARTIAL: /\\partial(?![A-Za-z])/
 NABLA: /\\nabla(?![A-Za-z])/
-BIGOP: /\\(sum|prod|int|lim|min|max|argmin|argmax|mathbb\s*\{E\}|mathbb\s*E)(?![A-Za-z])/
+BIGOP: /\\(sum|prod|int|lim|min|max|argmin|argmax|arg\s*\\(min|max)|operatorname\s*\*\s*\{\s*arg\s*(\\,)?\s*(min|max)\s*\}|mathbb\s*\{E\}|mathbb\s*E)(?![A-Za-z])/
 INFTY: /\\infty(?![A-Za-z])/
-DBAR.2: /\\\||\|\|/
+DBAR.2: /\\\||\|\||\\Vert(?![A-Za-z])/
 LNORM: /\\lVert(?![A-Za-z])/
 RNORM: /\\rVert(?![A-Za-z])/
 LBAR: /\\lvert(?![A-Za-z])/
@@ -154,7 +154,7 @@ OPERAND_ENDS = frozenset({"NAME", "NUMBER", "SINGLE", "RPAR", "RSQB", "RBRACE", 
 
 
 def _norm_bars(stream):
-    r"""``\|`` and ``||`` are both delimiters of a norm, ``|`` of an absolute value (``|B|``) or
+    r"""``\|``, ``\Vert`` and ``||`` are all delimiters of a norm, ``|`` of an absolute value (``|B|``) or
     the bar of ``P(y | x)``; which one is decided from the token before (an LALR grammar
     cannot tell an opening bar from a closing one)."""
     depth, bars, prev = 0, 0, None
@@ -167,7 +167,7 @@ def _norm_bars(stream):
         elif tok.type == "MID" and str(tok) == "|":
             if bars and prev in OPERAND_ENDS:
                 tok.type, bars = "RBAR", bars - 1
-            elif prev not in OPERAND_ENDS:
+            elif prev not in OPERAND_ENDS or (prev == "RBAR" and not bars):  # |a| |b|: a second one opens
                 tok.type, bars = "LBAR", bars + 1
         prev = tok.type
         yield tok

@@ -17,7 +17,7 @@ import sympy as sp
 
 from sympy.core.function import UndefinedFunction
 
-from ..core.elementwise import derivative_of, prime, sigmoid, sigmoid_prime, tanh_prime
+from ..core.elementwise import SCALARS, derivative_of, prime
 
 _DECORATION = re.compile(r"\\(boldsymbol|mathbf|bm|pmb|vec|textbf|emph|left|right|mathrm|operatorname|text)"
                          r"(?![A-Za-z])|\\[,;:! ]")
@@ -75,6 +75,12 @@ class NameTable:
     sums: dict = field(default_factory=dict)
     integrals: set = field(default_factory=set)  # letters the reference integrates over (y for y and y')
     aliases: dict = field(default_factory=dict)
+    vectors: set = field(default_factory=set)  # scalar symbols that stand for vectors: what s(u, v) compares
+
+    def is_vector(self, e) -> bool:
+        """Whether ``e`` is a symbol the reference's similarity ``s(u, v)`` compares (PIRL's ``v_I``): a
+        feature vector behind a scalar symbol, whose transpose, dot product and norm mean what they say."""
+        return isinstance(e, sp.Symbol) and e in self.vectors
 
     def variable(self, name: str) -> sp.Symbol:
         """The symbol of a bound variable: the reference's own when it uses that name."""
@@ -135,6 +141,8 @@ def _own_names(table: NameTable, ref) -> None:
                 table.own.setdefault(canon(s.name), s)
         for f in e.atoms(sp.Function):
             head = f.func
+            if isinstance(head, UndefinedFunction) and head.__name__ == "s" and len(f.args) == 2:
+                table.vectors.update(a for a in f.args if isinstance(a, sp.Symbol))
             if isinstance(head, UndefinedFunction):
                 if table.get(head.__name__) is None:
                     table.own.setdefault(canon(head.__name__), function_head(head.__name__, head))
@@ -158,26 +166,21 @@ def _generic(name: str):
     return _GENERIC[name]
 
 
-#: Functions every reference knows, unless it gives the name another meaning.
 def builtin(key: str, table: NameTable):
-    if key == canon(r"\sigma"):
-        return function_head(r"\sigma", sigmoid)
-    if key == canon(r"\sigma'"):
-        return Head(r"\sigma'", sigmoid_prime)
+    """A function every reference knows (``\\tanh``, ``\\sigma'``, ``diag``), unless it gives the name another meaning."""
     return BUILTINS.get(key)
 
 
-BUILTINS = {
-    canon(r"\tanh"): function_head(r"\tanh", sp.tanh),
-    canon(r"\tanh'"): Head(r"\tanh'", tanh_prime),
-    canon(r"\exp"): function_head(r"\exp", sp.exp),
-    canon(r"\log"): function_head(r"\log", sp.log),
-    canon(r"\ln"): function_head(r"\ln", sp.log),
-    canon(r"\sin"): function_head(r"\sin", sp.sin),
-    canon(r"\cos"): function_head(r"\cos", sp.cos),
-    "diag": Head("diag", kind="diag"),
-    "tanh": function_head(r"\tanh", sp.tanh),
-    "sigmoid": function_head(r"\sigma", sigmoid),
-    "exp": function_head(r"\exp", sp.exp),
-    "log": function_head(r"\log", sp.log),
-}
+def _builtins() -> dict:
+    """The heads of the names the elementwise table says a person may write, and ``diag``.
+
+    A command is its own head (``\\ln``); a bare word takes the row's LaTeX (``sigmoid`` reads as ``\\sigma``).
+    """
+    heads = {"diag": Head("diag", kind="diag")}
+    for row in SCALARS.values():
+        for name in row.reads:
+            heads[canon(name)] = function_head(name if name.startswith("\\") else row.latex, row.sympy)
+    return heads
+
+
+BUILTINS = _builtins()

@@ -34,6 +34,8 @@ class Operators(Source):
 
     def b_bigop(self, node, start, end):
         word = str(node.children[0]).lstrip("\\")
+        if "arg" in word:  # \arg\min, \operatorname*{arg\,min}: the one argmin
+            word = "arg" + re.findall(r"min|max", word)[-1]
         return BigOp("E" if word.startswith("mathbb") else word)
 
     # -- the bound variable ---------------------------------------------------------------

@@ -61,7 +61,9 @@ def read(text: str, ref, table: NameTable | None = None) -> Reading:
         s, e = left.meta.start_pos, left.meta.end_pos
         lhs = _lhs_of(builder, left, text[s:e])
         want = lhs_key(ref.lhs) if ref.lhs else None
-        if want is not None and lhs != want:
+        # the key read with the reference's names, or the one lhs_key gives the reference's own left side
+        # (a tuple such as (c_t, h_t) builds only with names: the two keys differ for the same text)
+        if want is not None and want not in (lhs, lhs_key(text[s:e])):
             raise ReadError(f"the left side '{text[s:e].strip()}' is not what {ref.name} gives; "
                             f"expected '{ref.lhs}' (or write the right-hand side alone)", s, text, ref.lhs)
         expr = builder.value(right)

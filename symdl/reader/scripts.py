@@ -120,6 +120,8 @@ class Scripts(Source):
             raise self.error("a subscript on an expression that is not a name", script.start)
         value = self.as_value(item)
         if self._is_transpose(script.tree, value):
+            if self.table.is_vector(value):  # v_I^\top: kept, so that v_I^\top v_{I^t} is their dot product
+                return self.table.construct("Transposed", value)
             return sp.Transpose(value) if shape_of(value) else value
         exponent = self.script_value(script.tree)
         if value == sp.E:

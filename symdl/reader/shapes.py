@@ -110,7 +110,12 @@ class ShapeRules(Source):
                              pos, "operands of the same shape")
         return ordered_hadamard(a, b)
 
-    def mul(self, a: Item, b: Item):
+    def mul(self, a: Item, b: Item, cdot: bool = False):
+        dot = self._dot(a.obj, b.obj)
+        if dot is None:
+            dot = self.vector_product(a, b, cdot)
+        if dot is not None:
+            return dot
         ca, cb = identity_scale(a.obj), identity_scale(b.obj)
         if (ca is None) != (cb is None):  # c I times a scalar is a multiple of I, its size still to come
             c, other = (ca, b.obj) if ca is not None else (cb, a.obj)
@@ -133,6 +138,23 @@ class ShapeRules(Source):
         # (checked above): a nested MatMul is asked its shape recursively, and re-checking a flat one on
         # every factor made a product of n factors cost n^2 (2,800 factors: 12 s)
         return sp.Basic.__new__(sp.MatMul, *x.args, y)
+
+    def _dot(self, a, b):
+        r"""``v_I^\top v_{I^t}`` of two feature vectors (scalar symbols that stand for vectors): their dot
+        product, kept apart from the scalars so that no algebra of scalars cancels a vector."""
+        if type(a).__name__ == "Transposed" and self.table.is_vector(a.args[0]) and self.table.is_vector(b):
+            return self.table.construct("Dot", a.args[0], b)
+        return None
+
+    def vector_product(self, a: Item, b: Item, cdot: bool):
+        r"""Two feature vectors side by side: ``u \cdot v`` is their dot product; ``u v`` is refused."""
+        if not (self.table.is_vector(a.obj) and self.table.is_vector(b.obj)):
+            return None
+        if cdot:
+            return self.table.construct("Dot", a.obj, b.obj)
+        u, v = self.src(a.start, a.end).strip(), self.src(b.start, b.end).strip()
+        raise self.error(f"'{u} {v}': two feature vectors side by side; for their dot product write {u}^\\top {v} "
+                         f"or {u} \\cdot {v}", a.start, "a dot product")
 
     def divide(self, a, b, pos):
         sa, sb = shape_of(a), shape_of(b)
@@ -202,6 +224,10 @@ class ShapeRules(Source):
                              "an argument inside the function's domain")
         d = sp.Dummy("d")
         return ElementwiseApplyFunction(sp.Lambda(d, func(d)), v)
+
+    def vector_norm(self, v):
+        r"""``\lVert v \rVert`` (or ``|v|``) of a feature vector, else ``None``."""
+        return self.norm_value(Norm(v)) if self.table.is_vector(v) else None
 
     def norm_value(self, norm: Norm):
         if norm.p == 1:

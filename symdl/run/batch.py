@@ -19,19 +19,15 @@ from __future__ import annotations
 
 import gc
 import json
-import multiprocessing as mp
 import os
 import resource
-import signal
 import sys
-import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from multiprocessing.connection import wait
 from typing import Any, Iterable, Iterator
 
-from .heap import freeze_heap_at_exit
+from .pool import STOP, Pool, coordinating
 
 #: Seconds a line may run beyond the symbolic attempt's limit (reading, the numeric witness).
 SLACK = 4.0
@@ -74,33 +70,23 @@ def read_tasks(stream) -> list[Task]:
     return [parse_line(n, text) for n, text in enumerate(stream, start=1) if text.strip()]
 
 
-# -- workers -------------------------------------------------------------------------------------
+# -- workers ---------------------------------------------------------------------------------------
 
 
 def _serve(conn, timeout: float, memory: int | None) -> None:
-    """A worker: check each task it is sent, answer with the Verdict, until it is sent None."""
-    os.setpgrp()  # the worker and its proof children are killed together
+    """A worker of :class:`~symdl.run.pool.Pool`: check each line it is sent and answer with its Verdict."""
     if memory:  # room for ``memory`` more bytes than the forked image already maps
         limit = _mapped() + memory
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     from ..grade.check import Verdict, check
 
-    while True:
-        try:
-            task = conn.recv()
-        except (EOFError, OSError):  # the batch is gone (killed): so is its worker
-            return
-        if task is None:
-            return
-        index, against, latex = task
+    while (task := conn.recv()) is not STOP:
+        against, latex = task
         try:
             verdict = check(latex, against=against, timeout=timeout)
         except Exception as exc:  # one broken line answers for itself and the worker goes on
             verdict = Verdict("error", None, f"the check failed: {type(exc).__name__}: {exc}", against)
-        try:
-            conn.send((index, verdict))
-        except (BrokenPipeError, OSError):
-            return
+        conn.send(verdict)
 
 
 def _mapped() -> int:
@@ -110,41 +96,6 @@ def _mapped() -> int:
             return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError):
         return 0
-
-
-class _Worker:
-    def __init__(self, timeout: float, memory: int | None):
-        ctx = mp.get_context("fork")
-        self.conn, child = ctx.Pipe()
-        # not a daemon: a daemonic process may not start the proof's child process
-        self.proc = ctx.Process(target=_serve, args=(child, timeout, memory))
-        self.proc.start()
-        child.close()
-        self.index: int | None = None
-        self.started = 0.0
-
-    def send(self, index: int, against: str, latex: str) -> None:
-        self.index, self.started = index, time.monotonic()
-        self.conn.send((index, against, latex))
-
-    def kill(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):  # not yet its own group: kill the process alone
-            self.proc.kill()
-        self.proc.join(5)
-        self.conn.close()
-
-    def stop(self) -> None:
-        try:
-            self.conn.send(None)
-        except (BrokenPipeError, OSError):
-            pass
-        self.proc.join(2)
-        if self.proc.is_alive():
-            self.kill()
-        else:
-            self.conn.close()
 
 
 def _unknown(against: str, limit: float):
@@ -195,59 +146,49 @@ def check_all(items: list[tuple[str, str]], *, jobs: int = 1, timeout: float = 1
     ``warm`` prepares the references here first, once for all workers (worth it for many lines)."""
     from ..verify.bounded import MEMORY_LIMIT
 
-    limit = timeout + SLACK if line_timeout is None else line_timeout
-    memory = MEMORY_LIMIT if memory is None else memory
-    queue = deque(enumerate(items))
-    if not queue:
+    if not items:
         return
     if warm:
         _warm(a for a, _ in items)
-    workers = [_Worker(timeout, memory) for _ in range(max(1, min(jobs, len(items))))]
+    with Pool(_serve, timeout, MEMORY_LIMIT if memory is None else memory) as pool:
+        for _ in range(max(1, min(jobs, len(items)))):
+            pool.spawn()
+        yield from _answers(pool, items, timeout + SLACK if line_timeout is None else line_timeout)
+
+
+def _answers(pool: Pool, items: list[tuple[str, str]], limit: float) -> Iterator[tuple[int, Any]]:
+    """Hand the lines to the pool's workers, a line a worker at a time, and yield the verdicts in order."""
+    queue = deque(enumerate(items))
     done: dict[int, Any] = {}
     emitted = 0
-    try:
-        while emitted < len(items):
-            for i, w in enumerate(workers):
-                if w.index is None and queue:
-                    index, (against, latex) = queue.popleft()
-                    try:
-                        w.send(index, against, latex)
-                    except (BrokenPipeError, OSError):  # the worker is gone: replace it and retry once
-                        w.kill()
-                        workers[i] = w = _Worker(timeout, memory)
-                        w.send(index, against, latex)
-            while emitted in done:
-                yield emitted, done.pop(emitted)
-                emitted += 1
-            busy = [w for w in workers if w.index is not None]
-            if not busy:
+    while emitted < len(items):
+        for w in list(pool.workers):
+            if w.task is None and queue:
+                _give(pool, w, *queue.popleft(), limit)
+        while emitted in done:
+            yield emitted, done.pop(emitted)
+            emitted += 1
+        if not any(w.task is not None for w in pool.workers):
+            continue
+        for ev in pool.wait():
+            if ev.kind == "message":
+                done[ev.task] = ev.message
+                ev.worker.release()
                 continue
-            now = time.monotonic()
-            ready = wait([w.conn for w in busy], timeout=max(0.0, min(w.started for w in busy) + limit - now))
-            for i, w in enumerate(workers):
-                if w.index is None:
-                    continue
-                against = items[w.index][0]
-                if w.conn in ready:
-                    try:
-                        index, verdict = w.conn.recv()
-                        done[index], w.index = verdict, None
-                        continue
-                    except (EOFError, OSError):
-                        w.proc.join(1)
-                        done[w.index] = _died(against, w.proc.exitcode)
-                elif time.monotonic() - w.started >= limit:
-                    done[w.index] = _unknown(against, limit)
-                else:
-                    continue
-                w.kill()
-                workers[i] = _Worker(timeout, memory)
-    finally:
-        for w in workers:
-            if w.index is None:
-                w.stop()
-            else:
-                w.kill()
+            if ev.task is not None:  # the line's worker died, or was killed at the line's limit
+                against = items[ev.task][0]
+                done[ev.task] = _died(against, ev.code) if ev.kind == "died" else _unknown(against, limit)
+            if queue:
+                pool.spawn()
+
+
+def _give(pool: Pool, w, index: int, item: tuple[str, str], limit: float) -> None:
+    w.assign(index, limit)
+    if not pool.send(w, item):  # the worker is gone: replace it and try once more
+        pool.kill(w)
+        w = pool.spawn()
+        w.assign(index, limit)
+        pool.send(w, item)  # failing again, its death is this line's answer
 
 
 def bounded_check(latex: str, against: str, *, timeout: float = 10.0, line_timeout: float | None = None):
@@ -275,10 +216,6 @@ def grade(tasks: list[Task], *, jobs: int = 1, timeout: float = 10.0,
         yield {"id": task.id, "line": task.line, **verdict.to_json()}
 
 
-def _terminate(signum, frame):
-    raise SystemExit(128 + signum)
-
-
 def run_batch(path: str, *, jobs: int = 1, timeout: float = 10.0, out=None, err=None) -> int:
     """The ``--batch`` subcommand: verdicts to ``out`` as JSON lines, a count to ``err``.
 
@@ -304,21 +241,14 @@ def run_batch(path: str, *, jobs: int = 1, timeout: float = 10.0, out=None, err=
         return 2
     counts: dict[str, int] = {}
     start = time.monotonic()
-    # at exit, the heap is frozen before Python's last collection (0.08-0.14 s of a short batch)
-    freeze_heap_at_exit()
-    # SIGTERM (a scheduler's time limit) unwinds like Ctrl-C, so the workers are killed on the way out
-    main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _terminate) if main else None
-    try:
-        for answer in grade(tasks, jobs=jobs, timeout=timeout):
-            counts[answer["verdict"]] = counts.get(answer["verdict"], 0) + 1
-            print(json.dumps(answer), file=out, flush=True)
-    except BrokenPipeError:  # the reader stopped (| head): stop grading, quietly
-        sys.stdout = open(os.devnull, "w")
-        return 0
-    finally:
-        if main:
-            signal.signal(signal.SIGTERM, previous)
+    with coordinating():
+        try:
+            for answer in grade(tasks, jobs=jobs, timeout=timeout):
+                counts[answer["verdict"]] = counts.get(answer["verdict"], 0) + 1
+                print(json.dumps(answer), file=out, flush=True)
+        except BrokenPipeError:  # the reader stopped (| head): stop grading, quietly
+            sys.stdout = open(os.devnull, "w")
+            return 0
     summary = ", ".join(f"{counts[v]} {v}" for v in ("equivalent", "not_equivalent", "unknown", "error") if v in counts)
     print(f"symdl check: {len(tasks)} lines graded in {time.monotonic() - start:.2f} s with {jobs} "
           f"job{'s' if jobs > 1 else ''}" + (f": {summary}" if summary else ""), file=err)

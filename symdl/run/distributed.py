@@ -76,15 +76,7 @@ def grade_dask(tasks: Iterable[Task], client, *, chunk: int = CHUNK, jobs: int =
     tasks = list(tasks)
     good = [t for t in tasks if not t.problem]
     chunks = [good[i:i + chunk] for i in range(0, len(good), chunk)]
-    futures: list = []
-    try:
-        for part in chunks:
-            futures.append(client.submit(fn, [(t.against, t.latex) for t in part], jobs, timeout, line_timeout,
-                                         pure=False, **submit))
-    except BaseException:  # a submission failed part way: the chunks already sent are not left running
-        if futures:
-            client.cancel(futures)
-        raise
+    futures = _submit(client, chunks, fn, jobs, timeout, line_timeout, submit)
     answers: Iterator[dict] = iter(())
     pending = iter(zip(chunks, futures))
     try:
@@ -96,17 +88,35 @@ def grade_dask(tasks: Iterable[Task], client, *, chunk: int = CHUNK, jobs: int =
                 continue
             answer = next(answers, None)
             if answer is None:  # the next chunk: wait for its task
-                part, future = next(pending)
-                try:
-                    verdicts = future.result()
-                    if len(verdicts) != len(part):
-                        raise ValueError(f"{len(verdicts)} verdicts for {len(part)} lines")
-                    answers = iter([{"id": t.id, "line": t.line, **v} for t, v in zip(part, verdicts)])
-                except Exception as exc:  # the chunk answers for itself; the others go on
-                    answers = iter([_failed(t, part[0].line, part[-1].line, exc) for t in part])
+                answers = _chunk_answers(*next(pending))
                 answer = next(answers)
             yield answer
     finally:
         unfinished = [f for f in futures if not f.done()]
         if unfinished:
             client.cancel(unfinished)
+
+
+def _submit(client, chunks: list, fn, jobs: int, timeout: float, line_timeout: float | None, submit: dict) -> list:
+    """One Dask task a chunk; a submission that fails part way cancels the chunks already sent."""
+    futures: list = []
+    try:
+        for part in chunks:
+            futures.append(client.submit(fn, [(t.against, t.latex) for t in part], jobs, timeout, line_timeout,
+                                         pure=False, **submit))
+    except BaseException:
+        if futures:
+            client.cancel(futures)
+        raise
+    return futures
+
+
+def _chunk_answers(part: list[Task], future) -> Iterator[dict]:
+    """The verdicts of one chunk's lines, once its task is done; each line ``error`` if the task failed."""
+    try:
+        verdicts = future.result()
+        if len(verdicts) != len(part):
+            raise ValueError(f"{len(verdicts)} verdicts for {len(part)} lines")
+        return iter([{"id": t.id, "line": t.line, **v} for t, v in zip(part, verdicts)])
+    except Exception as exc:  # the chunk answers for itself; the others go on
+        return iter([_failed(t, part[0].line, part[-1].line, exc) for t in part])

@@ -159,16 +159,15 @@ def _outcome(spec: CheckSpec, passed, detail, err, seconds: float) -> Check:
     return Check(spec.method, bool(passed), text, max_error=err, seconds=seconds)
 
 
-#: How :func:`run_many` makes a list of checks: ``None`` one after another here, else a function of the list
-#: (the build's workers share the checks out, :mod:`symdl.run.build`).
-_runner: Callable[[Sequence[CheckSpec]], list[Check]] | None = None
+#: What makes a list of checks, in order: :func:`run_many` here, or a build's workers sharing them out
+#: (:meth:`symdl.run.tasks.DocumentWorker.run_many`, which the loader hands a derivation as it builds it).
+Runner = Callable[[Sequence[CheckSpec]], list[Check]]
 
 
-def run_many(specs: Sequence[CheckSpec]) -> list[Check]:
-    """Make every check of ``specs``, in order: in parallel when a build's workers are running, else here."""
-    specs = list(specs)
-    if _runner is not None:
-        return _runner(specs)
+def run_many(specs: Sequence[CheckSpec], runner: Runner | None = None) -> list[Check]:
+    """Make every check of ``specs``, in order: by ``runner`` when one is given, else one after another here."""
+    if runner is not None:
+        return runner(list(specs))
     return [run_check(s) for s in specs]
 
 

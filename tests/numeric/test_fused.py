@@ -1,4 +1,4 @@
-"""The fused row kernel (symdl.numeric.fused.plan): printed from the derived expression, held against PyTorch.
+"""The fused row kernel (symdl.numeric.fused): printed from the derived expression, held against PyTorch.
 
 The oracle for the LSTM Jacobian is torch.func.jacrev through nn.LSTMCell, built
 here from torch alone; for the synthetic sums it is the same sum written out in
@@ -13,7 +13,7 @@ import torch
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 import symdl
-import symdl.numeric.fused.plan as fused
+import symdl.numeric.fused.dispatch as fused
 from symdl.numeric import compile as backends
 from symdl.numeric.compile import compile_expr
 from symdl.core.elementwise import sigmoid

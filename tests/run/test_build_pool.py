@@ -62,8 +62,8 @@ from symdl.verify.spec import run_many
 import _shared as S
 
 
-def derivation():
-    early = run_many(list(S.EARLY))  # checks a derivation needs while it is built, as the seed audit's grades
+def derivation(runner=None):
+    early = run_many(list(S.EARLY), runner)  # checks a derivation needs while it is built, as the seed audit's grades
     return Derivation(slug="{name}", title="{name}", description="{name}", sections=(Section("S", (
         prose("while built: " + "; ".join(c.detail for c in early)),
         Step("shared", tex("x = x"), "shared", checks=(S.SHARED, {own})),
@@ -250,16 +250,16 @@ def test_a_bounded_proof_without_a_memory_limit_reports_running_out_of_memory():
 
 
 def test_verify_reports_an_error_when_the_references_ledger_cannot_be_made(monkeypatch):
-    from symdl.run import build
+    from symdl.run import build, tasks
 
-    made = build._Worker.typeset
+    made = tasks.DocumentWorker.typeset
 
     def typeset(self, d, extra):
         if d == -1:  # the worker assembling the references' ledger dies
             os._exit(5)
         return made(self, d, extra)
 
-    monkeypatch.setattr(build._Worker, "typeset", typeset)  # the workers are forked: they see it
+    monkeypatch.setattr(tasks.DocumentWorker, "typeset", typeset)  # the workers are forked: they see it
     results, errors = build.verify_all(["rnn.state_jacobian"], [], jobs=1)
     assert results == [] and errors == ["references: the worker process making it died (exit code 5)"]
 
@@ -286,9 +286,9 @@ def test_a_worker_told_to_terminate_ends_and_its_proof_is_not_made(tmp_path, cou
 
 
 def test_proofs_past_their_time_limit_do_not_use_up_the_workers_the_build_may_start(tmp_path, counts, monkeypatch):
-    from symdl.run import build
+    from symdl.run import schedule
 
-    monkeypatch.setattr(build._Coordinator, "MAX_WORKERS", 3)
+    monkeypatch.setattr(schedule.Coordinator, "MAX_WORKERS", 3)
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "hard.py").write_text(textwrap.dedent('''
@@ -309,3 +309,39 @@ def test_proofs_past_their_time_limit_do_not_use_up_the_workers_the_build_may_st
     assert main(["build", "--derivations", str(docs), "--out", str(tmp_path / "out"), "--no-pdf", "-j", "1"]) == 0
     text = (tmp_path / "out" / "hard.tex").read_text().replace(r"\allowbreak{}", "")
     assert all(f"hard {i}: no answer within 0.2 s" in text for i in range(6))
+
+
+EARLY_INTERRUPT = '''
+"""Interrupts the build as soon as the first worker loads it, while the coordinator forks the others."""
+import os
+import signal
+
+with open(os.environ["SYMDL_TEST_COUNTS"], "a") as fh:
+    fh.write(f"worker {os.getpid()}\\n")
+try:
+    os.close(os.open(os.environ["SYMDL_TEST_COUNTS"] + ".sent", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+except FileExistsError:
+    pass
+else:
+    os.kill(os.getppid(), signal.SIGINT)
+''' + SLEEPY.split('"""', 2)[2]
+
+
+@pytest.mark.parametrize("jobs", ["2", "4"])
+def test_an_interrupt_at_the_earliest_moment_still_ends_the_build_cleanly(tmp_path, counts, jobs):
+    """Ctrl-C while workers are being forked once left a worker nobody killed: the build hung at exit, or ended
+    while that worker held its output pipes open."""
+    import subprocess
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "sleepy.py").write_text(EARLY_INTERRUPT)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "symdl.cli.main", "build", "--derivations", str(docs), "--out",
+                             str(out), "-j", jobs], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "interrupted" in err
+    time.sleep(0.2)
+    assert not any(Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text()
+                   .rsplit(")", 1)[1][:3] for pid in _counts(counts).get("worker", []))
+    assert [p for p in out.rglob("*") if p.name != ".symdl.lock"] == []

@@ -1,41 +1,29 @@
-"""Scalar helpers the fused row kernels call (see :mod:`symdl.numeric.fused.plan`); imports numba.
+"""The scalar functions the fused row kernels call (see :mod:`symdl.numeric.fused`); imports numba.
 
-Each helper is the scalar form of the array operation of the same name in
-:mod:`symdl.numeric.ops_numpy`, written the same way (``sigmoid`` through ``tanh``,
-so it does not overflow for large ``|x|``).
+Each is the numba spelling of a row of :data:`symdl.core.elementwise.SCALARS`,
+compiled to be inlined into the kernel: a printed kernel binds the ones it
+uses by name (``sigmoid = rt.FUNCTIONS["sigmoid"]``).
 """
 
 import math
+from types import FunctionType
 
 import numba
+
+from ...core.elementwise import spelled
 
 #: Sums may be reassociated (the dot products vectorise) and fused into FMAs;
 #: nothing else of IEEE arithmetic is relaxed (no assumptions about inf or NaN).
 FASTMATH = {"reassoc", "contract"}
 
 
-@numba.njit(inline="always")
-def sigmoid(x):
-    return 0.5 * (1.0 + math.tanh(0.5 * x))
+def _inlined(fn):
+    """``fn`` compiled to be inlined; a built-in (``math.tanh``, ``abs``) is wrapped in a Python function first."""
+    if not isinstance(fn, FunctionType):
+        builtin = fn
+        fn = lambda x: builtin(x)  # noqa: E731
+    return numba.njit(inline="always")(fn)
 
 
-@numba.njit(inline="always")
-def sigmoid_prime(x):
-    s = 0.5 * (1.0 + math.tanh(0.5 * x))
-    return s * (1.0 - s)
-
-
-@numba.njit(inline="always")
-def tanh_prime(x):
-    t = math.tanh(x)
-    return 1.0 - t * t
-
-
-@numba.njit(inline="always")
-def softplus(x):
-    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-
-
-@numba.njit(inline="always")
-def sign(x):
-    return (x > 0) - (x < 0)
+#: The table's functions by name, compiled for the kernels.
+FUNCTIONS = {name: _inlined(fn) for name, fn in spelled("numba", math).items()}
