@@ -18,7 +18,6 @@ independent cross-check at explicit sizes.
 
 from __future__ import annotations
 
-from functools import reduce
 from typing import Callable, Mapping
 
 import sympy as sp
@@ -26,6 +25,8 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from .elementwise import derivative_of
+from .explicit import explicit_jacobian, instantiate, substitute_definitions  # noqa: F401  (their old home)
+from .vector import LogSumExp, Mean, Norm, Softmax, SumOf
 
 Definitions = Mapping[sp.MatrixSymbol, sp.MatrixExpr]
 _ARG = sp.Dummy("d")
@@ -85,32 +86,55 @@ def _elementwise_derivative(node: ElementwiseApplyFunction) -> sp.MatrixExpr:
     return ElementwiseApplyFunction(sp.Lambda(d, sp.diff(lam.expr, d)), node.expr)
 
 
+def _is_matrix(e) -> bool:
+    return getattr(e, "is_Matrix", False)
+
+
 def _zero(e, x):
-    return sp.ZeroMatrix(e.rows, x.rows)
+    """The Jacobian of what does not depend on ``x``: a row of zeros for a scalar."""
+    return sp.ZeroMatrix(e.rows if _is_matrix(e) else 1, x.rows)
+
+
+def _scaled(c, m: sp.MatrixExpr) -> sp.MatrixExpr:
+    return m if c == 1 else sp.MatMul(c, m)
+
+
+def _ones_row(k) -> sp.MatrixExpr:
+    r""":math:`\mathbf{1}^\top` of size ``k``."""
+    return sp.Transpose(sp.OneMatrix(k, 1))
 
 
 class Engine:
-    """Jacobians with respect to one column vector, through named definitions."""
+    r"""Jacobians with respect to one column vector, through named definitions.
+
+    A column vector's Jacobian is a matrix; a scalar's (``\operatorname{logsumexp}(u)``, a defined
+    scalar such as a mean) is a row, the gradient transposed.
+    """
 
     def __init__(self, definitions: Definitions | None = None):
         self.definitions = dict(definitions or {})
+        self._names = {value: name for name, value in self.definitions.items()}
         self._memo: dict = {}
+
+    def named(self, e):
+        """The defined name whose definition is ``e`` (``a`` for ``a := softmax(u)``), else ``e``."""
+        return self._names.get(e, e)
 
     def depends(self, e: sp.Basic, x: sp.MatrixSymbol) -> bool:
         """Whether ``e`` depends on ``x``, looking through definitions."""
         if e == x:
             return True
-        for s in e.atoms(sp.MatrixSymbol):
+        for s in e.atoms(sp.MatrixSymbol, sp.Symbol):
             if s == x:
                 return True
             if s in self.definitions and self.depends(self.definitions[s], x):
                 return True
         return False
 
-    def jacobian(self, e: sp.MatrixExpr, x: sp.MatrixSymbol) -> sp.MatrixExpr:
+    def jacobian(self, e, x: sp.MatrixSymbol) -> sp.MatrixExpr:
         if x.cols != 1:
             raise NotDifferentiable(f"the variable {x} must be a column vector, has shape {x.shape}")
-        if e.cols != 1:
+        if _is_matrix(e) and e.cols != 1:
             raise NotDifferentiable(f"{e} must be a column vector, has shape {e.shape}")
         key = (e, x)
         if key not in self._memo:
@@ -122,9 +146,9 @@ class Engine:
             return sp.Identity(x.rows)
         if not self.depends(e, x):
             return _zero(e, x)
-        if isinstance(e, sp.MatrixSymbol):
+        if isinstance(e, (sp.MatrixSymbol, sp.Symbol)):
             return self.jacobian(self.definitions[e], x)
-        rule = RULES.get(type(e))
+        rule = next((RULES[c] for c in type(e).__mro__ if c in RULES), None)
         if rule is None:
             raise NotDifferentiable(f"no Jacobian rule for {type(e).__name__}: {e}")
         return rule(self, e, x)
@@ -135,17 +159,33 @@ def _rule_add(eng: Engine, e, x):
 
 
 def _rule_mul(eng: Engine, e, x):
-    """``c A_1 ... A_k v``: only the last factor may depend on ``x`` (a product with a
-    diag factor is rewritten as a Hadamard product first)."""
-    scalars = [a for a in e.args if not getattr(a, "is_Matrix", False)]
-    mats = [a for a in e.args if getattr(a, "is_Matrix", False)]
+    r"""``c A_1 ... A_k v``: only the last factor may depend on ``x`` (a product with a diag factor is
+    rewritten as a Hadamard product first), or the row of :math:`u^\top v`; a scalar ``c`` that depends
+    on ``x`` adds :math:`(A_1 \dots v) \, J(c)`, a column times a row."""
+    scalars = [a for a in e.args if not _is_matrix(a)]
+    mats = [a for a in e.args if _is_matrix(a)]
     if len(mats) >= 2 and isinstance(mats[-2], DiagMatrix):
         rest = hadamard(mats[-2].args[0], mats[-1])
         return _rule_mul(eng, sp.MatMul(*scalars, *mats[:-2], rest), x)
-    if any(eng.depends(s, x) for s in scalars) or any(eng.depends(m, x) for m in mats[:-1]):
-        raise NotDifferentiable(f"a matrix factor of {e} depends on {x}; only the last factor may")
-    inner = eng.jacobian(mats[-1], x)
-    return sp.MatMul(*scalars, *mats[:-1], inner)
+    if not any(eng.depends(s, x) for s in scalars):
+        return sp.MatMul(*scalars, *_product_jacobian(eng, e, mats, x))
+    c = sp.Mul(*scalars)
+    body = mats[0] if len(mats) == 1 else sp.MatMul(*mats)
+    terms = [sp.MatMul(body, eng.jacobian(c, x))]
+    if eng.depends(body, x):
+        terms.append(sp.MatMul(c, *_product_jacobian(eng, e, mats, x)))
+    return add(*terms)
+
+
+def _product_jacobian(eng: Engine, e, mats, x) -> list:
+    r"""The factors of :math:`J(A_1 \dots A_k)`: only the last may depend on ``x``, or ``u^T v``."""
+    if not any(eng.depends(m, x) for m in mats[:-1]):
+        return [*mats[:-1], eng.jacobian(mats[-1], x)]
+    if len(mats) == 2 and isinstance(mats[0], sp.Transpose) and mats[0].arg.cols == 1:
+        u, v = mats[0].arg, mats[1]  # u^T v = v^T u: a row for each factor that depends on x
+        terms = [sp.MatMul(sp.Transpose(b), eng.jacobian(a, x)) for a, b in ((u, v), (v, u)) if eng.depends(a, x)]
+        return [add(*terms)]
+    raise NotDifferentiable(f"a matrix factor of {e} depends on {x}; only the last factor may")
 
 
 def _rule_hadamard(eng: Engine, e, x):
@@ -165,23 +205,127 @@ def _rule_elementwise(eng: Engine, e, x):
     return sp.MatMul(diag(_elementwise_derivative(e)), eng.jacobian(e.expr, x))
 
 
+def _constant_exponent(eng: Engine, e, exponent, x):
+    if eng.depends(exponent, x):
+        raise NotDifferentiable(f"the exponent of {e} depends on {x}")
+
+
+def _rule_hadamard_power(eng: Engine, e, x):
+    r""":math:`J(u^{\circ p}) = \operatorname{diag}(p u^{\circ (p-1)}) J(u)`, ``p`` constant."""
+    _constant_exponent(eng, e, e.exp, x)
+    slope = ElementwiseApplyFunction(sp.Lambda(_ARG, e.exp * _ARG ** (e.exp - 1)), e.base)
+    return sp.MatMul(diag(slope), eng.jacobian(e.base, x))
+
+
+def _rule_softmax(eng: Engine, e, x):
+    r""":math:`J(s) = (\operatorname{diag}(s) - s s^\top) J(u)` for :math:`s = \operatorname{softmax}(u)`."""
+    s = eng.named(e)
+    return sp.MatMul(add(diag(s), sp.MatMul(-1, s, sp.Transpose(s))), eng.jacobian(e.arg, x))
+
+
 def _rule_constant(eng: Engine, e, x):
     return _zero(e, x)
 
 
+# -- scalars: their Jacobian is a row -------------------------------------------------------
+
+
+def _rule_scalar_add(eng: Engine, e, x):
+    return add(*[eng.jacobian(a, x) for a in e.args])
+
+
+def _rule_scalar_mul(eng: Engine, e, x):
+    r""":math:`J(a b) = b J(a) + a J(b)`."""
+    terms = [_scaled(sp.Mul(*e.args[:i], *e.args[i + 1:]), eng.jacobian(a, x))
+             for i, a in enumerate(e.args) if eng.depends(a, x)]
+    return add(*terms)
+
+
+def _rule_pow(eng: Engine, e, x):
+    r""":math:`J(a^p) = p a^{p-1} J(a)`, ``p`` constant."""
+    base, p = e.args
+    _constant_exponent(eng, e, p, x)
+    return _scaled(p * base ** (p - 1), eng.jacobian(base, x))
+
+
+def _rule_scalar_function(eng: Engine, e, x):
+    r""":math:`J(f(a)) = f'(a) J(a)` for a scalar function of one scalar."""
+    if len(e.args) != 1:
+        raise NotDifferentiable(f"no Jacobian rule for a function of several arguments: {e}")
+    named = derivative_of(e.func)
+    (a,) = e.args
+    slope = named(a) if named is not None else sp.diff(e.func(_ARG), _ARG).subs(_ARG, a)
+    return _scaled(slope, eng.jacobian(a, x))
+
+
+def _rule_logsumexp(eng: Engine, e, x):
+    r""":math:`J(\operatorname{logsumexp}(u)) = \operatorname{softmax}(u)^\top J(u)`."""
+    return sp.MatMul(sp.Transpose(eng.named(Softmax(e.arg))), eng.jacobian(e.arg, x))
+
+
+def _rule_norm(eng: Engine, e, x):
+    r""":math:`J(\lVert u \rVert) = u^\top J(u) / \lVert u \rVert`."""
+    return sp.MatMul(1 / e, sp.Transpose(e.arg), eng.jacobian(e.arg, x))
+
+
+def _rule_sum(eng: Engine, e, x):
+    r""":math:`J(\mathbf{1}^\top u) = \mathbf{1}^\top J(u)`."""
+    return sp.MatMul(_ones_row(e.arg.rows), eng.jacobian(e.arg, x))
+
+
+def _rule_mean(eng: Engine, e, x):
+    r""":math:`J(\operatorname{mean}(u)) = \frac{1}{n} \mathbf{1}^\top J(u)`."""
+    return sp.MatMul(1 / e.arg.rows, _ones_row(e.arg.rows), eng.jacobian(e.arg, x))
+
+
+#: One rule per operation, found by the node's class (or the nearest base class listed).
 RULES: dict[type, Callable] = {
     sp.MatAdd: _rule_add,
     sp.MatMul: _rule_mul,
     sp.HadamardProduct: _rule_hadamard,
+    sp.HadamardPower: _rule_hadamard_power,
     ElementwiseApplyFunction: _rule_elementwise,
+    Softmax: _rule_softmax,
     sp.OneMatrix: _rule_constant,
     sp.ZeroMatrix: _rule_constant,
+    # scalars (the rows of their Jacobians)
+    sp.Add: _rule_scalar_add,
+    sp.Mul: _rule_scalar_mul,
+    sp.Pow: _rule_pow,
+    sp.Function: _rule_scalar_function,
+    LogSumExp: _rule_logsumexp,
+    Norm: _rule_norm,
+    SumOf: _rule_sum,
+    Mean: _rule_mean,
 }
 
 
-def jacobian(e: sp.MatrixExpr, x: sp.MatrixSymbol, definitions: Definitions | None = None) -> sp.MatrixExpr:
-    """The numerator-layout Jacobian of ``e`` with respect to the column vector ``x``."""
+def jacobian(e, x: sp.MatrixSymbol, definitions: Definitions | None = None) -> sp.MatrixExpr:
+    """The numerator-layout Jacobian of ``e`` with respect to the column vector ``x`` (a row for a scalar)."""
     return Engine(definitions).jacobian(e, x)
+
+
+def gradient(e, x: sp.MatrixSymbol, definitions: Definitions | None = None) -> sp.MatrixExpr:
+    """The gradient of the scalar ``e`` (a 1 x 1 matrix or a scalar) as a column: the Jacobian's transpose."""
+    J = jacobian(e, x, definitions)
+    if J.rows != 1:
+        raise NotDifferentiable(f"{e} is not a scalar: its gradient is its Jacobian, of shape {J.shape}")
+    return tidy(transpose(J))
+
+
+def transpose(e: sp.MatrixExpr) -> sp.MatrixExpr:
+    """``e^T`` pushed to the leaves: sums and products transposed term by term, ``(u^T)^T = u``."""
+    if isinstance(e, sp.MatAdd):
+        return add(*[transpose(a) for a in e.args])
+    if isinstance(e, sp.MatMul):
+        return sp.MatMul(*[a if not _is_matrix(a) else transpose(a) for a in reversed(e.args)])
+    if isinstance(e, sp.Transpose):
+        return e.arg
+    if isinstance(e, (DiagMatrix, sp.Identity)):
+        return e
+    if isinstance(e, (sp.ZeroMatrix, sp.OneMatrix)):
+        return type(e)(e.cols, e.rows)
+    return sp.Transpose(e)
 
 
 # -- tidying: what a person would write ------------------------------------------------
@@ -215,58 +359,17 @@ def tidy(e: sp.MatrixExpr) -> sp.MatrixExpr:
             factors.extend(a.args if isinstance(a, sp.MatMul) else [a])
         if any(isinstance(f, sp.ZeroMatrix) for f in factors):
             return sp.ZeroMatrix(*e.shape)
-        factors = [f for f in factors if not isinstance(f, sp.Identity)]
-        factors = _merge_diags(factors)
-        if not any(getattr(f, "is_Matrix", False) for f in factors):  # -I keeps its identity: -1 is no matrix
+        factors = [f for f in factors if not isinstance(f, sp.Identity) and not _one_by_one_ones(f, factors)]
+        scalars = [f for f in factors if not _is_matrix(f)]
+        if len(scalars) > 1:  # 2 \lVert u \rVert and 1 / \lVert u \rVert cancel as one coefficient
+            factors = [sp.Mul(*scalars)] + [f for f in factors if _is_matrix(f)]
+        factors = _merge_diags([f for f in factors if f != 1])
+        if not any(_is_matrix(f) for f in factors):  # -I keeps its identity: -1 is no matrix
             factors.append(sp.Identity(e.rows))
         return factors[0] if len(factors) == 1 else sp.MatMul(*factors)
     return e
 
 
-# -- instantiation at explicit sizes ------------------------------------------------------
-
-
-def substitute_definitions(e: sp.Basic, definitions: Definitions) -> sp.Basic:
-    """Replace every defined name by its definition, repeatedly, until none is left."""
-    for _ in range(len(definitions) + 1):
-        names = [s for s in e.atoms(sp.Symbol, sp.MatrixSymbol) if s in definitions]
-        if not names:
-            return e
-        e = e.xreplace({s: definitions[s] for s in names})
-    raise ValueError("the definitions are circular")
-
-
-def instantiate(e: sp.Basic, sizes: Mapping[sp.Symbol, int]) -> sp.Matrix:
-    """``e`` as an explicit matrix at the given sizes (``{n: 2, m: 3}``), entries symbolic."""
-    e = e.subs(dict(sizes))
-    return _explicit(e)
-
-
-def _explicit(e):
-    if isinstance(e, ElementwiseApplyFunction):
-        return _explicit(e.expr).applyfunc(e.function)
-    if isinstance(e, DiagMatrix):
-        v = _explicit(e.args[0])
-        return sp.diag(*list(v))
-    if isinstance(e, sp.HadamardProduct):
-        return reduce(lambda a, b: a.multiply_elementwise(b), [_explicit(a) for a in e.args])
-    if isinstance(e, sp.MatAdd):
-        return reduce(lambda a, b: a + b, [_explicit(a) for a in e.args])
-    if isinstance(e, sp.MatMul):
-        scal = sp.Mul(*[a for a in e.args if not getattr(a, "is_Matrix", False)])
-        mats = [_explicit(a) for a in e.args if getattr(a, "is_Matrix", False)]
-        return scal * reduce(lambda a, b: a * b, mats)
-    if isinstance(e, sp.BlockMatrix):
-        return sp.Matrix(sp.BlockMatrix([[_explicit(b) for b in row] for row in e.blocks.tolist()]).as_explicit())
-    if isinstance(e, sp.MatrixExpr):
-        return sp.Matrix(e.as_explicit())
-    return sp.Matrix(e)
-
-
-def explicit_jacobian(e: sp.MatrixExpr, x: sp.MatrixSymbol, sizes: Mapping[sp.Symbol, int],
-                      definitions: Definitions | None = None) -> sp.Matrix:
-    """SymPy's own ``Matrix.jacobian`` of ``e`` at explicit sizes: the independent check."""
-    full = substitute_definitions(e, definitions or {})
-    ex = instantiate(full, sizes)
-    xs = instantiate(x, sizes)
-    return ex.jacobian(xs)
+def _one_by_one_ones(f, factors) -> bool:
+    """A 1 x 1 matrix of ones (a scalar broadcast to 1 x 1) beside other matrices: the identity there."""
+    return isinstance(f, sp.OneMatrix) and f.shape == (1, 1) and sum(_is_matrix(g) for g in factors) > 1

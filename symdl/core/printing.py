@@ -15,6 +15,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
 from .elementwise import print_head
+from .vector import VectorFunction
 
 #: TeX commands a symbol name may contain: Greek letters and accents, nothing that reads or writes.
 SAFE_COMMANDS = frozenset(
@@ -99,7 +100,9 @@ class CoursePrinter(LatexPrinter):
 
     def _print_MatMul(self, expr):
         coeff, mats = expr.as_coeff_mmul()
-        parts = [self.parenthesize(a, 50) for a in mats.args]
+        # a vector of ones among other factors (c 1, 1 1^T) is written bold, as a course writes it
+        parts = [r"\mathbf{1}" if isinstance(a, sp.OneMatrix) and a.cols == 1 else self.parenthesize(a, 50)
+                 for a in mats.args]
         body = " ".join(parts)
         if coeff == -1:
             return "-" + body
@@ -148,7 +151,12 @@ class CoursePrinter(LatexPrinter):
         return super()._print_Integral(expr)
 
     def _print_Transpose(self, expr):
-        return r"%s^\top" % self.parenthesize(expr.arg, 1000)
+        arg = expr.arg
+        if isinstance(arg, sp.OneMatrix) and arg.cols == 1:  # the ones vector, a row
+            return r"\mathbf{1}^\top"
+        if isinstance(arg, (sp.MatrixSymbol, VectorFunction)):  # W^T, softmax(u)^T: no brackets of their own
+            return r"%s^\top" % self._print(arg)
+        return r"%s^\top" % self.parenthesize(arg, 1000)
 
     def _print_Function(self, expr, exp=None):
         name = expr.func.__name__

@@ -9,6 +9,10 @@ Each domain keeps the random stream it has always drawn (the same generator call
 so a seed gives the values it gave before: the documents' numbers and the tests' counterexamples hang on
 them.  Values stay well scaled (about 0.7 for a real number) and away from the edges of a domain, where
 float64 comparisons say little.
+
+Most domains are boxes, asked of each entry alone (``contains(0.3)``).  The domains of a whole vector or
+matrix (a probability vector, a one-hot vector, a symmetric positive definite matrix) are asked of the
+whole array (``whole=True``: ``contains`` takes the array), and draw a whole array at once.
 """
 
 from __future__ import annotations
@@ -27,8 +31,9 @@ class Domain:
 
     name: str
     text: str
-    contains: Callable[[float], bool]
+    contains: Callable[[float], bool]  # of one entry; of the whole array when ``whole``
     draw: Callable[[np.random.Generator, tuple], np.ndarray]
+    whole: bool = False
 
     def sample(self, shape: tuple, rng: np.random.Generator):
         """Random float64 values inside the domain: an array of ``shape``, a float when ``shape`` is ``()``."""
@@ -53,6 +58,62 @@ DOMAINS = {
     "step": Domain("step", "an integer >= 1", lambda x: float(x).is_integer() and x >= 1,
                    lambda rng, shape: rng.integers(1, 4, shape).astype(np.float64)),
 }
+
+
+def _column(shape: tuple) -> int:
+    """The length of a vector of ``shape`` (``(k,)`` or ``(k, 1)``); a ValueError for anything else."""
+    if len(shape) == 1 or (len(shape) == 2 and shape[1] == 1):
+        return shape[0]
+    raise ValueError(f"a vector domain takes a vector, not an array of shape {shape}")
+
+
+def _is_vector(x: np.ndarray) -> bool:
+    return x.ndim == 1 or (x.ndim == 2 and x.shape[1] == 1)
+
+
+def _simplex(x: np.ndarray) -> bool:
+    return _is_vector(x) and bool(np.all(x >= 0)) and abs(float(np.sum(x)) - 1.0) <= 1e-9 * max(1, x.size)
+
+
+def _onehot(x: np.ndarray) -> bool:
+    return _is_vector(x) and bool(np.all((x == 0) | (x == 1))) and int(np.sum(x == 1)) == 1
+
+
+def _spd(x: np.ndarray) -> bool:
+    if x.ndim != 2 or x.shape[0] != x.shape[1] or not np.allclose(x, x.T, rtol=1e-12, atol=1e-12):
+        return False
+    try:
+        np.linalg.cholesky(x)
+    except np.linalg.LinAlgError:
+        return False
+    return True
+
+
+def _draw_simplex(rng, shape):
+    """Dirichlet(2, ..., 2): every entry inside (0, 1), none at an edge."""
+    return rng.dirichlet(np.full(_column(shape), 2.0)).reshape(shape)
+
+
+def _draw_onehot(rng, shape):
+    out = np.zeros(_column(shape))
+    out[rng.integers(_column(shape))] = 1.0
+    return out.reshape(shape)
+
+
+def _draw_spd(rng, shape):
+    """A A^T / k + I / 2 for a normal A: symmetric, eigenvalues at least 1/2, entries about 1."""
+    if len(shape) != 2 or shape[0] != shape[1]:
+        raise ValueError(f"spd takes a square matrix, not an array of shape {shape}")
+    a = rng.normal(0.0, 1.0, shape)
+    return a @ a.T / shape[0] + 0.5 * np.eye(shape[0])
+
+
+#: The domains of a whole array.
+DOMAINS.update({
+    "simplex": Domain("simplex", "a probability vector: entries >= 0 that sum to 1", _simplex, _draw_simplex, True),
+    "onehot": Domain("onehot", "a one-hot vector: one entry 1, the others 0", _onehot, _draw_onehot, True),
+    "spd": Domain("spd", "a symmetric positive definite matrix", _spd, _draw_spd, True),
+})
 
 
 def concrete_shape(shape: Sequence, sizes: Mapping) -> tuple[int, ...]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping, Sequence
 
+import numpy as np
 import sympy as sp
 from sympy.core.function import UndefinedFunction
 
@@ -210,6 +211,13 @@ def _check_domain(name: str, inp: Input, x) -> None:
     dom = DOMAINS[inp.domain]
     if dom.name == "real":
         return
+    if dom.whole:  # a probability vector, a one-hot vector, an spd matrix: the whole array at once
+        whole = np.real(np.asarray(x.tolist() if hasattr(x, "tolist") else x))
+        if not dom.contains(whole):
+            shown = whole.reshape(-1) if whole.ndim == 2 and whole.shape[1] == 1 else whole
+            shown = " ".join(np.array2string(shown, precision=4, separator=", ").split())
+            raise EvaluationError(f"{name}: invalid {inp.name} value {shown} (must be {dom.text})")
+        return
     flat = x.reshape(-1).tolist() if hasattr(x, "reshape") else [x]
     for k, v in enumerate(flat):
         if not dom.contains(float(v)):
@@ -240,7 +248,9 @@ def evaluate_expression(expr, inputs: Sequence[Input], functions: Mapping, value
     fn = backends.compile_expr(expr, [i.symbol for i in inputs], heads, dim_syms, backend)
     like = arrays[0] if arrays else 0.0
     out = fn(like, *[dims[d] for d in dim_syms], *arrays, *fns)
-    if getattr(expr, "is_Matrix", False) and expr.shape[1] == 1:
+    if getattr(expr, "is_Matrix", False) and expr.shape == (1, 1):  # a scalar written as a product, y^T z
+        out = out.reshape(())
+    elif getattr(expr, "is_Matrix", False) and expr.shape[1] == 1:
         out = out.reshape(-1)
     return out
 

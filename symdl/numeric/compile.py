@@ -26,6 +26,7 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 from sympy.printing.str import StrPrinter
 
 from ..core.elementwise import SCALARS
+from ..core.vector import VECTORS
 from . import fused
 from .structure import scaled_product
 
@@ -126,6 +127,9 @@ class ArrayPrinter(StrPrinter):
     def _print_HadamardProduct(self, expr):
         return "(" + " * ".join(self._print(a) for a in expr.args) + ")"
 
+    def _print_VectorFunction(self, expr):
+        return "_ops.vector.%s(%s)" % (VECTORS[type(expr)].name, self._print(expr.arg))
+
     def _print_HadamardPower(self, expr):
         return "(%s ** %s)" % (self._print(expr.base), self._print(expr.exp))
 
@@ -150,10 +154,10 @@ class ArrayPrinter(StrPrinter):
     def _print_MatMul(self, expr):
         scalars = [a for a in expr.args if not getattr(a, "is_Matrix", False)]
         mats = [a for a in expr.args if getattr(a, "is_Matrix", False)]
+        # printed in the order Python evaluates them: a shared subexpression is bound where first printed
+        scale = " * ".join(self._print(s) for s in scalars)
         code = self._matmul_chain(mats)
-        if scalars:
-            code = "(%s * %s)" % (" * ".join(self._print(s) for s in scalars), code)
-        return code
+        return "(%s * %s)" % (scale, code) if scalars else code
 
     def _matmul_chain(self, mats: Sequence[sp.MatrixExpr]) -> str:
         """Left scalings ``diag(v) ...`` and right scalings ``... diag(v)`` become broadcasts."""

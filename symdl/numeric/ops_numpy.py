@@ -5,6 +5,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from ..core.elementwise import spelled
+from ..core.vector import spelled_vectors
 from .structure import by_column_scale
 
 pi = np.pi
@@ -12,6 +13,8 @@ e = np.e
 sqrt, maximum, minimum, matmul, block = np.sqrt, np.maximum, np.minimum, np.matmul, np.block
 #: The scalar functions of :data:`symdl.core.elementwise.SCALARS` as numpy spells them (``elementwise.sigmoid``).
 elementwise = SimpleNamespace(**spelled("numpy", np))
+#: The functions of a whole vector of :data:`symdl.core.vector.VECTORS` (``vector.softmax``), on columns.
+vector = SimpleNamespace(**spelled_vectors("numpy", np))
 
 
 def row_scale(v, a):

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import torch
 
 from ..core.elementwise import spelled
+from ..core.vector import spelled_vectors
 from .structure import by_column_scale
 
 pi = math.pi
@@ -16,6 +17,8 @@ e = math.e
 sqrt, matmul = torch.sqrt, torch.matmul
 #: The scalar functions of :data:`symdl.core.elementwise.SCALARS` as torch spells them (``elementwise.sigmoid``).
 elementwise = SimpleNamespace(**spelled("torch", torch))
+#: The functions of a whole vector of :data:`symdl.core.vector.VECTORS` (``vector.softmax``), on columns.
+vector = SimpleNamespace(**spelled_vectors("torch", torch))
 
 
 def maximum(*xs):

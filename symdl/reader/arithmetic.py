@@ -14,8 +14,8 @@ import sympy as sp
 
 from .errors import Source
 from .names import Head, canon
-from .pieces import (IDENTITY, NABLA, PARTIAL, BigOp, Conditional, Derivative, Group, Item, Name, ScaledIdentity,
-                     identity_scale, span)
+from .pieces import (IDENTITY, NABLA, PARTIAL, BigOp, Conditional, Derivative, Group, Item, Name, Ones,
+                     as_scaled_identity, identity_scale, span, unsized)
 
 #: Most pieces a compound alias spans (``\nabla \ell_i(\theta_k)`` has 3); looking further made a
 #: juxtaposition of n pieces cost n^2 lookups of ever longer text (1,000 pieces: 20 s).
@@ -31,12 +31,13 @@ class Arithmetic(Source):
         """A term of a sum: a value, or ``I`` whose size its neighbour gives."""
         item = self.build(node)
         obj = self.resolve(item)
-        return obj if identity_scale(obj) is not None else self.as_value(Item(obj, item.start, item.end))
+        return obj if unsized(obj) else self.as_value(Item(obj, item.start, item.end))
 
     def b_neg(self, node, start, end):
         v = self.operand(node.children[1])
-        c = identity_scale(v)
-        return ScaledIdentity(-c) if c is not None else self.scale(-1, v)
+        if isinstance(v, Ones):
+            return v.times(-1)
+        return as_scaled_identity(v).times(-1) if identity_scale(v) is not None else self.scale(-1, v)
 
     def b_pos(self, node, start, end):
         return self.value(node.children[1])
@@ -131,7 +132,7 @@ class Arithmetic(Source):
         if obj is PARTIAL or obj is NABLA:
             raise self.error(f"\\{obj.kind} is only read in \\frac{{\\partial a}}{{\\partial b}} or as a name "
                              f"the reference knows ({self.table.known()})", it.start)
-        value = obj if identity_scale(obj) is not None else self.as_value(Item(obj, it.start, it.end))
+        value = obj if unsized(obj) else self.as_value(Item(obj, it.start, it.end))
         return Item(value, it.start, it.end), i + 1
 
     # -- names spanning several pieces ----------------------------------------------------------

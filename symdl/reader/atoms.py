@@ -12,7 +12,7 @@ from lark import Tree
 
 from .errors import Source
 from .names import canon
-from .pieces import BigOp, Conditional, Group, Name, Norm
+from .pieces import BigOp, Conditional, Group, Name, Norm, Ones
 from .shapes import MAX_DIGITS, kind, shape_of, show_shape
 
 
@@ -37,6 +37,8 @@ class Atoms(Source):
 
     def b_bold(self, node, start, end):
         inner = self.build(node.children[1])
+        if inner.obj is sp.S.One and self.src(inner.start, inner.end).strip(" {}") == "1":  # \mathbf{1}: ones
+            return Ones()
         return Name(start, end, False) if isinstance(inner.obj, Name) else inner.obj
 
     def b_accent(self, node, start, end):

@@ -22,9 +22,9 @@ from .arithmetic import Arithmetic
 from .atoms import Atoms
 from .names import Head, NameTable, builtin, canon
 from .operators import Operators
-from .pieces import IDENTITY, BigOp, Conditional, Derivative, Group, Item, Marker, Name, Norm, identity_scale, span
+from .pieces import IDENTITY, BigOp, Conditional, Derivative, Group, Item, Marker, Name, Norm, Ones, identity_scale, span
 from .scripts import Scripts
-from .shapes import ShapeRules
+from .shapes import NO_SIZE, NO_SIZE_ONES, ShapeRules
 
 
 class Builder(Atoms, Scripts, Arithmetic, Operators, ShapeRules):
@@ -51,7 +51,7 @@ class Builder(Atoms, Scripts, Arithmetic, Operators, ShapeRules):
     def as_value(self, item: Item):
         obj = self.resolve(item)
         if isinstance(obj, Norm):
-            return self.norm_value(obj)
+            return self.norm_value(obj, item.start)
         if isinstance(obj, list):
             return self.product([Item(o, item.start, item.end) for o in obj])
         if isinstance(obj, Conditional):
@@ -70,7 +70,9 @@ class Builder(Atoms, Scripts, Arithmetic, Operators, ShapeRules):
         if isinstance(obj, BigOp):
             raise self.error(f"\\{obj.kind} needs something to act on", item.end, "an expression")
         if identity_scale(obj) is not None:
-            raise self.error("I (the identity) needs a matrix beside it to give its size", item.start)
+            raise self.error(NO_SIZE, item.start)
+        if isinstance(obj, Ones):
+            raise self.error(NO_SIZE_ONES, item.start)
         if isinstance(obj, Marker):
             raise self.error(f"\\{obj.kind} cannot stand here", item.start)
         return obj

@@ -18,6 +18,7 @@ import sympy as sp
 from sympy.core.function import UndefinedFunction
 
 from ..core.elementwise import SCALARS, derivative_of, prime
+from ..core.vector import VECTORS
 
 _DECORATION = re.compile(r"\\(boldsymbol|mathbf|bm|pmb|vec|textbf|emph|left|right|mathrm|operatorname|text)"
                          r"(?![A-Za-z])|\\[,;:! ]")
@@ -172,14 +173,18 @@ def builtin(key: str, table: NameTable):
 
 
 def _builtins() -> dict:
-    """The heads of the names the elementwise table says a person may write, and ``diag``.
+    """The heads of the names the elementwise and vector tables say a person may write, and ``diag``.
 
     A command is its own head (``\\ln``); a bare word takes the row's LaTeX (``sigmoid`` reads as ``\\sigma``).
+    A function of a whole vector (``\\operatorname{softmax}``) has no derivative read as ``softmax'``.
     """
     heads = {"diag": Head("diag", kind="diag")}
     for row in SCALARS.values():
         for name in row.reads:
             heads[canon(name)] = function_head(name if name.startswith("\\") else row.latex, row.sympy)
+    for row in VECTORS.values():
+        for name in row.reads:
+            heads[canon(name)] = Head(name, row.sympy, kind="vector")
     return heads
 
 

@@ -84,16 +84,41 @@ PARTIAL, NABLA, IDENTITY = Marker("partial"), Marker("nabla"), Marker("identity"
 
 @dataclass(frozen=True)
 class ScaledIdentity:
-    """``c I`` (``10^{-12} I``, ``0.001 I``) before a matrix beside it gives its size."""
+    r"""``c I + k \mathbf{1}\mathbf{1}^\top`` (``10^{-12} I``, ``I - \frac{1}{n}\mathbf{1}\mathbf{1}^\top``)
+    before a matrix beside it gives its size."""
 
     c: object
+    ones: object = sp.Integer(0)
+
+    def times(self, s) -> "ScaledIdentity":
+        return ScaledIdentity(self.c * s, self.ones * s)
+
+
+@dataclass(frozen=True)
+class Ones:
+    r"""``c \mathbf{1}`` (a column) or ``c \mathbf{1}^\top`` (a row) before a vector beside it gives its size."""
+
+    c: object = sp.Integer(1)
+    row: bool = False
+
+    def times(self, s) -> "Ones":
+        return Ones(self.c * s, self.row)
 
 
 def identity_scale(obj):
-    """The scalar ``c`` of ``c I`` (1 for ``I``), or ``None`` for anything else."""
+    """The scalar ``c`` of ``c I + k 1 1^T`` (1 for ``I``), or ``None`` for anything else."""
     if obj is IDENTITY:
         return sp.Integer(1)
     return obj.c if isinstance(obj, ScaledIdentity) else None
+
+
+def unsized(obj) -> bool:
+    r"""``I``, ``c I``, ``\mathbf{1}`` and the like: a value whose size the matrix beside it gives."""
+    return identity_scale(obj) is not None or isinstance(obj, Ones)
+
+
+def as_scaled_identity(obj) -> ScaledIdentity:
+    return obj if isinstance(obj, ScaledIdentity) else ScaledIdentity(sp.Integer(1))
 
 
 @dataclass

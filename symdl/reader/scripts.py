@@ -17,7 +17,7 @@ from lark import Token, Tree
 
 from .errors import Source
 from .names import Head, canon
-from .pieces import BigOp, Group, Item, Name, Norm, span
+from .pieces import BigOp, Group, Item, Name, Norm, Ones, span
 from .shapes import shape_of
 
 #: Inner scripts that are no exponent (limits, lists, a lone prime or transpose).
@@ -62,7 +62,7 @@ class Scripts(Source):
         if isinstance(obj, Norm):
             if script.kind == "sub":
                 return Item(self._norm_index(obj, script), item.start, script.end)
-            item = Item(self.norm_value(obj), item.start, item.end)
+            item = Item(self.norm_value(obj, item.start), item.start, item.end)
         if isinstance(item.obj, BigOp):
             return Item(self._limit(item.obj, script), item.start, script.end)
         if isinstance(item.obj, Name):
@@ -118,6 +118,11 @@ class Scripts(Source):
                              script.start)
         if script.kind == "sub":
             raise self.error("a subscript on an expression that is not a name", script.start)
+        if isinstance(item.obj, Ones):
+            if not self._is_transpose(script.tree, sp.OneMatrix(1, 1)):
+                raise self.error("\\mathbf{1} (the vector of ones) takes only a transpose, \\mathbf{1}^\\top",
+                                 script.start)
+            return Ones(item.obj.c, not item.obj.row)
         value = self.as_value(item)
         if self._is_transpose(script.tree, value):
             if self.table.is_vector(value):  # v_I^\top: kept, so that v_I^\top v_{I^t} is their dot product

@@ -18,9 +18,15 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from ..core.calculus import add as ordered_add
 from ..core.calculus import hadamard as ordered_hadamard
+from ..core.vector import Norm as VectorNorm
+from ..core.vector import SumOf
 from .errors import Source
 from .names import Head
-from .pieces import Group, Item, Norm, ScaledIdentity, identity_scale
+from .pieces import Group, Item, Norm, Ones, ScaledIdentity, as_scaled_identity, identity_scale, unsized
+
+#: What an ``I`` with nothing beside it to size it is told, and a ``\mathbf{1}``.
+NO_SIZE = "I (the identity) needs a matrix beside it to give its size"
+NO_SIZE_ONES = "\\mathbf{1} (the vector of ones) needs a vector or matrix beside it to give its size"
 
 #: Longest number read, and largest exact power computed (a tower 10^{10^{10^{10}}} never ends).
 MAX_DIGITS = 1000
@@ -54,22 +60,51 @@ def _digits(base, exponent) -> float:
 class ShapeRules(Source):
     """The operations of the builder, each checking the shapes of its operands (``self.table`` for norms)."""
 
-    # -- the identity, sized by its neighbour ----------------------------------------------
+    # -- the identity and the ones vector, sized by their neighbour ---------------------------
     def _fit_identity(self, a, b, pos):
-        ca, cb = identity_scale(a), identity_scale(b)
-        if ca is not None or cb is not None:
-            other = b if ca is not None else a
-            if identity_scale(other) is not None or shape_of(other) is None:  # I + w_t, I I: no size
-                raise self.error("I (the identity) needs a matrix beside it to give its size", pos)
-        if ca is not None:
-            a = self._sized_identity(a, b.rows)
-        if cb is not None:
-            b = self._sized_identity(b, a.rows)
+        ua, ub = unsized(a), unsized(b)
+        if ua or ub:
+            other = b if ua else a
+            if unsized(other) or shape_of(other) is None:  # I + w_t, I I: no size
+                raise self.error(NO_SIZE_ONES if isinstance(a, Ones) or isinstance(b, Ones) else NO_SIZE, pos)
+        if ua:
+            a = self._sized(a, b, pos)
+        if ub:
+            b = self._sized(b, a, pos)
         return a, b
 
+    def _sized(self, v, like, pos):
+        """``I``, ``c I + k 1 1^T`` or ``c 1`` at the size of the matrix ``like`` beside it."""
+        if not isinstance(v, Ones):
+            return self._sized_identity(v, like.rows)
+        if like.cols != 1 and like.rows != 1:
+            raise self.error(NO_SIZE_ONES, pos)
+        ones = sp.OneMatrix(1, like.cols) if v.row else sp.OneMatrix(like.rows, 1)
+        return self.scale(v.c, ones) if v.c != 1 else ones
+
     def _sized_identity(self, v, size):
-        c = identity_scale(v)
-        return self.scale(c, sp.Identity(size)) if c != 1 else sp.Identity(size)
+        v = as_scaled_identity(v)
+        eye = self.scale(v.c, sp.Identity(size)) if v.c != 1 else sp.Identity(size)
+        if v.ones == 0:
+            return eye
+        ones = self.scale(v.ones, sp.OneMatrix(size, size)) if v.ones != 1 else sp.OneMatrix(size, size)
+        return ones if v.c == 0 else ordered_add(eye, ones)
+
+    def _mul_ones(self, x, y, pos):
+        r"""A product with :math:`\mathbf{1}`: a scale, :math:`\mathbf{1}^\top u` (a sum), :math:`M \mathbf{1}`,
+        or :math:`\mathbf{1}\mathbf{1}^\top` (a matrix whose size is still to come)."""
+        if isinstance(x, Ones) and isinstance(y, Ones) and not x.row and y.row:
+            return ScaledIdentity(sp.Integer(0), x.c * y.c)
+        if isinstance(x, Ones) and shape_of(y) is None and not unsized(y):
+            return x.times(y)
+        if isinstance(y, Ones) and shape_of(x) is None and not unsized(x):
+            return y.times(x)
+        if isinstance(x, Ones) and x.row and shape_of(y) is not None:
+            total = SumOf(y) if y.cols == 1 else sp.MatMul(sp.OneMatrix(1, y.rows), y)
+            return self.scale(x.c, total) if x.c != 1 else total
+        if isinstance(y, Ones) and not y.row and shape_of(x) is not None:
+            return self.scale(y.c, sp.MatMul(x, sp.OneMatrix(x.cols, 1)))
+        raise self.error(NO_SIZE_ONES, pos)
 
     # -- sums and products ------------------------------------------------------------------
     def scale(self, c, v):
@@ -83,9 +118,12 @@ class ShapeRules(Source):
 
     def add(self, a, b, op, negate=False):
         pos = op.start_pos
+        if identity_scale(a) is not None and identity_scale(b) is not None:  # I - \frac{1}{n} 1 1^T: size to come
+            a, b = as_scaled_identity(a), as_scaled_identity(b).times(-1 if negate else 1)
+            return ScaledIdentity(a.c + b.c, a.ones + b.ones)
         a, b = self._fit_identity(a, b, pos)
-        if identity_scale(a) is not None:
-            raise self.error("I (the identity) needs a matrix beside it to give its size", pos)
+        if unsized(a):
+            raise self.error(NO_SIZE_ONES if isinstance(a, Ones) else NO_SIZE, pos)
         if negate:
             b = self.scale(-1, b)
         sa, sb = shape_of(a), shape_of(b)
@@ -111,6 +149,8 @@ class ShapeRules(Source):
         return ordered_hadamard(a, b)
 
     def mul(self, a: Item, b: Item, cdot: bool = False):
+        if isinstance(a.obj, Ones) or isinstance(b.obj, Ones):
+            return self._mul_ones(a.obj, b.obj, b.start)
         dot = self._dot(a.obj, b.obj)
         if dot is None:
             dot = self.vector_product(a, b, cdot)
@@ -118,9 +158,9 @@ class ShapeRules(Source):
             return dot
         ca, cb = identity_scale(a.obj), identity_scale(b.obj)
         if (ca is None) != (cb is None):  # c I times a scalar is a multiple of I, its size still to come
-            c, other = (ca, b.obj) if ca is not None else (cb, a.obj)
+            unsized_one, other = (a.obj, b.obj) if ca is not None else (b.obj, a.obj)
             if shape_of(other) is None:
-                return ScaledIdentity(c * other)
+                return as_scaled_identity(unsized_one).times(other)
         x, y = self._fit_identity(a.obj, b.obj, a.start)
         sx, sy = shape_of(x), shape_of(y)
         if sx is None or sy is None:
@@ -191,6 +231,8 @@ class ShapeRules(Source):
             if len(group.items) != 1 or shape_of(group.items[0]) is not None:
                 raise self.error(f"{head.name} takes one scalar expression", pos)
             return sp.Derivative(group.items[0], head.func)
+        if head.kind == "vector":
+            return self._vector_function(head, group, pos)
         if head.kind == "diag":
             if len(group.items) != 1:
                 raise self.error("diag takes one vector", pos)
@@ -229,10 +271,23 @@ class ShapeRules(Source):
         r"""``\lVert v \rVert`` (or ``|v|``) of a feature vector, else ``None``."""
         return self.norm_value(Norm(v)) if self.table.is_vector(v) else None
 
-    def norm_value(self, norm: Norm):
+    def _vector_function(self, head: Head, group: Group, pos: int):
+        r"""``\operatorname{softmax}(u)``, ``\operatorname{logsumexp}(u)``: one column vector in."""
+        v = group.items[0] if len(group.items) == 1 else None
+        if v is None or shape_of(v) is None or shape_of(v)[1] != 1:
+            got = f"{len(group.items)} arguments" if v is None else show_shape(shape_of(v))
+            raise self.error(f"{head.name} takes one column vector, got {got}", pos, "a vector")
+        out = head.func(v)
+        return self.power(out, head.power, pos) if head.power is not None else out
+
+    def norm_value(self, norm: Norm, pos: int | None = None):
         if norm.p == 1:
             return self.table.construct("L1Norm", norm.v)
-        return sp.sqrt(self.table.construct("SquaredNorm", norm.v))
+        if "SquaredNorm" in self.table.classes:  # a reference that writes its own norm (latent) reads as written
+            return sp.sqrt(self.table.construct("SquaredNorm", norm.v))
+        if shape_of(norm.v)[1] != 1:
+            raise self.error(f"the norm of a {show_shape(shape_of(norm.v))} matrix is not read (only of vectors)", pos)
+        return VectorNorm(norm.v)
 
     # -- matrices written out: scalars, or blocks whose sizes fit ---------------------------
     def matrix(self, rows: list, start: int):
