@@ -283,7 +283,9 @@ class ShapeRules(Source):
     def norm_value(self, norm: Norm, pos: int | None = None):
         if norm.p == 1:
             return self.table.construct("L1Norm", norm.v)
-        if "SquaredNorm" in self.table.classes:  # a reference that writes its own norm (latent) reads as written
+        # a reference that writes its own norm (latent) reads as written, and so does a feature vector the
+        # reference keeps as one symbol (PIRL's v_I, a vector only to its cosine s)
+        if "SquaredNorm" in self.table.classes or shape_of(norm.v) is None:
             return sp.sqrt(self.table.construct("SquaredNorm", norm.v))
         if shape_of(norm.v)[1] != 1:
             raise self.error(f"the norm of a {show_shape(shape_of(norm.v))} matrix is not read (only of vectors)", pos)
