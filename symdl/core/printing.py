@@ -89,11 +89,17 @@ class CoursePrinter(LatexPrinter):
         if not isinstance(lam, sp.Lambda):
             return r"%s\left(%s\right)" % (self._print(lam), self._print(expr.expr))
         d = lam.variables[0]
+        # maps built by calculus.elementwise share one variable, so tanh(W sigma(x)) binds it twice, nested:
+        # the inner binding is undone by restoring the outer one, not by deleting it
+        outer = self._bound.get(d)
         self._bound[d] = expr.expr
         try:
             return self._print(lam.expr)
         finally:
-            del self._bound[d]
+            if outer is None:
+                del self._bound[d]
+            else:
+                self._bound[d] = outer
 
     def _print_MatAdd(self, expr):
         return self._join_terms(expr.args)
