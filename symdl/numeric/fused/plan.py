@@ -18,7 +18,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix
 from sympy.matrices.expressions.hadamard import HadamardPower, HadamardProduct
 
-from ..structure import scaled_product
+from ..structure import distributed, scaled_product
 from .source import NotFusible, kernel_source, scalar_code
 
 #: Rows a pass of the kernel's loop handles (their dot products share one loop).
@@ -33,7 +33,7 @@ def terms_of(expr, inputs) -> tuple[list, list] | None:
     if not isinstance(expr, sp.MatrixExpr) or expr.shape[1] == 1:
         return None
     scaled, diags = [], []
-    for t in expr.args if isinstance(expr, sp.MatAdd) else (expr,):
+    for t in distributed(expr):
         if isinstance(t, DiagMatrix):
             diags.append(t.args[0])
             continue
@@ -78,6 +78,8 @@ class Rows:
             if e in self.inputs and e.shape[1] == 1:
                 return self.vectors.setdefault(e, sp.Symbol(f"e{len(self.vectors)}"))
             raise NotFusible(e)
+        if isinstance(e, (sp.OneMatrix, sp.ZeroMatrix)):  # 1 - z_t: a column of ones is 1 at every row
+            return sp.Integer(1 if isinstance(e, sp.OneMatrix) else 0)
         if isinstance(e, sp.MatAdd):
             return sp.Add(*[self(a) for a in e.args])
         if isinstance(e, HadamardProduct):
