@@ -27,7 +27,7 @@ def cmd_list(args) -> int:
     if args.markdown:
         from .listing import reference_markdown
 
-        chosen = [m for m in models() if m.source.startswith("symdl.") or not args.builtin]
+        chosen = [m for m in models() if m.source.startswith(("symdl.", "symdl/")) or not args.builtin]
         print(reference_markdown(chosen), end="")
         return EXIT_OK
     print("references:")

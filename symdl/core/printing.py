@@ -89,20 +89,30 @@ class CoursePrinter(LatexPrinter):
         if not isinstance(lam, sp.Lambda):
             return r"%s\left(%s\right)" % (self._print(lam), self._print(expr.expr))
         d = lam.variables[0]
+        # maps built by calculus.elementwise share one variable, so tanh(W sigma(x)) binds it twice, nested:
+        # the inner binding is undone by restoring the outer one, not by deleting it
+        outer = self._bound.get(d)
         self._bound[d] = expr.expr
         try:
             return self._print(lam.expr)
         finally:
-            del self._bound[d]
+            if outer is None:
+                del self._bound[d]
+            else:
+                self._bound[d] = outer
 
     def _print_MatAdd(self, expr):
         return self._join_terms(expr.args)
 
     def _print_MatMul(self, expr):
         coeff, mats = expr.as_coeff_mmul()
-        # a vector of ones among other factors (c 1, 1 1^T) is written bold, as a course writes it
+        # a vector of ones among other factors (c 1, 1 1^T) is written bold, as a course writes it; a scalar
+        # broadcast to 1 x 1 (c times the 1 x 1 matrix of ones, beside y^T z) is the scalar
+        factors = [a for a in mats.args if not (isinstance(a, sp.OneMatrix) and a.shape == (1, 1))]
+        if not factors and coeff != 1:
+            return self._print(coeff)
         parts = [r"\mathbf{1}" if isinstance(a, sp.OneMatrix) and a.cols == 1 else self.parenthesize(a, 50)
-                 for a in mats.args]
+                 for a in factors or mats.args]
         body = " ".join(parts)
         if coeff == -1:
             return "-" + body

@@ -23,7 +23,7 @@ import importlib.util
 import os
 import pkgutil
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Callable
@@ -95,10 +95,13 @@ def _module_model(module_name: str, name: str) -> Callable[[], Model]:
     return build
 
 
-def _file_model(path: Path) -> Callable[[], Model]:
+def _file_model(path: Path, shown: str = "") -> Callable[[], Model]:
+    """Builds the model of ``path``; a file shipped in the package is shown as ``symdl/models/NAME.toml``,
+    the same on every machine (docs/reference.md lists it)."""
     def build() -> Model:
         module, _, function = LOADER.partition(":")
-        return getattr(importlib.import_module(module), function)(path)
+        built = getattr(importlib.import_module(module), function)(path)
+        return replace(built, source=f"{shown}/{path.name}") if shown else built
 
     return build
 
@@ -112,7 +115,7 @@ def _add(name: str, origin: str, build: Callable[[], Model]) -> None:
         _STATE.errors.append((origin, known.error))
 
 
-def _add_file(path: Path) -> None:
+def _add_file(path: Path, shown: str = "") -> None:
     try:
         head = tomllib.loads(path.read_text(encoding="utf-8")).get("model", {})
         name = head.get("name") if isinstance(head, dict) else None
@@ -122,12 +125,12 @@ def _add_file(path: Path) -> None:
     if not isinstance(name, str):
         _STATE.errors.append((str(path), f'{path}: [model]: needs name = "..." (the prefix of every reference name)'))
         return
-    _add(name, str(path), _file_model(path))
+    _add(name, str(path), _file_model(path, shown))
 
 
-def _add_folder(folder: Path) -> None:
+def _add_folder(folder: Path, shown: str = "") -> None:
     for path in sorted(folder.glob("*.toml")):
-        _add_file(path)
+        _add_file(path, shown)
 
 
 def _builtins() -> None:
@@ -137,7 +140,7 @@ def _builtins() -> None:
     for mod in [m for m in ORDER if m in found] + sorted(m for m in found if m not in ORDER):
         _add(mod, f"{BUILTIN}.{mod}", _module_model(f"{BUILTIN}.{mod}", mod))
     for folder in folders:
-        _add_folder(Path(folder))
+        _add_folder(Path(folder), shown=BUILTIN.replace(".", "/"))
 
 
 def _entry_points() -> None:

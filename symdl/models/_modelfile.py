@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import sympy as sp
 
-from ..core.calculus import jacobian
+from ..core.calculus import NotDifferentiable, gradient, jacobian
 from ..core.printing import is_safe_name
 from ..core.symbols import scalar
 from ..model.model import Model
@@ -33,6 +34,8 @@ SECTIONS = ("model", "sizes", "inputs", "functions", "definitions", "aliases", "
 _SIZE = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
 _DERIVATIVE = re.compile(r"\s*\\frac\s*\{\s*\\partial\s*(?P<num>.+?)\s*\}\s*\{\s*\\partial\s*(?P<den>.+?)\s*\}\s*\Z",
                          re.S)
+#: ``\nabla_{z} \ell``: the gradient of a scalar, as a column (``\frac{\partial \ell}{\partial z}`` is the row).
+_GRADIENT = re.compile(r"\s*\\nabla\s*_\s*(\{\s*(?P<den>.+?)\s*\}|(?P<letter>[A-Za-z]))\s*(?P<num>.+?)\s*\Z", re.S)
 
 
 class ModelFileError(ValueError):
@@ -143,8 +146,12 @@ class _Loader:
     def read_latex(self, key: str, text, definitions: dict, later: tuple = ()):
         if not isinstance(text, str):
             self.fail(key, f"must be LaTeX in a string, got {type(text).__name__}")
+        scope = self.scope(definitions)
+        table = table_for(scope)
+        for size, symbol in self.sizes.items():  # \frac{1}{n}, \sqrt{d}: a size is a number of the notation
+            table.add(size, symbol, show=False)
         try:
-            return read(text, self.scope(definitions)).expr
+            return read(text, scope, table).expr
         except ReadError as exc:
             column = None if exc.position is None else exc.position + 1
             used_later = [n for n in later if re.search(r"unknown symbol '" + re.escape(n) + "'", exc.message)
@@ -205,10 +212,10 @@ class _Loader:
             self.fail(key, f"a reference's name starts with the model's name: {self.name}.{name.split('.')[-1]}")
         quantity = spec.get("quantity")
         if not isinstance(quantity, str):
-            self.fail(key, "needs quantity = '...' (a defined name, or \\frac{\\partial X}{\\partial Y})")
+            self.fail(key, "needs quantity = '...' (a defined name, \\frac{\\partial X}{\\partial Y} or \\nabla_{Y} X)")
         inputs = self._free_inputs(key, spec)
         definitions = {s: e for s, e in self.definitions.items() if s not in {i.symbol for i in inputs}}
-        match = _DERIVATIVE.match(quantity)
+        match = _DERIVATIVE.match(quantity) or _GRADIENT.match(quantity)
         meaning = str(spec.get("meaning", ""))
         if match is None:
             out = self.lookup(key, quantity)
@@ -216,19 +223,27 @@ class _Loader:
             return Reference(name, meaning, quantity.strip(), expr, inputs, definitions, self.functions,
                              dict(self.aliases), oracle=_oracle_text(oracles, name),
                              checks=lambda r: _oracle_checks(r, oracles, self.sizes))
-        out, wrt = self.lookup(key, match["num"]), self.lookup(key, match["den"])
+        out, wrt = self.lookup(key, match["num"]), self.lookup(key, match["den"] or match["letter"])
         fixed = [self.lookup(key, f) for f in spec.get("fixed", [])]
         held = {s: e for s, e in definitions.items() if s not in fixed}
-        J = jacobian(out, wrt, held)
+        column = match.re is _GRADIENT
+        J = self._derived(key, out, wrt, held, column)
         free = (*inputs, *[Input(f, meaning="held fixed") for f in fixed if f not in {i.symbol for i in inputs}])
         return Reference(name, meaning, quantity.strip(), J, inputs, definitions, self.functions, dict(self.aliases),
                          oracle=_oracle_text(oracles, name),
-                         checks=lambda r: _jacobian_checks(r, out, wrt, held, free, self.sizes, oracles))
+                         checks=lambda r: _jacobian_checks(r, out, wrt, held, free, self.sizes, oracles, column))
+
+    def _derived(self, key: str, out, wrt, held: dict, column: bool):
+        """The engine's Jacobian of ``out`` by ``wrt``, or the gradient (a column) for ``\\nabla``."""
+        try:
+            return gradient(out, wrt, held) if column else jacobian(out, wrt, held)
+        except NotDifferentiable as exc:
+            self.fail(key, str(exc))
 
     def _free_inputs(self, key: str, spec: dict) -> tuple[Input, ...]:
         names = spec.get("inputs")
         if names is None:
-            return self.inputs
+            return self._domains(key, spec, self.inputs)
         if not isinstance(names, list) or not all(isinstance(x, str) for x in names):
             self.fail(key, "inputs must be a list of names")
         by_name = {canon(i.name): i for i in self.inputs}
@@ -238,7 +253,21 @@ class _Loader:
             if found is None:
                 found = Input(self.lookup(key, x), meaning="held free")
             out.append(found)
-        return tuple(out)
+        return self._domains(key, spec, tuple(out))
+
+    def _domains(self, key: str, spec: dict, inputs: tuple) -> tuple[Input, ...]:
+        """``domains = { y = "onehot" }``: this reference's checks draw ``y`` from another domain."""
+        given = spec.get("domains", {})
+        if not isinstance(given, dict) or not all(isinstance(v, str) for v in given.values()):
+            self.fail(key, 'domains must be an inline table of input names and domains: { y = "onehot" }')
+        names = {canon(i.name) for i in inputs}
+        for x, domain in given.items():
+            if canon(x) not in names:
+                self.fail(key, f"domains: {x!r} is not an input of this reference")
+            if domain not in DOMAINS:
+                self.fail(key, f"domains: unknown domain {domain!r}; known: {', '.join(DOMAINS)}")
+        by_canon = {canon(x): d for x, d in given.items()}
+        return tuple(replace(i, domain=by_canon[canon(i.name)]) if canon(i.name) in by_canon else i for i in inputs)
 
 
 def _named(name: str, expr):
@@ -269,7 +298,7 @@ def _oracle_checks(ref: Reference, oracles, sizes) -> list:
     """The course's oracle, when the file names one; a reference it does not cover is "not made"."""
     if oracles is None:
         return []
-    vector = getattr(ref.expr, "is_Matrix", False) and ref.expr.shape[1] == 1
+    vector = getattr(ref.expr, "is_Matrix", False) and ref.expr.shape[1] == 1 and ref.expr.shape != (1, 1)
     spec = oracle_check(lambda v: ref.evaluate(v), oracles.function(ref.name, vector), ref.inputs,
                         _dims(ref, sizes), ref.oracle, _instances(ref))
 
@@ -280,14 +309,15 @@ def _oracle_checks(ref: Reference, oracles, sizes) -> list:
     return [CheckSpec("oracle", ref.oracle, run)]
 
 
-def _jacobian_checks(ref: Reference, out, wrt, held: dict, free: tuple, sizes: dict, oracles) -> list:
+def _jacobian_checks(ref: Reference, out, wrt, held: dict, free: tuple, sizes: dict, oracles, column=False) -> list:
     """A proof at sizes 1-3, the complex step of the forward definitions (names held fixed are free inputs
-    there), and the course's oracle."""
+    there), and the course's oracle.  A gradient (a column) is checked as the row it transposes."""
     dims = _dims(ref, sizes)
+    derived = sp.Transpose(ref.expr) if column else ref.expr
     return [
-        explicit_proof(ref.expr, out, wrt, held, dims, sizes=(1, 2, 3),
+        explicit_proof(derived, out, wrt, held, dims, sizes=(1, 2, 3),
                        description="against SymPy's explicit Matrix.jacobian"),
-        complex_step_check(ref.expr, out, held, free, ref.functions, wrt.name, dims, _instances(ref),
+        complex_step_check(derived, out, held, free, ref.functions, wrt.name, dims, _instances(ref),
                            description="complex-step derivative of the forward definitions"),
         *_oracle_checks(ref, oracles, sizes),
     ]

@@ -118,11 +118,15 @@ class ArrayPrinter(StrPrinter):
         if not isinstance(lam, sp.Lambda):
             lam = sp.Lambda(sp.Dummy("d"), lam(sp.Dummy("d")))
         d = lam.variables[0]
+        outer = self._bound.get(d)  # one variable may be bound in nested maps (see core.printing): restore it
         self._bound[d] = "(%s)" % self._print(expr.expr)
         try:
             return self._print(lam.expr)
         finally:
-            del self._bound[d]
+            if outer is None:
+                del self._bound[d]
+            else:
+                self._bound[d] = outer
 
     def _print_HadamardProduct(self, expr):
         return "(" + " * ".join(self._print(a) for a in expr.args) + ")"

@@ -29,6 +29,32 @@ def scaled_product(term):
     return a, factors[0], b
 
 
+def distributed(term) -> list:
+    """``term`` as a list of products, each factor a plain matrix or a diagonal: a product with a sum
+    inside is multiplied out (``diag(a) (diag(b) X + Y)`` is ``diag(a) diag(b) X + diag(a) Y``) and
+    adjacent diagonals are merged (``diag(a) diag(b)`` is ``diag(a (.) b)``).
+
+    The GRU's state Jacobian has such a product; multiplied out, it is a sum of scaled matrices, the
+    form the fused kernel reads row by row.
+    """
+    if isinstance(term, sp.MatAdd):
+        return [p for t in term.args for p in distributed(t)]
+    if not isinstance(term, sp.MatMul):
+        return [term]
+    factors = [g for f in term.args for g in (f.args if isinstance(f, sp.MatMul) else (f,))]
+    for k, f in enumerate(factors):
+        if isinstance(f, sp.MatAdd):
+            return [p for t in f.args for p in distributed(sp.MatMul(*factors[:k], t, *factors[k + 1:]))]
+    scalars = [f for f in factors if not getattr(f, "is_Matrix", False)]  # (-1) in diag(a) (-1) diag(b) X: in front
+    merged = []
+    for f in (f for f in factors if getattr(f, "is_Matrix", False)):
+        if merged and isinstance(f, DiagMatrix) and isinstance(merged[-1], DiagMatrix):
+            merged[-1] = DiagMatrix(sp.HadamardProduct(merged[-1].args[0], f.args[0], evaluate=False))
+        else:
+            merged.append(f)
+    return [merged[0] if len(merged) == 1 and not scalars else sp.MatMul(*scalars, *merged)]
+
+
 def by_column_scale(scaled) -> list:
     """Terms ``(a, X, b)`` of a fused sum grouped by their column scale ``b`` (the same object)."""
     groups: dict = {}

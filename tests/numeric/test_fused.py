@@ -196,3 +196,61 @@ def test_a_cache_others_may_write_is_not_imported_from(monkeypatch, tmp_path):
     out = np.empty((2, 2))
     kernel(out, np.ones((2, 2)), np.array([2.0, 3.0]))
     assert np.array_equal(out, [[2.0, 3.0], [2.0, 3.0]])
+
+
+# -- the GRU: a product diag(a) (diag(b) W_hr + diag(r_t) W_hn), multiplied out for the planner -------------
+
+@pytest.fixture
+def gru():
+    from pathlib import Path
+
+    import symdl.model.registry as registry
+
+    registry.reset()
+    registry.register(Path(__file__).resolve().parents[2] / "models" / "gru.toml")
+    yield registry.ref("gru.state_jacobian")
+    registry.reset()
+
+
+@pytest.mark.parametrize("n,m", [(1, 1), (3, 2), (17, 5), (130, 41)])
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_fused_gru_state_jacobian_against_grucell_jacrev(spy, gru, n, m, backend):
+    from tests.model.test_model_files import gru_values, torch_gru
+
+    v = gru_values(n, m, seed=n)
+    cell, x, h = torch_gru(v)
+    want = torch.func.jacrev(lambda hh: cell(x[None], hh[None])[0])(h).detach().numpy()
+    got = gru.evaluate({k: torch.tensor(a) for k, a in v.items()} if backend == "torch" else v, backend=backend)
+    assert spy, "the fused kernel did not run"
+    got = got.numpy() if backend == "torch" else got
+    assert got.shape == (n, n) and rel(got, want) < 1e-12
+
+
+def test_the_gru_plan_reads_its_six_weight_matrices(gru):
+    inputs = [i.symbol for i in gru.inputs]
+    p = fused.plan(gru.expanded(), inputs, rows_per_pass=1)
+    assert p is not None, "the planner did not take the GRU's state Jacobian"
+    assert sorted(str(inputs[k]) for k in p.matrices) == sorted(
+        ["W_{hr}", "W_{hz}", "W_{hn}", "W_{ir}", "W_{iz}", "W_{in}"])
+
+
+def test_fused_sum_with_functions_of_whole_vectors_against_torch(spy):
+    """softmax(W u) at row i and logsumexp(u), mean(y) as scales: computed before the loop, read by the kernel."""
+    from symdl.core.vector import LogSumExp, Mean, Softmax
+
+    expr = (sp.DiagMatrix(sp.HadamardProduct(Softmax(W * u), ew(sp.tanh, x))) * A
+            + LogSumExp(u) * sp.DiagMatrix(ew(sigmoid, x)) * B * sp.DiagMatrix(Softmax(y))
+            + Mean(y) * sp.DiagMatrix(x))
+    inputs = [A, B, W, x, y, u]
+    fn = compile_expr(expr, inputs, (), [n_], "numpy")
+    rng = np.random.default_rng(3)
+    N = 9
+    a_, b_, w_ = (rng.normal(size=(N, N)) for _ in range(3))
+    x_, y_, u_ = (rng.normal(size=(N, 1)) for _ in range(3))
+    got = fn(a_, N, a_, b_, w_, x_, y_, u_)
+    assert spy, "the planner did not fuse a sum with softmax and logsumexp in it"
+    t = {k: torch.tensor(v) for k, v in dict(a=a_, b=b_, w=w_, x=x_[:, 0], y=y_[:, 0], u=u_[:, 0]).items()}
+    want = ((torch.softmax(t["w"] @ t["u"], 0) * torch.tanh(t["x"]))[:, None] * t["a"]
+            + torch.logsumexp(t["u"], 0) * torch.sigmoid(t["x"])[:, None] * t["b"] * torch.softmax(t["y"], 0)[None, :]
+            + t["y"].mean() * torch.diag(t["x"]))
+    assert rel(got, want.numpy()) < 1e-13

@@ -5,7 +5,8 @@ into a scalar SymPy expression at row ``i`` (a product ``W u`` becomes a dot
 product of row ``i`` of ``W`` with the vector ``u``), shares repeated
 subexpressions with ``sympy.cse``, and has :mod:`.source` print the kernel.
 Vectors indexed by column (the column scales ``b_k`` and the ``u`` of each
-product) are computed first by the ordinary numpy code.
+product) are computed first by the ordinary numpy code, and so are the functions of a whole vector
+(``softmax(u)``, ``logsumexp(u)``) that a row scale holds: the kernel reads them at row ``i``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix
 from sympy.matrices.expressions.hadamard import HadamardPower, HadamardProduct
 
-from ..structure import scaled_product
+from ...core.vector import VectorFunction, is_vector_scalar
+from ..structure import distributed, scaled_product
 from .source import NotFusible, kernel_source, scalar_code
 
 #: Rows a pass of the kernel's loop handles (their dot products share one loop).
@@ -33,15 +35,15 @@ def terms_of(expr, inputs) -> tuple[list, list] | None:
     if not isinstance(expr, sp.MatrixExpr) or expr.shape[1] == 1:
         return None
     scaled, diags = [], []
-    for t in expr.args if isinstance(expr, sp.MatAdd) else (expr,):
-        if isinstance(t, DiagMatrix):
-            diags.append(t.args[0])
-            continue
+    for t in distributed(expr):
         c = sp.Integer(1)
         if isinstance(t, sp.MatMul):
             c = sp.Mul(*[f for f in t.args if not getattr(f, "is_Matrix", False)])
             mats = [f for f in t.args if getattr(f, "is_Matrix", False)]
             t = mats[0] if len(mats) == 1 else sp.MatMul(*mats)
+        if isinstance(t, DiagMatrix):  # c diag(d): its diagonal is c d
+            diags.append(t.args[0] if c == 1 else sp.MatMul(c, t.args[0]))
+            continue
         parts = (None, t, None) if isinstance(t, sp.MatrixSymbol) else scaled_product(t)
         if parts is None or not isinstance(parts[1], sp.MatrixSymbol) or parts[1] not in inputs:
             return None
@@ -58,16 +60,23 @@ class Rows:
         self.scalars: dict = {}   # scalar input -> symbol
         self.dots: dict = {}      # (W, u) -> symbol of (W u)_i
         self.columns: list = []   # vectors computed before the loop (u of each product, column scales)
+        self.reads: dict = {}     # a column the row code reads at row i (or at 0, a scalar) -> symbol
 
     def column(self, u) -> int:
         if u not in self.columns:
             self.columns.append(u)
         return self.columns.index(u)
 
+    def computed(self, e):
+        """What the row code cannot form itself (softmax(u), logsumexp(u)): computed by numpy before the loop."""
+        self.column(e)
+        return self.reads.setdefault(e, sp.Symbol(f"c{len(self.reads)}"))
+
     def scalar(self, s):
         if not isinstance(s, sp.Expr) or s.is_Matrix:
             raise NotFusible(s)
-        for x in s.free_symbols:
+        s = s.replace(is_vector_scalar, self.computed)
+        for x in s.free_symbols - set(self.reads.values()):
             if x not in self.inputs:
                 raise NotFusible(x)
             self.scalars.setdefault(x, sp.Symbol(f"p{len(self.scalars)}"))
@@ -78,6 +87,10 @@ class Rows:
             if e in self.inputs and e.shape[1] == 1:
                 return self.vectors.setdefault(e, sp.Symbol(f"e{len(self.vectors)}"))
             raise NotFusible(e)
+        if isinstance(e, VectorFunction):
+            return self.computed(e)
+        if isinstance(e, (sp.OneMatrix, sp.ZeroMatrix)):  # 1 - z_t: a column of ones is 1 at every row
+            return sp.Integer(1 if isinstance(e, sp.OneMatrix) else 0)
         if isinstance(e, sp.MatAdd):
             return sp.Add(*[self(a) for a in e.args])
         if isinstance(e, HadamardProduct):

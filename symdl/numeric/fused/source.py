@@ -58,7 +58,7 @@ class _Printer:
         self.m_name = {x: f"M{j}" for j, x in enumerate(matrices)}
         self.v_name = {v: f"V{j}" for j, v in enumerate(rows.vectors)}
         self.c_name = [f"C{j}" for j in range(len(rows.columns))]
-        self.local = [*rows.vectors.values(), *rows.dots.values(), *(x for x, _ in form.shared)]
+        self.local = [*rows.vectors.values(), *rows.reads.values(), *rows.dots.values(), *(x for x, _ in form.shared)]
 
     def at(self, k) -> dict:
         """Symbols of the k-th row of a pass: ``e0`` -> ``e0_k`` (scalar inputs are shared)."""
@@ -69,6 +69,8 @@ class _Printer:
         vectors = self.form.rows.vectors
         for k in range(self.R):
             out += [f"        {self.at(k)[sym].name} = {self.v_name[v]}[i{k}]" for v, sym in vectors.items()]
+            out += [f"        {self.at(k)[sym].name} = {self.c_name[self.form.rows.columns.index(e)]}"
+                    f"[{f'i{k}' if getattr(e, 'is_Matrix', False) else 0}]" for e, sym in self.form.rows.reads.items()]
         out += self.dot_products()
         for k in range(self.R):
             out += self.row(k)
