@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import sympy as sp
+from sympy.core.sympify import _sympify
 
 
 class VectorFunction:
@@ -46,7 +47,7 @@ class _ScalarOfVector(VectorFunction, sp.Expr):
     is_real = True
 
     def __new__(cls, u):
-        u = sp.sympify(u)
+        u = _sympify(u)  # strict: a SymPy object only, never a string
         if not getattr(u, "is_Matrix", False) or u.shape[1] != 1:
             raise TypeError(f"{cls.__name__} takes a column vector, got {u}")
         return sp.Expr.__new__(cls, u)
@@ -58,7 +59,7 @@ class Softmax(VectorFunction, sp.MatrixExpr):
     head = r"\operatorname{softmax}"
 
     def __new__(cls, u):
-        u = sp.sympify(u)
+        u = _sympify(u)  # strict: a SymPy object only, never a string
         if not getattr(u, "is_Matrix", False) or u.shape[1] != 1:
             raise TypeError(f"softmax takes a column vector, got {u}")
         return sp.MatrixExpr.__new__(cls, u)
