@@ -33,7 +33,10 @@ def model_markdown(model) -> str:
         lines += [re.sub(r":math:`([^`]*)`", r"$\1$", model.description), ""]
     lines += [f"Source: `{model.source}`", ""]
     lines += ["| symbol | shape | domain | meaning |", "| --- | --- | --- | --- |"]
-    lines += [f"| `{_cell(i.name)}` | {_shape(i.symbol)} | {i.domain} | {_cell(i.meaning)} |" for i in model.inputs]
+    inputs = {i.name: i for i in model.inputs}
+    for r in model.references:  # and what a reference alone takes (a gap's x_{t+k}, a definition made free)
+        inputs.update({i.name: i for i in r.inputs if i.name not in inputs})
+    lines += [f"| `{_cell(i.name)}` | {_shape(i.symbol)} | {i.domain} | {_cell(i.meaning)} |" for i in inputs.values()]
     lines += ["", "| reference | meaning | oracle |", "| --- | --- | --- |"]
     lines += [f"| `{r.name}` | {_cell(r.description)} | {_cell(r.oracle) or '—'} |" for r in model.references]
     return "\n".join(lines) + "\n"

@@ -2,8 +2,9 @@
 
 Where models come from, in this order:
 
-- the built-in models: the modules of :mod:`symdl.models` (each defines ``references()``) and the model
-  files shipped beside them;
+- the built-in models: the modules of :mod:`symdl.models` (each defines ``references()`` or ``model()``)
+  and the model files shipped beside them; a file named like a module (``rnn.toml`` beside ``rnn.py``)
+  is that module's to read, with what the file cannot say added in Python;
 - the folders of ``$SYMDL_MODELS`` (separated by :data:`os.pathsep`), of ``--models DIR`` and of
   :func:`register`, and a ``models/`` folder beside ``derivations/`` in the working directory: every
   ``*.toml`` model file in them;
@@ -128,9 +129,11 @@ def _add_file(path: Path, shown: str = "") -> None:
     _add(name, str(path), _file_model(path, shown))
 
 
-def _add_folder(folder: Path, shown: str = "") -> None:
+def _add_folder(folder: Path, shown: str = "", skip=frozenset()) -> None:
+    """Every model file in ``folder``, but those whose stem is in ``skip`` (a module of that name reads them)."""
     for path in sorted(folder.glob("*.toml")):
-        _add_file(path, shown)
+        if path.stem not in skip:
+            _add_file(path, shown)
 
 
 def _builtins() -> None:
@@ -139,8 +142,8 @@ def _builtins() -> None:
     found = [m.name for m in pkgutil.iter_modules(folders) if not m.name.startswith("_")]
     for mod in [m for m in ORDER if m in found] + sorted(m for m in found if m not in ORDER):
         _add(mod, f"{BUILTIN}.{mod}", _module_model(f"{BUILTIN}.{mod}", mod))
-    for folder in folders:
-        _add_folder(Path(folder), shown=BUILTIN.replace(".", "/"))
+    for folder in folders:  # rnn.toml is read by rnn.py, which adds what the file cannot say
+        _add_folder(Path(folder), shown=BUILTIN.replace(".", "/"), skip=set(found))
 
 
 def _entry_points() -> None:

@@ -13,29 +13,21 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import replace
 from pathlib import Path
 
 import sympy as sp
 
-from ..core.calculus import NotDifferentiable, gradient, jacobian
 from ..core.printing import is_safe_name
 from ..core.symbols import scalar
 from ..model.model import Model
 from ..model.reference import DOMAINS, Input, Reference
 from ..reader import ReadError, read
 from ..reader.names import canon, table_for
-from ..verify.builders import complex_step_check, explicit_proof, oracle_check
-from ..verify.spec import CheckSpec
-from . import INSTANCES
 from ._oracle import file_oracle
+from ._references import reference
 
 SECTIONS = ("model", "sizes", "inputs", "functions", "definitions", "aliases", "references", "oracle")
 _SIZE = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
-_DERIVATIVE = re.compile(r"\s*\\frac\s*\{\s*\\partial\s*(?P<num>.+?)\s*\}\s*\{\s*\\partial\s*(?P<den>.+?)\s*\}\s*\Z",
-                         re.S)
-#: ``\nabla_{z} \ell``: the gradient of a scalar, as a column (``\frac{\partial \ell}{\partial z}`` is the row).
-_GRADIENT = re.compile(r"\s*\\nabla\s*_\s*(\{\s*(?P<den>.+?)\s*\}|(?P<letter>[A-Za-z]))\s*(?P<num>.+?)\s*\Z", re.S)
 
 
 class ModelFileError(ValueError):
@@ -75,6 +67,7 @@ class _Loader:
         self.functions = {k: self._function(k) for k in self.section("functions", dict)}
         self.definitions: dict = {}
         self.aliases: dict = {}
+        self.meanings: dict = {}  # of definitions, by name: a reference that frees one shows it as an input
 
     def fail(self, key: str, message: str, column: int | None = None):
         raise ModelFileError(self.path, key, message, column)
@@ -85,8 +78,9 @@ class _Loader:
             self.fail(name, "must be a table")
         for key, item in value.items():
             if not isinstance(item, kind):
-                self.fail(f"{name}.{key}",
-                          f"must be {'a string' if kind is str else 'an inline table'}, got {type(item).__name__}")
+                what = {str: "a string", dict: "an inline table"}
+                wanted = " or ".join(what[k] for k in (kind if isinstance(kind, tuple) else (kind,)))
+                self.fail(f"{name}.{key}", f"must be {wanted}, got {type(item).__name__}")
         return value
 
     def _model_name(self) -> str:
@@ -162,14 +156,15 @@ class _Loader:
             self.fail(key, exc.message, column)
 
     def define(self) -> None:
-        names = list(self.section("definitions", str))
+        names = list(self.section("definitions", (str, dict)))
         known = {canon(i.name) for i in self.inputs}
         for k, name in enumerate(names):
             key = f"definitions.{name}"
             self._symbol_name(key, name)
             if canon(name) in known:
                 self.fail(key, f"{name} is defined twice (as an input or an earlier definition)")
-            expr = self.read_latex(key, self.data["definitions"][name], self.definitions, tuple(names[k:]))
+            text = self._definition_text(key, self.data["definitions"][name], canon(name))
+            expr = self.read_latex(key, text, self.definitions, tuple(names[k:]))
             self.definitions[_named(name, expr)] = expr
             known.add(canon(name))
         for alias, target in self.section("aliases", str).items():
@@ -178,12 +173,23 @@ class _Loader:
                 self.fail(f"aliases.{alias}", f"{target!r} is not an input or a definition of the model")
             self.aliases[alias] = target
 
+    def _definition_text(self, key: str, value, name: str):
+        """A definition is its LaTeX, or ``{ latex = '...', meaning = "..." }``."""
+        if isinstance(value, str):
+            return value
+        unknown = [k for k in value if k not in ("latex", "meaning")]
+        if unknown or not isinstance(value.get("latex"), str):
+            self.fail(key, f"a definition is '...' (its LaTeX) or {{ latex = '...', meaning = \"...\" }}"
+                           + (f"; unknown key {unknown[0]!r}" if unknown else ""))
+        self.meanings[name] = str(value.get("meaning", ""))
+        return value["latex"]
+
     # -- references ------------------------------------------------------------------------------------
 
     def model(self) -> Model:
         self.define()
         oracles = self._oracle()
-        refs = tuple(self._reference(name, spec, oracles) for name, spec in self.section("references", dict).items())
+        refs = tuple(reference(self, name, spec, oracles) for name, spec in self.section("references", dict).items())
         head = self.data["model"]
         return Model(self.name, str(head.get("description", "")), dict(self.section("sizes", str)), self.inputs,
                      self.functions, dict(self.definitions), dict(self.aliases), refs, str(self.path))
@@ -199,75 +205,12 @@ class _Loader:
             self.fail("oracle.module", f"{spec['module']!r} is not a Python file beside {self.path.name}")
         return file_oracle(target)
 
-    def lookup(self, key: str, text: str):
+    def lookup(self, key: str, text: str, column: int | None = None):
         table = table_for(self.scope(self.definitions))
         found = table.get(text.strip())
         if not isinstance(found, (sp.Symbol, sp.MatrixSymbol)):
-            self.fail(key, f"{text.strip()!r} is not an input or a definition of the model")
+            self.fail(key, f"{text.strip()!r} is not an input or a definition of the model", column)
         return found
-
-    def _reference(self, name: str, spec: dict, oracles) -> Reference:
-        key = f"references.{name}"
-        if not name.startswith(self.name + "."):
-            self.fail(key, f"a reference's name starts with the model's name: {self.name}.{name.split('.')[-1]}")
-        quantity = spec.get("quantity")
-        if not isinstance(quantity, str):
-            self.fail(key, "needs quantity = '...' (a defined name, \\frac{\\partial X}{\\partial Y} or \\nabla_{Y} X)")
-        inputs = self._free_inputs(key, spec)
-        definitions = {s: e for s, e in self.definitions.items() if s not in {i.symbol for i in inputs}}
-        match = _DERIVATIVE.match(quantity) or _GRADIENT.match(quantity)
-        meaning = str(spec.get("meaning", ""))
-        if match is None:
-            out = self.lookup(key, quantity)
-            expr = definitions.get(out, out)
-            return Reference(name, meaning, quantity.strip(), expr, inputs, definitions, self.functions,
-                             dict(self.aliases), oracle=_oracle_text(oracles, name),
-                             checks=lambda r: _oracle_checks(r, oracles, self.sizes))
-        out, wrt = self.lookup(key, match["num"]), self.lookup(key, match["den"] or match["letter"])
-        fixed = [self.lookup(key, f) for f in spec.get("fixed", [])]
-        held = {s: e for s, e in definitions.items() if s not in fixed}
-        column = match.re is _GRADIENT
-        J = self._derived(key, out, wrt, held, column)
-        free = (*inputs, *[Input(f, meaning="held fixed") for f in fixed if f not in {i.symbol for i in inputs}])
-        return Reference(name, meaning, quantity.strip(), J, inputs, definitions, self.functions, dict(self.aliases),
-                         oracle=_oracle_text(oracles, name),
-                         checks=lambda r: _jacobian_checks(r, out, wrt, held, free, self.sizes, oracles, column))
-
-    def _derived(self, key: str, out, wrt, held: dict, column: bool):
-        """The engine's Jacobian of ``out`` by ``wrt``, or the gradient (a column) for ``\\nabla``."""
-        try:
-            return gradient(out, wrt, held) if column else jacobian(out, wrt, held)
-        except NotDifferentiable as exc:
-            self.fail(key, str(exc))
-
-    def _free_inputs(self, key: str, spec: dict) -> tuple[Input, ...]:
-        names = spec.get("inputs")
-        if names is None:
-            return self._domains(key, spec, self.inputs)
-        if not isinstance(names, list) or not all(isinstance(x, str) for x in names):
-            self.fail(key, "inputs must be a list of names")
-        by_name = {canon(i.name): i for i in self.inputs}
-        out = []
-        for x in names:
-            found = by_name.get(canon(x))
-            if found is None:
-                found = Input(self.lookup(key, x), meaning="held free")
-            out.append(found)
-        return self._domains(key, spec, tuple(out))
-
-    def _domains(self, key: str, spec: dict, inputs: tuple) -> tuple[Input, ...]:
-        """``domains = { y = "onehot" }``: this reference's checks draw ``y`` from another domain."""
-        given = spec.get("domains", {})
-        if not isinstance(given, dict) or not all(isinstance(v, str) for v in given.values()):
-            self.fail(key, 'domains must be an inline table of input names and domains: { y = "onehot" }')
-        names = {canon(i.name) for i in inputs}
-        for x, domain in given.items():
-            if canon(x) not in names:
-                self.fail(key, f"domains: {x!r} is not an input of this reference")
-            if domain not in DOMAINS:
-                self.fail(key, f"domains: unknown domain {domain!r}; known: {', '.join(DOMAINS)}")
-        by_canon = {canon(x): d for x, d in given.items()}
-        return tuple(replace(i, domain=by_canon[canon(i.name)]) if canon(i.name) in by_canon else i for i in inputs)
 
 
 def _named(name: str, expr):
@@ -275,49 +218,3 @@ def _named(name: str, expr):
     if getattr(expr, "is_Matrix", False):
         return sp.MatrixSymbol(name, *expr.shape)
     return scalar(name)
-
-
-def _dims(ref: Reference, sizes: dict) -> tuple:
-    used = set()
-    for inp in ref.inputs:
-        used |= {d for d in getattr(inp.symbol, "shape", ()) if isinstance(d, sp.Symbol)}
-    return tuple(s for s in sizes.values() if s in used)
-
-
-def _instances(ref: Reference):
-    if not ref.functions:
-        return (("", {}),)
-    return tuple((label, {name: f for name in ref.functions}) for label, f in INSTANCES)
-
-
-def _oracle_text(oracles, name: str) -> str:
-    return f"ORACLES[{name!r}] of {oracles.path.name}" if oracles is not None else ""
-
-
-def _oracle_checks(ref: Reference, oracles, sizes) -> list:
-    """The course's oracle, when the file names one; a reference it does not cover is "not made"."""
-    if oracles is None:
-        return []
-    vector = getattr(ref.expr, "is_Matrix", False) and ref.expr.shape[1] == 1 and ref.expr.shape != (1, 1)
-    spec = oracle_check(lambda v: ref.evaluate(v), oracles.function(ref.name, vector), ref.inputs,
-                        _dims(ref, sizes), ref.oracle, _instances(ref))
-
-    def run():
-        why = oracles.missing(ref.name)
-        return (None, why, None) if why else spec.run()
-
-    return [CheckSpec("oracle", ref.oracle, run)]
-
-
-def _jacobian_checks(ref: Reference, out, wrt, held: dict, free: tuple, sizes: dict, oracles, column=False) -> list:
-    """A proof at sizes 1-3, the complex step of the forward definitions (names held fixed are free inputs
-    there), and the course's oracle.  A gradient (a column) is checked as the row it transposes."""
-    dims = _dims(ref, sizes)
-    derived = sp.Transpose(ref.expr) if column else ref.expr
-    return [
-        explicit_proof(derived, out, wrt, held, dims, sizes=(1, 2, 3),
-                       description="against SymPy's explicit Matrix.jacobian"),
-        complex_step_check(derived, out, held, free, ref.functions, wrt.name, dims, _instances(ref),
-                           description="complex-step derivative of the forward definitions"),
-        *_oracle_checks(ref, oracles, sizes),
-    ]

@@ -35,11 +35,15 @@ class FileOracle:
         """Why there is no oracle for ``name`` ("" when there is one)."""
         return "" if name in self.table() else f"{self.path.name} has no ORACLES[{name!r}]"
 
-    def function(self, name: str, vector: bool = False):
-        """The oracle of ``name`` as a function of the values; a vector comes back 1-D, as symdl gives it."""
+    def function(self, name: str, vector: bool = False, functions: tuple = ()):
+        """The oracle of ``name`` as a function of the values; a vector comes back 1-D, as symdl gives it.
+
+        An abstract function of the model (``\\sigma``) is given by the name of the activation the check
+        instantiates (``values[r"\\sigma"] == "tanh"``): the oracle builds it in torch itself."""
 
         def call(values: dict):
-            out = self.table()[name]({k: v for k, v in values.items() if not k.startswith("_")})
+            given = {k: v for k, v in values.items() if not k.startswith("_")}
+            out = self.table()[name]({**given, **{f: values.get("_function") for f in functions}})
             out = np.asarray(out.detach().cpu().numpy() if hasattr(out, "detach") else out, dtype=np.float64)
             return out.reshape(-1) if vector else out
 

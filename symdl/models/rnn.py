@@ -1,24 +1,31 @@
 r"""The vanilla RNN of seed question 1: :math:`h_t = \sigma(W_1 h_{t-1} + W_2 x_t)`.
 
-:math:`\sigma` is any elementwise activation, kept abstract: the Jacobians are
-derived with :math:`\sigma'` and hold for every activation; the checks
-instantiate tanh, the logistic sigmoid and softplus.
+The model is the file ``rnn.toml`` beside this module (its sizes, inputs, definitions, ``rnn.state`` and
+``rnn.state_jacobian``).  One reference stays in Python, because a file of fixed definitions cannot say it:
+``rnn.jacobian_product`` is one reference for every gap :math:`\tau - t`, unrolled to the gap a hand form is
+written for (``ref("rnn.jacobian_product").at(gap=5)``), with an evaluator that reads the gap from the
+inputs given.  :math:`\sigma` is any elementwise activation, kept abstract; the checks instantiate tanh, the
+logistic sigmoid and softplus.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
+from pathlib import Path
 
-import numpy as np
 import sympy as sp
 
 from ..verify.oracles import recurrent as oracles
 from ..core.calculus import elementwise, jacobian
 from ..verify.builders import complex_step_check, explicit_proof, oracle_check
+from ..model.model import Model
 from ..model.reference import Input, Reference, evaluate_expression
 from ..numeric.compile import ops
 from ..core.symbols import m, matrix, n, vector
+from . import INSTANCES, load_file
 
+FILE = Path(__file__).with_name("rnn.toml")
 sigma = sp.Function("sigma")
 FUNCTIONS = {r"\sigma": sigma}
 W1, W2 = matrix("W_1"), matrix("W_2", n, m)
@@ -26,42 +33,13 @@ W1, W2 = matrix("W_1"), matrix("W_2", n, m)
 #: The activations the checks instantiate the abstract sigma with (numpy callables).  These are the
 #: textbook formulas, not the elementwise table's overflow-safe spellings: the worked solution reports
 #: the errors they give.
-ACTIVATIONS = (
-    ("tanh", {r"\sigma": np.tanh}),
-    ("sigmoid", {r"\sigma": lambda x: 1 / (1 + np.exp(-x))}),
-    ("softplus", {r"\sigma": lambda x: np.log1p(np.exp(x))}),
-)
+ACTIVATIONS = tuple((label, {r"\sigma": f}) for label, f in INSTANCES)
 
 
 def step(h_prev, x, a_name):
     """``(a, h, definitions)``: the pre-activation named ``a_name`` and the new state."""
     a = vector(a_name)
     return a, elementwise(sigma, a), {a: sp.MatAdd(W1 * h_prev, W2 * x, evaluate=False)}
-
-
-def _state_refs() -> list[Reference]:
-    h_prev, x = vector("h_{t-1}"), vector("x_t", m)
-    a, h_t, defs = step(h_prev, x, "a_t")
-    inputs = (Input(h_prev, meaning="previous state"), Input(x, meaning="input"),
-              Input(W1, meaning="recurrent weights"), Input(W2, meaning="input weights"))
-    state = Reference(
-        "rnn.state", r"the RNN state $h_t = \sigma(W_1 h_{t-1} + W_2 x_t)$", "h_t",
-        elementwise(sigma, defs[a]), inputs, {}, FUNCTIONS,
-        oracle="torch.nn.RNNCell (tanh) and explicit torch steps (sigmoid, softplus)",
-        checks=lambda ref: [oracle_check(ref.evaluate, oracles.rnn_state, inputs, (n, m),
-                                         "torch.nn.RNNCell / torch step", ACTIVATIONS)])
-
-    J = jacobian(h_t, h_prev, defs)
-    sj = Reference(
-        "rnn.state_jacobian", r"one step's Jacobian $\partial h_t / \partial h_{t-1}$, numerator layout",
-        r"\frac{\partial h_t}{\partial h_{t-1}}", J, inputs, defs, FUNCTIONS,
-        oracle="torch.func.jacrev of the torch step", checks=lambda ref: [
-            explicit_proof(J, h_t, h_prev, defs, (n, m), description="against SymPy's explicit Jacobian"),
-            complex_step_check(J, h_t, defs, inputs, FUNCTIONS, "h_{t-1}", (n, m), ACTIVATIONS),
-            oracle_check(ref.evaluate, oracles.rnn_state_jacobian, inputs, (n, m),
-                         "torch.func.jacrev of the torch step", ACTIVATIONS),
-        ])
-    return [state, sj]
 
 
 @lru_cache(maxsize=16)
@@ -106,5 +84,13 @@ def _evaluate_product(ref: Reference, values, backend):
                                backend, target.name)
 
 
+@lru_cache(maxsize=1)
+def model() -> Model:
+    """The model of rnn.toml, with rnn.jacobian_product (shown for a gap of 3) after the file's references."""
+    base = load_file(FILE)
+    return replace(base, references=(*base.references, jacobian_product(3)),
+                   source="symdl/models/rnn.toml, symdl/models/rnn.py")
+
+
 def references() -> list[Reference]:
-    return [*_state_refs(), jacobian_product(3)]
+    return list(model().references)

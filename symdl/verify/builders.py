@@ -70,15 +70,17 @@ def explicit_proof(derived, forward, wrt, definitions: Mapping, dims: Sequence[s
     return CheckSpec("symbolic", description or "explicit Jacobian", run, timeout=timeout)
 
 
-def complex_step_jacobian(forward: Callable[[dict], np.ndarray], values: dict, wrt: str) -> np.ndarray:
-    """Numerator-layout Jacobian of ``forward`` by the complex step (exact to rounding)."""
-    x = np.asarray(values[wrt], dtype=np.float64).reshape(-1)
+def complex_step_jacobian(forward: Callable[[dict], np.ndarray], values: dict, wrt) -> np.ndarray:
+    """Numerator-layout Jacobian of ``forward`` by the complex step (exact to rounding); ``wrt`` is one name or
+    a tuple of names, whose columns come side by side (a block Jacobian by stacked variables)."""
     h = 1e-30
     cols = []
-    for j in range(x.size):
-        xj = x.astype(np.complex128)
-        xj[j] += 1j * h
-        cols.append(np.imag(np.asarray(forward({**values, wrt: xj}))).reshape(-1) / h)
+    for name in (wrt,) if isinstance(wrt, str) else wrt:
+        x = np.asarray(values[name], dtype=np.float64)
+        for j in range(x.size):
+            xj = x.astype(np.complex128).reshape(-1)
+            xj[j] += 1j * h
+            cols.append(np.imag(np.asarray(forward({**values, name: xj.reshape(x.shape)}))).reshape(-1) / h)
     return np.stack(cols, axis=1)
 
 

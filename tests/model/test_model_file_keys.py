@@ -73,13 +73,18 @@ def test_domains_on_a_reference_change_where_its_checks_draw(tmp_path):
     assert {i.name: i.domain for i in refs["toy.h"].inputs}["w"] == "simplex"
 
 
-@pytest.mark.parametrize("references, words", [
-    ('''"toy.g" = { quantity = '\\nabla_{x} f', domains = { q = "onehot" } }\n''', "'q' is not an input"),
-    ('''"toy.g" = { quantity = '\\nabla_{x} f', domains = { w = "cube" } }\n''', "unknown domain 'cube'"),
-    ('''"toy.g" = { quantity = '\\nabla_{x} f', domains = ["w"] }\n''', "inline table"),
-    ('''"toy.g" = { quantity = '\\nabla_{x} x' }\n''', "not a scalar"),
+@pytest.mark.parametrize("references, words, key", [
+    ('''"toy.g" = { quantity = '\\nabla_{x} f', domains = { q = "onehot" } }\n''', "'q' is not an input", "domains"),
+    ('''"toy.g" = { quantity = '\\nabla_{x} f', domains = { w = "cube" } }\n''', "unknown domain 'cube'", "domains"),
+    ('''"toy.g" = { quantity = '\\nabla_{x} f', domains = ["w"] }\n''', "inline table", "domains"),
+    ('''"toy.g" = { quantity = '\\nabla_{x} x' }\n''', "not a scalar", ""),
+    ('''"toy.g" = { quantity = '\\nabla_{x} f', shown = "x" }\n''', "unknown key 'shown'", ""),
+    ('''"toy.g" = { quantity = 'f', expand = ['x'] }\n''', "an input has nothing to expand", "expand"),
+    ('''"toy.g" = { quantity = '\\nabla_{x} f', expand = ['f'] }\n''', "only a named value", "expand"),
+    ('''"toy.g" = { quantity = '\\nabla_{x} f', fixed = "f" }\n''', "list of names", "fixed"),
+    ('''"toy.g" = { quantity = '\\nabla_{x} f', oracle = 3 }\n''', "oracle must be a string", ""),
 ])
-def test_bad_keys_name_the_reference(tmp_path, references, words):
+def test_bad_keys_name_the_reference(tmp_path, references, words, key):
     with pytest.raises(ModelFileError, match=words) as info:
         load(tmp_path, references)
-    assert info.value.key == "references.toy.g"
+    assert info.value.key == "references.toy.g" + ("." + key if key else "")
