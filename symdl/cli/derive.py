@@ -18,7 +18,8 @@ def add_parser(sub) -> None:
     d.add_argument("latex", help=r"the quantity, such as '\frac{\partial h_t}{\partial h_{t-1}}'")
     d.add_argument("--json", action="store_true", help='one JSON object: {"model", "quantity", "latex", "shape"}')
     d.add_argument("--check", action="store_true",
-                   help="hold the result against the complex-step derivative of the definitions at random points")
+                   help="hold the result against differences of the definitions at random points (the complex step where "
+                        "they are analytic, central differences otherwise)")
     d.set_defaults(func=run)
 
 
@@ -28,7 +29,12 @@ def run(args) -> int:
     from ..reader import ReadError
 
     try:
-        result = derive(model(args.model), args.latex, check=args.check)
+        found = model(args.model)
+    except (LookupError, ValueError) as exc:  # an unknown name, two models of one name, a model file's error
+        print(f"symdl derive: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        result = derive(found, args.latex, check=args.check)
     except ReadError as exc:
         print(f"symdl derive: error: {exc}", file=sys.stderr)
         return 2

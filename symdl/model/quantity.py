@@ -53,7 +53,7 @@ def _split(text: str, start: int) -> tuple[Part, ...]:
         return (Part(stripped, offset + 1),)
     parts, depth, begin = [], 0, 1
     for k, ch in enumerate(stripped):
-        depth += {"{": 1, "}": -1}.get(ch, 0)
+        depth += {"{": 1, "}": -1, "(": 1, ")": -1, "[": 1, "]": -1}.get(ch, 0) if 0 < k < len(stripped) - 1 else 0
         if (ch == "," and depth == 0) or k == len(stripped) - 1:
             piece = stripped[begin:k]
             lead = len(piece) - len(piece.lstrip())

@@ -75,10 +75,8 @@ def test_lstm_direct_jacobian_is_the_forget_gate_of_lstmcell(n, m):
     assert rel(symdl.ref("lstm.cell_jacobian_direct").evaluate(vals), want.detach().numpy()) < 1e-12
 
 
-@pytest.mark.parametrize("n,m", SIZES)
-def test_lstm_state_jacobian_against_lstmcell_over_c_and_h(n, m):
-    rng = np.random.default_rng(5 + n)
-    v = lstm_values(rng, n, m)
+def torch_state_jacobian(v, n, m):
+    """The 2n x 2n Jacobian of (c_t, h_t) by (c_{t-1}, h_{t-1}), both free, by jacrev of nn.LSTMCell."""
     cell = torch_cell(v, n, m)
 
     def step(c, h):
@@ -86,7 +84,14 @@ def test_lstm_state_jacobian_against_lstmcell_over_c_and_h(n, m):
         return torch.cat([c2, h2])
 
     Jc, Jh = torch.func.jacrev(step, argnums=(0, 1))(torch.tensor(v["c_{t-1}"]), torch.tensor(v["h_{t-1}"]))
-    want = torch.cat([Jc, Jh], dim=1).detach().numpy()
+    return torch.cat([Jc, Jh], dim=1).detach().numpy()
+
+
+@pytest.mark.parametrize("n,m", SIZES)
+def test_lstm_state_jacobian_against_lstmcell_over_c_and_h(n, m):
+    rng = np.random.default_rng(5 + n)
+    v = lstm_values(rng, n, m)
+    want = torch_state_jacobian(v, n, m)
     vals = {k: val for k, val in v.items() if k != "o_{t-1}"}
     got = symdl.ref("lstm.state_jacobian").evaluate(vals)
     assert got.shape == (2 * n, 2 * n)
