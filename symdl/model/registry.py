@@ -7,9 +7,17 @@ Where models come from, in this order:
   is that module's to read, with what the file cannot say added in Python;
 - the folders of ``$SYMDL_MODELS`` (separated by :data:`os.pathsep`), of ``--models DIR`` and of
   :func:`register`, and a ``models/`` folder beside ``derivations/`` in the working directory: every
-  ``*.toml`` model file in them;
-- the entry-point group ``symdl.models``: a module with ``references()``, or a package of model files;
-- :func:`register` of a :class:`~symdl.model.model.Model`, a model file or a folder.
+  ``*.toml`` model file in them, and nothing else;
+- the entry-point group ``symdl.models``: a module with ``references()`` or ``model()``, or a package of
+  model files;
+- :func:`register` of a :class:`~symdl.model.model.Model`, a module, a model file, a Python model module
+  (``gru2.py``: the model ``gru2``) or a folder; ``--models FILE`` names one file the same way.
+
+A Python file in a folder is never imported by finding it: a folder found without being named (the
+``models/`` beside ``derivations/`` of the directory a command runs in, a folder of ``$SYMDL_MODELS``)
+must not run code on ``symdl check``, and such a folder holds the oracles of its model files, which run
+only for ``verify`` and ``build``.  A course's Python model runs because the course names it: by its
+path (:func:`register`, ``--models FILE.py``) or as an installed plug-in (the entry point).
 
 The registry sits in a layer below the models it lists, so it finds them by name, as plug-ins are found:
 model files are read by :data:`LOADER`, named here and imported only when a file is built.  Deriving a
@@ -27,6 +35,7 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
 from pathlib import Path
+from types import ModuleType
 from typing import Callable
 
 from .model import Model
@@ -84,14 +93,31 @@ _STATE = _State()
 # -- finding ------------------------------------------------------------------------------------------
 
 
+def _of_module(module, name: str, origin: str) -> Model:
+    """The model a Python module gives: its ``model()``, or the model its ``references()`` imply."""
+    make = getattr(module, "model", None)
+    if callable(make):
+        return make()
+    if not callable(getattr(module, "references", None)):
+        raise ModelError(f"{origin}: a model module defines model() or references()")
+    return Model.of_references(name, tuple(module.references()), (module.__doc__ or "").strip().split("\n")[0],
+                               origin)
+
+
 def _module_model(module_name: str, name: str) -> Callable[[], Model]:
     def build() -> Model:
-        module = importlib.import_module(module_name)
-        make = getattr(module, "model", None)
-        if callable(make):
-            return make()
-        return Model.of_references(name, tuple(module.references()), (module.__doc__ or "").strip().split("\n")[0],
-                                   module_name)
+        return _of_module(importlib.import_module(module_name), name, module_name)
+
+    return build
+
+
+def _python_file_model(path: Path) -> Callable[[], Model]:
+    """A course's Python model module, named explicitly by its path; imported when its model is first used."""
+    def build() -> Model:
+        spec = importlib.util.spec_from_file_location(f"symdl_course_model_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return _of_module(module, path.stem, str(path))
 
     return build
 
@@ -261,28 +287,43 @@ def register(item) -> list[str]:
         _add(item.name, item.source or f"symdl.register({item.name})", lambda: item)
         if _STATE.sources[item.name].error:
             raise ModelError(_STATE.sources[item.name].error)
+    elif isinstance(item, ModuleType):
+        name = item.__name__.rsplit(".", 1)[-1]
+        _add(name, item.__name__, lambda: _of_module(item, name, item.__name__))
     else:
         path = Path(item)
         if path.is_dir():
             _STATE.folders.append(path)
             _add_folder(path)
         elif path.is_file():
-            _add_file(path)
+            _add_path(path)
         else:
             raise FileNotFoundError(f"no model file or folder at {path}")
     return [n for n in _STATE.sources if n not in before]
 
 
+def _add_path(path: Path) -> None:
+    """One file named explicitly: a model file, or a Python model module (``gru2.py`` is the model gru2)."""
+    if path.suffix == ".py":
+        _add(path.stem, str(path), _python_file_model(path))
+    else:
+        _add_file(path)
+
+
 def add_folders(folders) -> None:
-    """The folders of ``--models DIR``: searched like ``$SYMDL_MODELS``."""
+    """What ``--models`` names: folders searched like ``$SYMDL_MODELS`` (model files only), or one file, a
+    model file or a Python model module, named explicitly."""
+    if folders:
+        _find()
     for folder in folders:
         folder = Path(folder)
-        if not folder.is_dir():
-            raise FileNotFoundError(f"--models {folder}: no such folder")
-        if folder not in _STATE.folders:
+        if folder.is_file():
+            _add_path(folder)
+        elif not folder.is_dir():
+            raise FileNotFoundError(f"--models {folder}: no such folder or file")
+        elif folder not in _STATE.folders:
             _STATE.folders.append(folder)
-            if _STATE.found:
-                _add_folder(folder)
+            _add_folder(folder)
 
 
 def model_modules() -> list[str]:

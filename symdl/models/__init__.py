@@ -1,7 +1,9 @@
 r"""The built-in models, and what a course needs to write a model of its own in Python.
 
 A model module defines ``references()`` (a list of :class:`Reference`) or ``model()`` (a :class:`Model`),
-and is registered with ``symdl.register``, the entry-point group ``symdl.models``, or shipped here.
+and is registered by naming it: ``symdl.register("gru2.py")`` or ``--models gru2.py`` (the model ``gru2``),
+the entry-point group ``symdl.models``, or shipped here.  A Python file in a folder of model files is never
+imported by finding it there (docs/notation.md says why).
 Everything such a module needs is imported from this package::
 
     from symdl.models import Input, Reference, elementwise, hadamard, jacobian, matrix, n, m, vector
