@@ -92,10 +92,17 @@ class _Loader:
             self.fail("model.name", f"{name!r} is not a model name (lower-case letters, digits and _)")
         return name
 
+    def escaped(self, key: str, text: str, anywhere: bool = True) -> None:
+        """LaTeX that TOML's double quotes turned into control characters (``"\\frac"`` holds a form feed).
+        In a name every control character is one; in LaTeX a tab or a line break may be layout, but not a
+        backspace, a form feed, or a tab before a letter (``"\\tanh"``)."""
+        bad = [c for c in text if ord(c) < 32] if anywhere else re.findall(r"[\b\f]|\t(?=[A-Za-z])", text)
+        if bad:
+            self.fail(key, f"{text!r} holds a control character: in TOML's double quotes \\t is a tab, \\b a "
+                           "backspace and \\f a form feed; write LaTeX in single quotes ('\\tilde{h}_t')")
+
     def _symbol_name(self, key: str, name: str) -> None:
-        if any(ord(c) < 32 for c in name):
-            self.fail(key, f"{name!r} holds a control character: in TOML's double quotes \\t is a tab and \\b a "
-                           "backspace; write LaTeX in single quotes ('\\tilde{h}_t')")
+        self.escaped(key, name)
         if not is_safe_name(name):
             self.fail(key, f"{name!r} is not a symbol name this notation reads (letters, digits, _, ^, braces "
                            "and the whitelisted commands such as \\tilde, \\hat, \\beta)")
@@ -140,6 +147,7 @@ class _Loader:
     def read_latex(self, key: str, text, definitions: dict, later: tuple = ()):
         if not isinstance(text, str):
             self.fail(key, f"must be LaTeX in a string, got {type(text).__name__}")
+        self.escaped(key, text, anywhere=False)
         scope = self.scope(definitions)
         table = table_for(scope)
         for size, symbol in self.sizes.items():  # \frac{1}{n}, \sqrt{d}: a size is a number of the notation

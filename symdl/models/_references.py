@@ -36,6 +36,7 @@ def reference(loader, name: str, spec: dict, oracles) -> Reference:
     quantity = spec.get("quantity")
     if not isinstance(quantity, str):
         loader.fail(key, "needs quantity = '...' (a defined name, \\frac{\\partial X}{\\partial Y} or \\nabla_{Y} X)")
+    loader.escaped(f"{key}.quantity", quantity, anywhere=False)
     q = parse(quantity)
     inputs = _free_inputs(loader, key, spec)
     definitions = {s: e for s, e in loader.definitions.items() if s not in {i.symbol for i in inputs}}

@@ -118,7 +118,16 @@ n = "size"
 
 @pytest.mark.parametrize("body, key, words, column", [
     ("[definitions]\n\"u\" = 'A q'\n", "definitions.u", "unknown symbol 'q'", 3),
-    ("[definitions]\n\"u\" = 'A + x'\n", "definitions.u", "", None),
+    ("[definitions]\n\"u\" = 'A + x'\n", "definitions.u", "cannot add a (n, n) matrix and a (n, 1) vector", 3),
+    ("[definitions]\n\"u\" = 'x^\\top A x + x'\n", "definitions.u", "cannot add a (1, 1) vector and a (n, 1)", 12),
+    ("[definitions]\n\"u\" = '__import__(\\\"os\\\").system(\\\"id\\\")'\n", "definitions.u", "unexpected '_'", 1),
+    ("[definitions]\n\"u\" = '\\def\\x{1} x'\n", "definitions.u", "unknown command \\def", 1),
+    ("[definitions]\n\"u\" = '\\immediate\\write18{id} x'\n", "definitions.u", "unknown command \\immediate", 1),
+    ("[definitions]\n\"u\" = '\\tanh(v)'\n\"v\" = '\\tanh(u)'\n", "definitions.u", "defined after it", 7),
+    ("[definitions]\n'\\input{x}' = 'A x'\n", "definitions.\\input{x}", "not a symbol name", None),
+    ("[aliases]\n'z' = 'q'\n", "aliases.z", "'q' is not an input or a definition", None),
+    ("[references]\n\"toy.j\" = { quantity = '\\frac{\\partial x}{\\partial A}' }\n", "references.toy.j",
+     "must be a column vector", None),
     ("[definitions]\n\"u\" = '\\tanh(v)'\n\"v\" = 'A x'\n", "definitions.u", "defined after it", 7),
     ("[definitions]\n\"u\" = '\\tanh(u)'\n", "definitions.u", "defined after it (or is itself)", 7),
     ("[definitions]\n\"x\" = 'A x'\n", "definitions.x", "defined twice", None),
@@ -149,10 +158,17 @@ def test_a_file_that_is_not_toml_is_an_error_naming_it(tmp_path):
     assert str(path) in str(info.value)
 
 
-def test_latex_in_double_quotes_is_explained(tmp_path):
-    path = write(tmp_path, HEAD + '[aliases]\n"\\tilde{x}" = "x"\n')
-    with pytest.raises(ModelFileError, match="single quotes"):
+@pytest.mark.parametrize("body, key", [
+    ('[aliases]\n"\\tilde{x}" = "x"\n', "aliases.\tilde{x}"),
+    ('[definitions]\n"u" = "\\tanh(A x)"\n', "definitions.u"),
+    ('[definitions]\n"u" = "\\frac{1}{2} x"\n', "definitions.u"),
+    ('[references]\n"toy.j" = { quantity = "\\tilde{x}" }\n', "references.toy.j.quantity"),
+])
+def test_latex_in_double_quotes_is_explained(tmp_path, body, key):
+    path = write(tmp_path, HEAD + body)
+    with pytest.raises(ModelFileError, match="single quotes") as info:
         load_file(path)
+    assert info.value.key == key
 
 
 def test_two_models_of_one_name_are_an_error_naming_both(tmp_path):
