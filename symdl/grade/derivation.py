@@ -10,7 +10,11 @@ out of the text (:mod:`symdl.reader.display`), each row cut at its relations
 - a relation other than ``=`` is a ``relation`` step, ``unknown``, the relation named;
 - any other link is checked: both sides read in the model's symbols (:class:`~symdl.grade.scope.Scope`),
   the new side held against the earlier one, the person's claim so far
-  (:func:`~symdl.grade.compare.compare`).
+  (:func:`~symdl.grade.compare.compare`);
+- a link with a range or a family is written out at several lengths: in a model with a range
+  (rnn.jacobian_product) at range lengths 1 to 4, in one whose references are a loop's pass
+  (optim.adam) at ``t = 0, 1, 2, 3``, the loop unrolled from the premises given so far
+  (:mod:`symdl.grade.recurrence`).
 
 With ``against``, the last right side is also checked against the reference when the derivation
 ends on the reference's quantity (or has no left side).  One formula with no relation is a single
@@ -29,6 +33,7 @@ from ..reader.ranges import LENGTHS, at_index, has_family, has_range, unroll
 from .answer import DerivationVerdict, Step, whole_verdict
 from .compare import bounded_compare
 from .final import final_answer, names_quantity, single
+from .recurrence import at_step, over_steps, unrollable, unrolled
 from .scope import PairError, Scope, SideError
 from .topics import TopicError, infer, references, resolve
 
@@ -183,10 +188,10 @@ class _Run:
         if self.deadline is not None and time.monotonic() > self.deadline:
             return Step(0, *at, left.text, right.text, "link", "unknown", None,
                         f"not checked: the derivation's time limit of {self.total:g} s was reached", reason)
-        if has_range(left.text) or has_range(right.text):
-            return self.check_ranges(left, right, at, reason, unroll, "range length", "\\tau = t + L")
-        if has_family(left.text) or has_family(right.text):
-            return self.check_ranges(left, right, at, reason, at_index, "index k = t +", "k = t + L")
+        if self.scope.variable_range() is None and (over_steps(left.text) or over_steps(right.text)):
+            return self.check_steps(left, right, at, reason)
+        if has_range(left.text) or has_range(right.text) or has_family(left.text) or has_family(right.text):
+            return self.check_range(left, right, at, reason)
         notes = []
         try:
             a, b = self.scope.pair(left.text, right.text)
@@ -205,30 +210,53 @@ class _Run:
         return Step(0, *at, left.text, right.text, "link", outcome.verdict, outcome.method, outcome.message, reason,
                     notes=notes, counterexample=outcome.counterexample, diagnosis=outcome.diagnosis)
 
-    def check_ranges(self, left, right, at, reason, write, what: str, note: str) -> Step:
-        """A link with a product or sum over a range (or ``\\tau``), or a family ``h_k``: written out and
-        checked at each length ``L`` in turn (``write(text, L)``), until one is not equivalent."""
+    def check_range(self, left, right, at, reason) -> Step:
+        """A link with a product or sum over a range (or ``\\tau``), or a family ``h_k``, in a model with a
+        range (rnn.jacobian_product): at each range length ``L``, or each index ``k = t + L``."""
         family = self.scope.variable_range()
         if family is None:
             return Step(0, *at, left.text, right.text, "link", "error", None, "a product or sum over a range, "
-                        "\\tau or a family h_k is read only in a model with a range (rnn.jacobian_product)", reason)
+                        "\\tau or a family h_k is read only in a model with a range (rnn.jacobian_product), or "
+                        "one whose references are a loop's pass (optim.adam)", reason)
+        ranged = has_range(left.text) or has_range(right.text)
+        write, what, note = (unroll, "range length", "\\tau = t + L") if ranged else \
+            (at_index, "index k = t +", "k = t + L")
+        return self.at_lengths(left, right, at, reason, what, note,
+                               lambda length: (write(left.text, length), write(right.text, length),
+                                               [family.at(gap=length)]))
+
+    def check_steps(self, left, right, at, reason) -> Step:
+        """A link over a loop's steps (``\\sum_{k=0}^{t} \\beta_1^{t-k} g_k``): the model unrolled from its
+        first values (the premises given so far) and the link written out at ``t = L - 1``, for each L."""
+        loops = [r for r in self.scope.refs if unrollable(r)]
+        if not loops:
+            return self.check_range(left, right, at, reason)
+        given = {key: value for key, (_, _, value) in self.scope.defined.items()}
+        return self.at_lengths(left, right, at, reason, "t + 1 =", "t + 1 = L: the loop unrolled from its first "
+                               "values, for each L listed under lengths",
+                               lambda length: (at_step(left.text, length - 1), at_step(right.text, length - 1),
+                                               [unrolled(r, length - 1, given) for r in loops]))
+
+    def at_lengths(self, left, right, at, reason, what: str, note: str, written) -> Step:
+        """The link checked at each length ``L`` in turn (``written(L)``: both sides as text and the
+        references to read them in), until one is not equivalent."""
         lengths = []
         for length in LENGTHS:
-            ref = family.at(gap=length)
+            left_text, right_text, refs = written(length)
             try:
-                a, b = self.scope.pair(write(left.text, length), write(right.text, length), refs=[ref])
+                a, b = self.scope.pair(left_text, right_text, refs=refs)
             except PairError as exc:
                 return Step(0, *at, left.text, right.text, "link", "error", None,
                             f"could not be read at {what} {length}: {exc.message}", reason)
-            outcome = bounded_compare(a.expr, b.expr, ref, timeout=self._limit(), seed=self.seed)
+            outcome = bounded_compare(a.expr, b.expr, a.ref, timeout=self._limit(), seed=self.seed)
             lengths.append(length)
             if outcome.verdict != "equivalent":
                 break
         self.last_good = right
         where = f"at {what} {', '.join(map(str, lengths))}"
         return Step(0, *at, left.text, right.text, "link", outcome.verdict, outcome.method,
-                    f"{where}: {outcome.message}", reason, lengths, [f"{note} for each L listed under lengths"],
-                    outcome.counterexample, outcome.diagnosis)
+                    f"{where}: {outcome.message}", reason, lengths, [note], outcome.counterexample,
+                    outcome.diagnosis)
 
     def _limit(self) -> float | None:
         if self.deadline is None:
