@@ -25,13 +25,17 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
+from functools import partial
 
 from ..reader.chain import chain, is_symbol, without_let
 from ..reader.display import DisplayError, read_display
 from ..reader.names import canon
 from ..reader.ranges import LENGTHS, at_index, has_family, has_range, unroll
+from ..verify.bounded import run_bounded
 from .answer import DerivationVerdict, Step, whole_verdict
-from .compare import bounded_compare
+from .compare import Outcome, bounded_compare
+from .diagnose import diagnose
 from .final import final_answer, names_quantity, single
 from .recurrence import at_step, over_steps, unrollable, unrolled
 from .scope import PairError, Scope, SideError
@@ -205,7 +209,7 @@ class _Run:
                 return self.unread(left, right, again, right if again.which == "right" else failed, at, reason)
             notes.append(f"compared with the last side that could be read (line {self.where(self.last_good)[0]})")
         self.last_good = right
-        outcome = bounded_compare(a.expr, b.expr, a.ref, timeout=self._limit(), seed=self.seed)
+        outcome = self.decide(a.expr, b.expr, a.ref)
         notes += [f"read in the symbols of {a.ref.name}"]
         return Step(0, *at, left.text, right.text, "link", outcome.verdict, outcome.method, outcome.message, reason,
                     notes=notes, counterexample=outcome.counterexample, diagnosis=outcome.diagnosis)
@@ -248,7 +252,7 @@ class _Run:
             except PairError as exc:
                 return Step(0, *at, left.text, right.text, "link", "error", None,
                             f"could not be read at {what} {length}: {exc.message}", reason)
-            outcome = bounded_compare(a.expr, b.expr, a.ref, timeout=self._limit(), seed=self.seed)
+            outcome = self.decide(a.expr, b.expr, a.ref)
             lengths.append(length)
             if outcome.verdict != "equivalent":
                 break
@@ -257,6 +261,17 @@ class _Run:
         return Step(0, *at, left.text, right.text, "link", outcome.verdict, outcome.method,
                     f"{where}: {outcome.message}", reason, lengths, [note], outcome.counterexample,
                     outcome.diagnosis)
+
+    def decide(self, claim, hand, ref) -> Outcome:
+        """The link's verdict, by the numeric witness under the link's limit; then, for a refuted link, its
+        diagnosis under a limit of its own: a diagnosis slow to find never costs the verdict."""
+        outcome = bounded_compare(claim, hand, ref, timeout=self._limit(), seed=self.seed, diagnose_it=False)
+        if outcome.verdict != "not_equivalent":
+            return outcome
+        if self.timeout is None and self.deadline is None:
+            return replace(outcome, diagnosis=diagnose(hand, claim, ref, seed=self.seed))
+        found = run_bounded(partial(diagnose, seed=self.seed), hand, claim, ref, timeout=self._limit(), memory=None)
+        return replace(outcome, diagnosis=found.value if found.status == "ok" else None)
 
     def _limit(self) -> float | None:
         if self.deadline is None:
