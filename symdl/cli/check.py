@@ -24,6 +24,8 @@ import re
 import sys
 
 EXIT = {"equivalent": 0, "not_equivalent": 1, "error": 2, "unknown": 3}
+#: The longest range length ``--lengths`` may ask for (each length is a check of its own).
+MOST_LENGTHS = 12
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -40,6 +42,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                                                   "equation, \\[ \\], $$ $$, or one formula a line)")
     p.add_argument("--total-timeout", type=float, default=60.0, metavar="S",
                    help="seconds for a whole derivation (default 60); links not checked by then are unknown")
+    p.add_argument("--lengths", type=int, default=None, metavar="N",
+                   help="check a link with a range or a family at range lengths 1 to N (default 4, at most 12)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--timeout", type=float, default=None, metavar="S",
                    help="seconds for the symbolic attempt of a single form, and for each link of a "
@@ -72,9 +76,12 @@ def run(args) -> int:
     text = _text(args)
     if text is None:
         return EXIT["error"]
+    lengths = getattr(args, "lengths", None)
     if not timeout > 0 or not args.total_timeout > 0:
         bad = f"--timeout {args.timeout}" if not timeout > 0 else f"--total-timeout {args.total_timeout}"
         verdict = Verdict("error", None, f"invalid {bad}: must be > 0", args.against or "")
+    elif lengths is not None and not 1 <= lengths <= MOST_LENGTHS:
+        verdict = Verdict("error", None, f"invalid --lengths {lengths}: from 1 to {MOST_LENGTHS}", args.against or "")
     elif args.against is None or not one_formula(text, args.against):
         return _derivation(text, args, timeout)
     else:  # in a worker killed at timeout + a few seconds, whatever the input makes SymPy do
@@ -161,7 +168,7 @@ def _derivation(text: str, args, timeout: float) -> int:
     from ..grade.derivation import check_derivation
 
     answer = check_derivation(text, model=args.model, against=args.against, timeout=timeout,
-                              total_timeout=args.total_timeout)
+                              total_timeout=args.total_timeout, lengths=getattr(args, "lengths", None))
     print(json.dumps(answer.to_json()) if args.json else str(answer))
     return _reported(args, text, answer, EXIT[answer.verdict])
 

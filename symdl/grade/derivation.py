@@ -31,7 +31,7 @@ from functools import partial
 from ..reader.chain import chain, is_symbol, without_let
 from ..reader.display import DisplayError, read_display
 from ..reader.names import canon
-from ..reader.ranges import LENGTHS, at_index, has_family, has_range, unroll
+from ..reader.ranges import at_index, has_family, has_range, unroll
 from ..verify.bounded import run_bounded
 from .answer import DerivationVerdict, Step, whole_verdict
 from .compare import Outcome, bounded_compare
@@ -44,11 +44,12 @@ from .topics import TopicError, infer, references, resolve
 
 def check_derivation(text: str, model: str | None = None, against: str | None = None, *,
                      timeout: float | None = None, total_timeout: float | None = None,
-                     seed: int = 0) -> DerivationVerdict:
+                     seed: int = 0, lengths: int | None = None) -> DerivationVerdict:
     """Every link of the derivation in ``text`` checked against the model (``model``, or the topic of
     ``against``, or the one topic whose symbols the text uses).  ``timeout`` bounds each link (in a
     child process killed at the limit; ``None``: no limit, in this process), ``total_timeout`` the
-    whole: links not yet checked by then are ``unknown``."""
+    whole: links not yet checked by then are ``unknown``.  A link with a range or a family is checked
+    at range lengths 1 to ``lengths`` (default 4)."""
     try:
         display = read_display(text)
     except DisplayError as exc:
@@ -62,6 +63,8 @@ def check_derivation(text: str, model: str | None = None, against: str | None = 
     except TopicError as exc:
         return DerivationVerdict("error", str(exc), skipped=display.skipped)
     scope = Scope(references(topic), ref)
+    if lengths is not None:
+        scope.lengths = tuple(range(1, lengths + 1))
     rows = display.rows
     if display.single or (ref is not None and len(rows) == 1 and names_quantity(rows[0].math.text, ref)):
         answer = single(display, scope, timeout)
@@ -245,7 +248,7 @@ class _Run:
         """The link checked at each length ``L`` in turn (``written(L)``: both sides as text and the
         references to read them in), until one is not equivalent."""
         lengths = []
-        for length in LENGTHS:
+        for length in self.scope.lengths:
             left_text, right_text, refs = written(length)
             try:
                 a, b = self.scope.pair(left_text, right_text, refs=refs)
