@@ -1,4 +1,4 @@
-r"""``symdl check [--against NAME] [--model TOPIC] [--json] [--timeout S] [--file PATH | LATEX | -]``.
+r"""``symdl check [--against NAME] [--model TOPIC] [--json] [--timeout S] [--report OUT.pdf] [--file PATH | LATEX | -]``.
 
 ``symdl.cli.main`` registers the subcommand with :func:`add_parser` and runs it with
 :func:`run`.  No argument, or ``-``, reads the form from standard input (so a
@@ -7,7 +7,9 @@ form that begins with a minus sign needs no quoting tricks).  Exit status:
 with ``--against`` is a single check, as before: it runs in a worker process killed at the time
 limit plus a few seconds.  Anything else is a derivation, checked link by link
 (:mod:`symdl.grade.derivation`), each link in a child process killed at ``--timeout``, the whole
-within ``--total-timeout``.
+within ``--total-timeout``.  ``--report OUT.pdf`` also typesets the input as written, each line
+with its mark (:mod:`symdl.document.report`); TeX is looked for before anything is checked, and a
+report that cannot be made is exit status 2 with no file written.
 
 ``symdl check --batch FILE.jsonl [--jobs N] [--timeout S]`` grades many forms,
 one JSON verdict per line (:mod:`symdl.run.batch`); it exits 0 once every line has
@@ -22,6 +24,8 @@ import re
 import sys
 
 EXIT = {"equivalent": 0, "not_equivalent": 1, "error": 2, "unknown": 3}
+#: The longest range length ``--lengths`` may ask for (each length is a check of its own).
+MOST_LENGTHS = 12
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -38,6 +42,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                                                   "equation, \\[ \\], $$ $$, or one formula a line)")
     p.add_argument("--total-timeout", type=float, default=60.0, metavar="S",
                    help="seconds for a whole derivation (default 60); links not checked by then are unknown")
+    p.add_argument("--lengths", type=int, default=None, metavar="N",
+                   help="check a link with a range or a family at range lengths 1 to N (default 4, at most 12)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--timeout", type=float, default=None, metavar="S",
                    help="seconds for the symbolic attempt of a single form, and for each link of a "
@@ -45,6 +51,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--batch", metavar="FILE.jsonl", help='grade every line {"id": ..., "against": NAME, '
                    '"latex": ...} of FILE (- for standard input); one JSON verdict per line, in order; exit 0 '
                    'once every line has its verdict (symdl.run.batch)')
+    p.add_argument("--report", metavar="OUT.pdf", help="also typeset the derivation as written, a mark on every "
+                   "line and the first wrong step's counterexample and diagnosis under it (needs TeX)")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes for --batch (default 1)")
     p.add_argument("latex", nargs="?", default="-", metavar="LATEX",
                    help="the right-hand side or a whole equation; '-' or nothing reads standard input")
@@ -53,18 +61,27 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    from ..run.batch import bounded_check, run_batch
     from ..grade.check import TIMEOUT, Verdict
+    from ..run.batch import bounded_check, run_batch
 
     timeout = args.timeout if args.timeout is not None else TIMEOUT
+    report = getattr(args, "report", None)
     if getattr(args, "batch", None) is not None:
+        if report is not None:
+            print("symdl check: --report typesets one derivation; it does not go with --batch", file=sys.stderr)
+            return EXIT["error"]
         return run_batch(args.batch, jobs=args.jobs, timeout=timeout)
+    if report is not None and not _tex_found():
+        return EXIT["error"]
     text = _text(args)
     if text is None:
         return EXIT["error"]
+    lengths = getattr(args, "lengths", None)
     if not timeout > 0 or not args.total_timeout > 0:
         bad = f"--timeout {args.timeout}" if not timeout > 0 else f"--total-timeout {args.total_timeout}"
         verdict = Verdict("error", None, f"invalid {bad}: must be > 0", args.against or "")
+    elif lengths is not None and not 1 <= lengths <= MOST_LENGTHS:
+        verdict = Verdict("error", None, f"invalid --lengths {lengths}: from 1 to {MOST_LENGTHS}", args.against or "")
     elif args.against is None or not one_formula(text, args.against):
         return _derivation(text, args, timeout)
     else:  # in a worker killed at timeout + a few seconds, whatever the input makes SymPy do
@@ -74,7 +91,33 @@ def run(args) -> int:
         print(json.dumps(verdict.to_json(), indent=None))
     else:
         print(str(verdict))
-    return EXIT[verdict.verdict]
+    return _reported(args, text, verdict, EXIT[verdict.verdict])
+
+
+def _tex_found() -> bool:
+    from ..document.render import TEX_PACKAGES, latexmk_available
+
+    if not latexmk_available():
+        print(f"symdl check: error: --report needs TeX, and latexmk or pdflatex was not found; nothing was "
+              f"checked or written; install them with:\n  apt-get install {TEX_PACKAGES}", file=sys.stderr)
+    return latexmk_available()
+
+
+def _reported(args, text: str, answer, status: int) -> int:
+    """``status``, once the report asked for (``--report``) is written; 2 when it cannot be."""
+    from ..document.report import ReportError, write_report
+    from ..grade.answer import DerivationVerdict
+
+    if getattr(args, "report", None) is None or not isinstance(answer, DerivationVerdict):
+        return status
+    title = args.file if getattr(args, "file", None) else "the derivation"
+    try:
+        path = write_report(args.report, text, answer, title=f"Marked: {title}", against=args.against)
+    except ReportError as exc:
+        print(f"symdl check: error: {exc}", file=sys.stderr)
+        return EXIT["error"]
+    print(f"symdl check: wrote {path}", file=sys.stderr)
+    return status
 
 
 def _text(args) -> str | None:
@@ -125,9 +168,9 @@ def _derivation(text: str, args, timeout: float) -> int:
     from ..grade.derivation import check_derivation
 
     answer = check_derivation(text, model=args.model, against=args.against, timeout=timeout,
-                              total_timeout=args.total_timeout)
+                              total_timeout=args.total_timeout, lengths=getattr(args, "lengths", None))
     print(json.dumps(answer.to_json()) if args.json else str(answer))
-    return EXIT[answer.verdict]
+    return _reported(args, text, answer, EXIT[answer.verdict])
 
 
 def _stdin() -> str:

@@ -12,6 +12,7 @@ in a child process killed at its time limit).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -60,11 +61,12 @@ def compare(claim, hand, ref, *, seed: int = 0, rtol: float = RTOL, diagnose_it:
     return Outcome("unknown", None, why)
 
 
-def bounded_compare(claim, hand, ref, *, timeout: float | None, seed: int = 0) -> Outcome:
+def bounded_compare(claim, hand, ref, *, timeout: float | None, seed: int = 0, diagnose_it: bool = True) -> Outcome:
     """:func:`compare` in a child process killed after ``timeout`` seconds (in this process when ``None``)."""
     if timeout is None:
-        return compare(claim, hand, ref, seed=seed)
-    outcome = run_bounded(compare, claim, hand, ref, timeout=timeout, memory=None)
+        return compare(claim, hand, ref, seed=seed, diagnose_it=diagnose_it)
+    outcome = run_bounded(partial(compare, seed=seed, diagnose_it=diagnose_it), claim, hand, ref, timeout=timeout,
+                          memory=None)
     if outcome.status == "ok":
         return outcome.value
     if outcome.status == "timeout":

@@ -10,7 +10,11 @@ out of the text (:mod:`symdl.reader.display`), each row cut at its relations
 - a relation other than ``=`` is a ``relation`` step, ``unknown``, the relation named;
 - any other link is checked: both sides read in the model's symbols (:class:`~symdl.grade.scope.Scope`),
   the new side held against the earlier one, the person's claim so far
-  (:func:`~symdl.grade.compare.compare`).
+  (:func:`~symdl.grade.compare.compare`);
+- a link with a range or a family is written out at several lengths: in a model with a range
+  (rnn.jacobian_product) at range lengths 1 to 4, in one whose references are a loop's pass
+  (optim.adam) at ``t = 0, 1, 2, 3``, the loop unrolled from the premises given so far
+  (:mod:`symdl.grade.recurrence`).
 
 With ``against``, the last right side is also checked against the reference when the derivation
 ends on the reference's quantity (or has no left side).  One formula with no relation is a single
@@ -21,25 +25,31 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
+from functools import partial
 
 from ..reader.chain import chain, is_symbol, without_let
 from ..reader.display import DisplayError, read_display
 from ..reader.names import canon
-from ..reader.ranges import LENGTHS, at_index, has_family, has_range, unroll
+from ..reader.ranges import at_index, has_family, has_range, unroll
+from ..verify.bounded import run_bounded
 from .answer import DerivationVerdict, Step, whole_verdict
-from .compare import bounded_compare
+from .compare import Outcome, bounded_compare
+from .diagnose import diagnose
 from .final import final_answer, names_quantity, single
+from .recurrence import at_step, over_steps, unrollable, unrolled
 from .scope import PairError, Scope, SideError
 from .topics import TopicError, infer, references, resolve
 
 
 def check_derivation(text: str, model: str | None = None, against: str | None = None, *,
                      timeout: float | None = None, total_timeout: float | None = None,
-                     seed: int = 0) -> DerivationVerdict:
+                     seed: int = 0, lengths: int | None = None) -> DerivationVerdict:
     """Every link of the derivation in ``text`` checked against the model (``model``, or the topic of
     ``against``, or the one topic whose symbols the text uses).  ``timeout`` bounds each link (in a
     child process killed at the limit; ``None``: no limit, in this process), ``total_timeout`` the
-    whole: links not yet checked by then are ``unknown``."""
+    whole: links not yet checked by then are ``unknown``.  A link with a range or a family is checked
+    at range lengths 1 to ``lengths`` (default 4)."""
     try:
         display = read_display(text)
     except DisplayError as exc:
@@ -53,6 +63,8 @@ def check_derivation(text: str, model: str | None = None, against: str | None = 
     except TopicError as exc:
         return DerivationVerdict("error", str(exc), skipped=display.skipped)
     scope = Scope(references(topic), ref)
+    if lengths is not None:
+        scope.lengths = tuple(range(1, lengths + 1))
     rows = display.rows
     if display.single or (ref is not None and len(rows) == 1 and names_quantity(rows[0].math.text, ref)):
         answer = single(display, scope, timeout)
@@ -183,10 +195,10 @@ class _Run:
         if self.deadline is not None and time.monotonic() > self.deadline:
             return Step(0, *at, left.text, right.text, "link", "unknown", None,
                         f"not checked: the derivation's time limit of {self.total:g} s was reached", reason)
-        if has_range(left.text) or has_range(right.text):
-            return self.check_ranges(left, right, at, reason, unroll, "range length", "\\tau = t + L")
-        if has_family(left.text) or has_family(right.text):
-            return self.check_ranges(left, right, at, reason, at_index, "index k = t +", "k = t + L")
+        if self.scope.variable_range() is None and (over_steps(left.text) or over_steps(right.text)):
+            return self.check_steps(left, right, at, reason)
+        if has_range(left.text) or has_range(right.text) or has_family(left.text) or has_family(right.text):
+            return self.check_range(left, right, at, reason)
         notes = []
         try:
             a, b = self.scope.pair(left.text, right.text)
@@ -200,35 +212,69 @@ class _Run:
                 return self.unread(left, right, again, right if again.which == "right" else failed, at, reason)
             notes.append(f"compared with the last side that could be read (line {self.where(self.last_good)[0]})")
         self.last_good = right
-        outcome = bounded_compare(a.expr, b.expr, a.ref, timeout=self._limit(), seed=self.seed)
+        outcome = self.decide(a.expr, b.expr, a.ref)
         notes += [f"read in the symbols of {a.ref.name}"]
         return Step(0, *at, left.text, right.text, "link", outcome.verdict, outcome.method, outcome.message, reason,
                     notes=notes, counterexample=outcome.counterexample, diagnosis=outcome.diagnosis)
 
-    def check_ranges(self, left, right, at, reason, write, what: str, note: str) -> Step:
-        """A link with a product or sum over a range (or ``\\tau``), or a family ``h_k``: written out and
-        checked at each length ``L`` in turn (``write(text, L)``), until one is not equivalent."""
+    def check_range(self, left, right, at, reason) -> Step:
+        """A link with a product or sum over a range (or ``\\tau``), or a family ``h_k``, in a model with a
+        range (rnn.jacobian_product): at each range length ``L``, or each index ``k = t + L``."""
         family = self.scope.variable_range()
         if family is None:
             return Step(0, *at, left.text, right.text, "link", "error", None, "a product or sum over a range, "
-                        "\\tau or a family h_k is read only in a model with a range (rnn.jacobian_product)", reason)
+                        "\\tau or a family h_k is read only in a model with a range (rnn.jacobian_product), or "
+                        "one whose references are a loop's pass (optim.adam)", reason)
+        ranged = has_range(left.text) or has_range(right.text)
+        write, what, note = (unroll, "range length", "\\tau = t + L") if ranged else \
+            (at_index, "index k = t +", "k = t + L")
+        return self.at_lengths(left, right, at, reason, what, note,
+                               lambda length: (write(left.text, length), write(right.text, length),
+                                               [family.at(gap=length)]))
+
+    def check_steps(self, left, right, at, reason) -> Step:
+        """A link over a loop's steps (``\\sum_{k=0}^{t} \\beta_1^{t-k} g_k``): the model unrolled from its
+        first values (the premises given so far) and the link written out at ``t = L - 1``, for each L."""
+        loops = [r for r in self.scope.refs if unrollable(r)]
+        if not loops:
+            return self.check_range(left, right, at, reason)
+        given = {key: value for key, (_, _, value) in self.scope.defined.items()}
+        return self.at_lengths(left, right, at, reason, "t + 1 =", "t + 1 = L: the loop unrolled from its first "
+                               "values, for each L listed under lengths",
+                               lambda length: (at_step(left.text, length - 1), at_step(right.text, length - 1),
+                                               [unrolled(r, length - 1, given) for r in loops]))
+
+    def at_lengths(self, left, right, at, reason, what: str, note: str, written) -> Step:
+        """The link checked at each length ``L`` in turn (``written(L)``: both sides as text and the
+        references to read them in), until one is not equivalent."""
         lengths = []
-        for length in LENGTHS:
-            ref = family.at(gap=length)
+        for length in self.scope.lengths:
+            left_text, right_text, refs = written(length)
             try:
-                a, b = self.scope.pair(write(left.text, length), write(right.text, length), refs=[ref])
+                a, b = self.scope.pair(left_text, right_text, refs=refs)
             except PairError as exc:
                 return Step(0, *at, left.text, right.text, "link", "error", None,
                             f"could not be read at {what} {length}: {exc.message}", reason)
-            outcome = bounded_compare(a.expr, b.expr, ref, timeout=self._limit(), seed=self.seed)
+            outcome = self.decide(a.expr, b.expr, a.ref)
             lengths.append(length)
             if outcome.verdict != "equivalent":
                 break
         self.last_good = right
         where = f"at {what} {', '.join(map(str, lengths))}"
         return Step(0, *at, left.text, right.text, "link", outcome.verdict, outcome.method,
-                    f"{where}: {outcome.message}", reason, lengths, [f"{note} for each L listed under lengths"],
-                    outcome.counterexample, outcome.diagnosis)
+                    f"{where}: {outcome.message}", reason, lengths, [note], outcome.counterexample,
+                    outcome.diagnosis)
+
+    def decide(self, claim, hand, ref) -> Outcome:
+        """The link's verdict, by the numeric witness under the link's limit; then, for a refuted link, its
+        diagnosis under a limit of its own: a diagnosis slow to find never costs the verdict."""
+        outcome = bounded_compare(claim, hand, ref, timeout=self._limit(), seed=self.seed, diagnose_it=False)
+        if outcome.verdict != "not_equivalent":
+            return outcome
+        if self.timeout is None and self.deadline is None:
+            return replace(outcome, diagnosis=diagnose(hand, claim, ref, seed=self.seed))
+        found = run_bounded(partial(diagnose, seed=self.seed), hand, claim, ref, timeout=self._limit(), memory=None)
+        return replace(outcome, diagnosis=found.value if found.status == "ok" else None)
 
     def _limit(self) -> float | None:
         if self.deadline is None:

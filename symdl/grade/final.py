@@ -17,7 +17,7 @@ from dataclasses import replace
 from ..core.calculus import substitute_definitions
 from ..reader import lhs_key, read
 from ..reader.chain import chain
-from ..reader.ranges import LENGTHS, has_range, unroll
+from ..reader.ranges import has_range, unroll
 from ..reader.source import Text
 from .answer import DerivationVerdict, Step
 from .check import TIMEOUT, Verdict, check, find_reference
@@ -58,7 +58,7 @@ def at_lengths(scope, text: str, ref, timeout, seed: int = 0) -> tuple:
         v = check(expr, against=ref.name, timeout=timeout or TIMEOUT, seed=seed)
         return v, None, (diagnose(expr, ref.expr, ref, seed=seed) if v.verdict == "not_equivalent" else None)
     lengths = []
-    for length in LENGTHS:
+    for length in scope.lengths:
         at = ref.at(gap=length)
         outcome = compare(at.expr, scope.read(unroll(text, length), at), at, seed=seed)
         lengths.append(length)

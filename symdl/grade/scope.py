@@ -27,6 +27,7 @@ from ..core.calculus import NotDifferentiable, substitute_definitions
 from ..reader import ReadError, lhs_key, read
 from ..reader.chain import is_symbol
 from ..reader.names import builtin, canon, table_for
+from ..reader.ranges import LENGTHS
 from .derivatives import derive, find, placeholder, placeholder_key
 
 
@@ -56,6 +57,7 @@ class Scope:
         self.tables = {r: table_for(r) for r in self.refs}  # by reference: the variants of one share a name
         self.quantities = _quantities(self.refs, self.tables)
         self.names = set().union(*(t.entries for t in self.tables.values()), self.quantities)
+        self.lengths = LENGTHS  # the range lengths a link with a range or a family is checked at
 
     def variable_range(self):
         """The reference whose parameter is a range length (``rnn.jacobian_product``'s gap), or ``None``."""

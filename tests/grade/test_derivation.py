@@ -324,8 +324,11 @@ def test_names_that_cannot_be_definitions_are_errors_naming_the_line():
 
 def test_the_model_is_inferred_or_the_candidates_are_named():
     assert check_derivation(r"m_{t+1} = \beta_1 m_t + (1-\beta_1) g_t").model == "optim"
-    none = check_derivation("p = q + r")
-    assert none.verdict == "error" and "rnn" in none.message and "lstm" in none.message
+    none = check_derivation(r"\zeta = \xi + \chi")  # no model has these names
+    assert none.verdict == "error" and "no model's symbols" in none.message
+    assert all(t in none.message for t in ("rnn", "lstm", "optim", "gru"))  # built-in modules and model files
+    tie = check_derivation(r"u = W_{fh} \beta_1")  # one name of lstm's, one of optim's
+    assert tie.verdict == "error" and "lstm and optim equally" in tie.message and "--model" in tie.message
     clash = check_derivation("--model", model="lstm", against="optim.adam")
     assert clash.verdict == "error" and "disagree" in clash.message
 

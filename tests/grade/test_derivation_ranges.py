@@ -96,3 +96,20 @@ def test_a_family_h_k_is_checked_at_each_index():
     wrong = check_derivation(r"\frac{\partial h_k}{\partial h_{k-1}} = W_1^\top \operatorname{diag}(\sigma'(a_k))",
                              model="rnn")
     assert wrong.steps[0].verdict == "not_equivalent" and wrong.steps[0].diagnosis["kind"] == "transpose"
+
+
+def test_lengths_asks_for_more_range_lengths_and_each_holds_in_torch():
+    for length in (5, 6):
+        J, product, _ = unrolled(length)
+        assert torch.allclose(J, product, rtol=1e-12, atol=1e-14)
+    answer = check_derivation(r"\frac{\partial h_\tau}{\partial h_t} = " + PRODUCT, against="rnn.jacobian_product",
+                              lengths=6)
+    assert answer.steps[0].lengths == [1, 2, 3, 4, 5, 6] and answer.final["lengths"] == [1, 2, 3, 4, 5, 6]
+    assert answer.verdict == "equivalent"
+
+
+@pytest.mark.parametrize("bad", ["0", "13"])
+def test_lengths_out_of_bounds_is_an_error(bad):
+    proc = subprocess.run([SYMDL, "check", "--model", "rnn", "--lengths", bad, "h_t = h_t"], capture_output=True,
+                          text=True, timeout=240, check=False)
+    assert proc.returncode == 2 and f"invalid --lengths {bad}: from 1 to 12" in proc.stdout

@@ -78,7 +78,7 @@ def test_a_single_form_keeps_its_keys_and_gains_steps_and_a_diagnosis():
 
 
 def test_no_model_is_an_error_naming_the_candidates():
-    proc = _run(["--json", "-"], "p = q + r\n")
+    proc = _run(["--json", "-"], "\\zeta = \\xi + \\chi\n")
     data = json.loads(proc.stdout)
     assert proc.returncode == 2 and data["verdict"] == "error" and "lstm" in data["message"]
     one = _run(["-"], "\\operatorname{diag}(f_t)\n")
