@@ -82,8 +82,11 @@ def _elementwise_derivative(node: ElementwiseApplyFunction) -> sp.MatrixExpr:
     if named is not None:
         return elementwise(named, node.expr)
     lam = node.function
-    d = lam.variables[0]
-    return ElementwiseApplyFunction(sp.Lambda(d, sp.diff(lam.expr, d)), node.expr)
+    (d,) = lam.variables
+    # Differentiate in a real variable: every input of a network is real, and SymPy differentiates
+    # |d| of a complex d through re and im, a result no printer can evaluate.
+    r = sp.Dummy(d.name, real=True)
+    return ElementwiseApplyFunction(sp.Lambda(r, sp.diff(lam.expr.subs(d, r), r)), node.expr)
 
 
 def _is_matrix(e) -> bool:
@@ -254,7 +257,8 @@ def _rule_scalar_function(eng: Engine, e, x):
         raise NotDifferentiable(f"no Jacobian rule for a function of several arguments: {e}")
     named = derivative_of(e.func)
     (a,) = e.args
-    slope = named(a) if named is not None else sp.diff(e.func(_ARG), _ARG).subs(_ARG, a)
+    r = sp.Dummy("d", real=True)  # real, as in _elementwise_derivative
+    slope = named(a) if named is not None else sp.diff(e.func(r), r).subs(r, a)
     return _scaled(slope, eng.jacobian(a, x))
 
 

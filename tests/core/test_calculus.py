@@ -2,6 +2,7 @@
 
 import pytest
 import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixElement
 
 from symdl.core.calculus import (NotDifferentiable, add, diag, elementwise, explicit_jacobian, hadamard, instantiate, jacobian, substitute_definitions)
 from symdl.core.elementwise import collapse_derivatives, expand_primes, sigmoid, softplus
@@ -72,3 +73,18 @@ def test_a_matrix_factor_depending_on_x_is_refused_with_the_expression():
 def test_row_vectors_are_refused():
     with pytest.raises(NotDifferentiable, match="column vector"):
         jacobian(sp.Transpose(x), x)
+
+
+def test_abs_is_differentiated_as_a_function_of_a_real_variable():
+    """|x| elementwise: the slope is sign, as torch's autograd gives it.
+
+    Before, SymPy differentiated |d| of a complex dummy through re and im, which no printer evaluates.
+    """
+    import torch
+
+    point = torch.tensor([-1.5, 0.25, 2.0], dtype=torch.float64)
+    J = sp.Matrix(instantiate(jacobian(elementwise(sp.Abs, x), x), {n: 3}))
+    assert not J.has(sp.re, sp.im, sp.Subs, sp.Derivative)
+    entries = {e: float(point[e.i]) for e in J.atoms(MatrixElement)}   # x[i, 0] -> its value
+    truth = torch.func.jacrev(torch.abs)(point)
+    assert torch.allclose(torch.tensor(J.subs(entries).tolist(), dtype=torch.float64), truth, atol=1e-12)
