@@ -107,6 +107,42 @@ def gate_product_check() -> CheckSpec:
                                 "update gates computed directly", run)
 
 
+#: One step's Jacobian as a person writes it: the pre-activations named, the terms in the order of the text, one
+#: term a line.  It is not typed in as the answer: the check reads it back and holds it against the Jacobian the
+#: model derives (gru.state_jacobian), which the ledger shows with its own checks.
+PREACTIVATIONS = (r"u_z = W_{iz} x_t + b_{iz} + W_{hz} h_{t-1} + b_{hz}",
+                  r"u_r = W_{ir} x_t + b_{ir} + W_{hr} h_{t-1} + b_{hr}",
+                  r"a_n = W_{hn} h_{t-1} + b_{hn}",
+                  r"u_n = W_{in} x_t + b_{in} + r_t \odot a_n")
+JACOBIAN_TERMS = (r"\frac{\partial h_t}{\partial h_{t-1}} &= \operatorname{diag}(z_t) + "
+                  r"\operatorname{diag}\big((h_{t-1} - n_t) \odot \sigma'(u_z)\big) W_{hz}",
+                  r"&\quad + \operatorname{diag}\big((1 - z_t) \odot \tanh'(u_n)\big) "
+                  r"\big(\operatorname{diag}(r_t) W_{hn} + \operatorname{diag}(a_n \odot \sigma'(u_r)) W_{hr}\big)")
+
+
+def jacobian_text() -> str:
+    """The definitions, then the Jacobian, as one derivation for the checker."""
+    lines = [d.replace(" = ", " &= ", 1) for d in PREACTIVATIONS] + list(JACOBIAN_TERMS)
+    return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+
+
+def jacobian_check() -> CheckSpec:
+    """The displayed Jacobian read back by the derivation checker and proved equal to the model's."""
+
+    def run():
+        import symdl
+
+        v = symdl.check_derivation(jacobian_text(), against="gru.state_jacobian", timeout=None)
+        final = v.final or {}
+        if v.verdict != "equivalent":
+            return False, f"{v.verdict}: {v.message}", None
+        proved = final.get("method") == "symbolic"
+        return (True if proved else None), final.get("message", v.message), None
+
+    return CheckSpec("symbolic", "the Jacobian as displayed, read back with its definitions, against "
+                                 "gru.state_jacobian", run, timeout=120)
+
+
 def make_figure(path) -> None:
     plt = pyplot()
     gaps = np.arange(1, GAP + 1)
@@ -140,7 +176,10 @@ def derivation() -> Derivation:
     jac = Section("One step's Jacobian", (
         prose("Differentiating through every definition, with the product rule for each Hadamard product and the "
               "chain rule for each gate, gives one step's Jacobian in numerator layout:"),
-        ReferenceBlock("gru.state_jacobian"),
+        Step("jacobian", tex("\\begin{aligned} " + " \\\\ ".join(JACOBIAN_TERMS) + " \\end{aligned}"),
+             "one step's Jacobian", checks=(jacobian_check(),)),
+        prose("where " + ", ".join(f"${d}$" for d in PREACTIVATIONS) + " are the pre-activations of the "
+              "update gate, the reset gate and the candidate."),
         prose("Holding the three gates fixed leaves the path on which $h_{t-1}$ is copied forward:"),
         ReferenceBlock("gru.direct"),
     ))
@@ -167,4 +206,5 @@ def derivation() -> Derivation:
         description="the GRU's Jacobian derived from a course's model file, and the products of its update gates",
         question=QUESTION,
         sections=(answer, cell, jac, vanish),
+        references=("gru.state_jacobian",),
     )

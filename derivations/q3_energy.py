@@ -175,7 +175,7 @@ def _nll_section() -> Section:
               "\\Big]$: a descent step pushes the energy of the data down and pulls it up wherever the model puts "
               "mass."),
         Step("likelihood", tex(r"P(y_1, \ldots, y_N \mid x_1, \ldots, x_N, w) = \prod_{i=1}^{N} P_w(y_i \mid x_i)"),
-             "an assumption: the training pairs are drawn independently", relation="given"),
+             "the training pairs are drawn independently", relation="given", given="modelling choice"),
         Step("nll", display(M.nll_one_pair(), r"-\frac{1}{\beta} \log P_w(y_i \mid x_i)"),
              "expand the logarithm of the Gibbs density; averaging over the $N$ pairs gives the loss, in units "
              "of energy (the product over pairs is checked on a grid of 3 points with $N = 2$)",

@@ -37,6 +37,10 @@ _COMMAND = re.compile(r"\\([A-Za-z]+|.)")
 _ENVIRONMENTS = frozenset({"aligned", "cases", "pmatrix", "bmatrix", "matrix"})
 
 
+#: What a step stated without proof may be (``Step.given``); "" for a step that is checked.
+GIVEN = frozenset({"", "premise", "definition", "modelling choice"})
+
+
 class UnsafeTeX(ValueError):
     """Author LaTeX with a command that is not on the whitelist."""
 
@@ -113,6 +117,8 @@ class Step:
     from the step before (``"="``, ``"\\le"``, ``"def"`` for a definition,
     ``"given"`` for a premise, ``"=>"`` for an implication); ``reason`` is
     the rule, in words.  Every check in ``checks`` is run by ``symdl verify``.
+    A step with nothing to check (a premise, a definition, a modelling choice) says which in ``given``, so
+    that the ledger counts it apart from the checked steps instead of calling it unverified.
     """
 
     name: str
@@ -121,10 +127,15 @@ class Step:
     checks: tuple[CheckSpec, ...] = ()
     relation: str = "="
     boxed: bool = False
+    given: str = ""
 
     def __post_init__(self):
         object.__setattr__(self, "claim", tex(self.claim))
         object.__setattr__(self, "checks", tuple(self.checks))
+        if self.given not in GIVEN:
+            raise ValueError(f"step {self.name!r}: given={self.given!r} is none of {sorted(GIVEN - {''})}")
+        if self.given and self.checks:
+            raise ValueError(f"step {self.name!r} is checked, so it is not given as a {self.given}")
 
 
 @dataclass(frozen=True)
