@@ -255,10 +255,11 @@ def seed_derivation(read: str):
         cx = wrong.counterexample or {}
         at = (f"${num(cx['hand_entry'], 5)}$ against ${num(cx['reference_entry'], 5)}$ at entry {cx['entry']}"
               if "entry" in cx else wrong.message)
-        return ok, ("checked as a derivation, link by link, in the model's symbols (the transcription above): "
+        return ok, ("checked as a derivation, link by link, in the model's symbols (the seed's "
+                    "$W[h_{t-1}, x_t]$ read per gate): "
                     "link 1, the product rule on (1) that the seed states in words, holds (numerically, at random points "
                     "of two sizes); "
-                    f"link 2, the seed's display, is the first wrong step ({at}), diagnosed as "
+                    f"link 2, the seed's display, is the first wrong step ({at}): "
                     f"{_typeset_slip(why.get('detail', 'no simple slip'))}"), None
 
     return run
