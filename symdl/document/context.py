@@ -102,7 +102,7 @@ def _block(doc: Derivation, b, results: dict, figure_files: dict[str, str]) -> d
         return {"kind": "prose", "parts": _prose_parts(b)}
     if isinstance(b, Step):
         return {"kind": "step", "claim": b.claim, "reason": _parts(b.reason), "boxed": b.boxed,
-                "relation": b.relation, "given": b.given, **_status(results.get(f"{doc.slug}: {b.name}"))}
+                "relation": b.relation, "given": b.given, "label": b.label, **_status(results.get(f"{doc.slug}: {b.name}"))}
     if isinstance(b, ReferenceBlock):
         r = ref(b.name)
         claim, where = display(r.lhs, r.expr)
