@@ -42,6 +42,7 @@ def entries(doc: Derivation) -> list[tuple[str, str, tuple]]:
                 out.append((f"{doc.slug}: {b.name}", "given" if b.given else "step", b.checks))
             elif isinstance(b, Figure):
                 out.append((f"{doc.slug}: figure {b.name}", "figure", b.checks))
+    out += [(f"{doc.slug}: {name}", "step", tuple(specs)) for name, specs in doc.checks]
     return out
 
 

@@ -188,6 +188,9 @@ class Derivation:
     question: str = ""
     template: str = "question.tex.j2"
     references: tuple[str, ...] = field(default_factory=tuple)
+    #: ``(name, checks)`` a document makes and lists in its ledger without displaying them: the seed audit's
+    #: findings, whose forms the worked solutions already show.
+    checks: tuple[tuple[str, tuple[CheckSpec, ...]], ...] = field(default_factory=tuple)
 
     def steps(self) -> list[Step]:
         return [b for s in self.sections for b in s.blocks if isinstance(b, Step)]
