@@ -8,13 +8,21 @@ torch.func.jacrev through an unrolled torch.nn.GRUCell.
 from __future__ import annotations
 
 import math
+import sys
+from pathlib import Path
 
 import numpy as np
 
 from symdl import ref
-from symdl.document.derivation import Derivation, Figure, ReferenceBlock, Section, Step, prose, tex
+from symdl.document.derivation import Derivation, Figure, ReferenceBlock, Section, Step, Table, prose, tex
 from symdl.document.figures import pyplot, save
 from symdl.verify.spec import CheckSpec, compare_trials
+
+# symdl's loader puts this folder on sys.path; a module loaded by its path alone needs it too.
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _figstyle import PRINT, inches, minus  # noqa: E402
 
 QUESTION = (
     "A gated recurrent unit keeps one state, $h_t = (1 - z_t) \\odot n_t + z_t \\odot h_{t-1}$, with an update "
@@ -144,20 +152,38 @@ def jacobian_check() -> CheckSpec:
 
 
 def make_figure(path) -> None:
+    """Drawn at its printed width (_figstyle), so that its text is at least 8 pt on the page."""
     plt = pyplot()
     gaps = np.arange(1, GAP + 1)
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
-    for b in BIASES:
-        a1.plot(gaps, log_norms(GAP, b) / math.log(10), label=f"update-gate bias {b:g}")
-        a2.plot(gaps, log_norms(GAP, b, "gru.direct") / math.log(10), label=f"update-gate bias {b:g}")
-    a1.set_title(r"whole Jacobian: $\|\partial h_\tau / \partial h_t\|_2$")
-    a2.set_title(r"additive path alone: $\|\prod_k \mathrm{diag}(z_k)\|_2$")
-    for a in (a1, a2):
-        a.set_xlabel(r"gap $\tau - t$")
-        a.grid(alpha=0.3)
-        a.legend(fontsize=8, loc="lower left")
-    a1.set_ylabel(r"$\log_{10}$ of the norm")
-    save(fig, path)
+    with plt.rc_context(PRINT):
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(inches(1.0), 2.9), sharey=True)
+        for b in BIASES:
+            a1.plot(gaps, log_norms(GAP, b) / math.log(10), label=f"bias {minus(b)}")
+            a2.plot(gaps, log_norms(GAP, b, "gru.direct") / math.log(10), label=f"bias {minus(b)}")
+        a1.set_title(r"whole Jacobian: $\|\partial h_\tau / \partial h_t\|_2$")
+        a2.set_title(r"additive path alone: $\|\prod_k \mathrm{diag}(z_k)\|_2$")
+        for a in (a1, a2):
+            a.set_xlabel(r"gap $\tau - t$")
+            a.grid(alpha=0.3)
+            a.legend(loc="lower left", title="update gate")
+        a1.set_ylabel(r"$\log_{10}$ of the norm")
+        save(fig, path)
+
+
+def _notation() -> Table:
+    rows = (
+        (tex(r"h_t,\ x_t"), "the state and the input at one time step; sizes n and m"),
+        (tex(r"r_t,\ z_t,\ n_t"), "reset gate, update gate and candidate state"),
+        (tex(r"W_{ir},\ W_{hr},\ b_{ir},\ b_{hr}"), "a gate's weights on the input and on the state, and its two "
+                                                      "biases (z and n alike)"),
+        (tex(r"u_z,\ u_r,\ u_n,\ a_n"), "the pre-activations of the gates and the candidate, as defined below "
+                                         "the Jacobian"),
+        (tex(r"\sigma,\ \tanh,\ \sigma',\ \tanh'"), "the activations and their derivatives, entry by entry"),
+        (tex(r"\odot,\ \operatorname{diag}(v)"), "entrywise product; the diagonal matrix with v on its diagonal"),
+        (tex(r"\frac{\partial a}{\partial b}"), "Jacobian in numerator layout: one row per entry of a"),
+        (tex(r"t < \tau,\ k"), "an earlier and a later time step; the index of the steps between them"),
+    )
+    return Table(("symbol", "meaning"), rows, caption="Notation", widths=(0.27, 0.63))
 
 
 def derivation() -> Derivation:
@@ -167,6 +193,7 @@ def derivation() -> Derivation:
               "through unchanged (and the state barely changes). For $z_t$ away from 1 the product of update gates "
               "decays geometrically, and the other terms carry $W_{hz}$, $W_{hr}$ and $W_{hn}$, whose products "
               "vanish or explode as a plain recurrent network's do. The figure shows both."),
+        _notation(),
     ))
     cell = Section("The cell", (
         prose("The course's model defines the reset gate, the update gate, the candidate and the new state; "
@@ -198,7 +225,7 @@ def derivation() -> Derivation:
         Figure("norms", "Norms of the Jacobian products against the gap $\\tau - t$, in log space. Left: the "
                         "whole Jacobian; right: the additive path alone. A larger update-gate bias keeps $z_k$ "
                         "near 1 and the product near the identity; smaller biases let it decay.",
-               make_figure, checks=(figure_check(),), width="0.95"),
+               make_figure, checks=(figure_check(),), width="1.0"),
     ))
     return Derivation(
         slug="gru-update-gate",
