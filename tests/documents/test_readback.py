@@ -6,7 +6,8 @@ with each model the document draws on.  A display the checker reads must come ba
 checked step that the checker refutes is a contradiction a student would meet.  The displays it reads today are
 named below, so that one that stops being read is caught; those it cannot read yet (the documents' own
 notation: instances with numbers, conditions, algorithms, quantities the models do not name) are counted, and the
-count may only go down.
+count may only go down.  And every step is checked or says what it is given as (premise, definition, modelling
+choice).
 """
 
 from __future__ import annotations
@@ -39,23 +40,32 @@ UNREAD_AT_MOST = 71
 
 
 @pytest.fixture(scope="module")
-def verdicts():
+def documents():
+    """name -> the Derivation of every document the project builds."""
     sys.path.insert(0, str(DERIVATIONS))
     try:
         out = {}
-        for name in DOCUMENTS:
+        for name in (*DOCUMENTS, "seed_audit"):
             module = importlib.import_module(name)
-            doc = module.derivation(None) if "runner" in inspect.signature(module.derivation).parameters \
+            out[name] = module.derivation(None) if "runner" in inspect.signature(module.derivation).parameters \
                 else module.derivation()
-            topics = list(dict.fromkeys(r.split(".")[0] for r in doc.reference_names()))
-            for section in doc.sections:
-                if section.title.startswith("Audit"):  # the seed's forms, each checked by symdl.check there
-                    continue
-                for step in (b for b in section.blocks if isinstance(b, Step) and b.checks):
-                    out[(name, step.name)] = _best(str(step.claim), topics)
         return out
     finally:
         sys.path.remove(str(DERIVATIONS))
+
+
+@pytest.fixture(scope="module")
+def verdicts(documents):
+    out = {}
+    for name in DOCUMENTS:
+        doc = documents[name]
+        topics = list(dict.fromkeys(r.split(".")[0] for r in doc.reference_names()))
+        for section in doc.sections:
+            if section.title.startswith("Audit"):  # the seed's forms, each checked by symdl.check there
+                continue
+            for step in (b for b in section.blocks if isinstance(b, Step) and b.checks):
+                out[(name, step.name)] = _best(str(step.claim), topics)
+    return out
 
 
 def _best(claim: str, topics: list[str]):
@@ -83,3 +93,21 @@ def test_the_displays_read_back_today_stay_read(verdicts):
     unread = [key for key, v in verdicts.items() if v.verdict in ("error", "unknown")]
     assert len(unread) <= UNREAD_AT_MOST, f"{len(unread)} displays are not read back: {unread}"
     assert len(verdicts) >= len(READ_BACK) + len(unread), "a display was left out"
+
+
+def test_every_step_is_checked_or_given(documents):
+    """A premise, a definition or a modelling choice says which; every other step carries checks."""
+    bare = [(name, s.name) for name, doc in documents.items() for s in doc.steps() if not s.checks and not s.given]
+    assert not bare, bare
+    given = [(name, s.name, s.given) for name, doc in documents.items() for s in doc.steps() if s.given]
+    assert ("q3_energy", "likelihood", "modelling choice") in given
+
+
+def test_a_step_given_as_something_unknown_or_checked_is_refused():
+    from symdl.document.derivation import tex
+    from symdl.verify.spec import CheckSpec
+
+    with pytest.raises(ValueError, match="none of"):
+        Step("s", tex("x = x"), "r", given="obvious")
+    with pytest.raises(ValueError, match="not given"):
+        Step("s", tex("x = x"), "r", given="premise", checks=(CheckSpec("numeric", "d", lambda: (True, "", None)),))
