@@ -8,13 +8,21 @@ torch.func.jacrev through an unrolled torch.nn.GRUCell.
 from __future__ import annotations
 
 import math
+import sys
+from pathlib import Path
 
 import numpy as np
 
 from symdl import ref
-from symdl.document.derivation import Derivation, Figure, ReferenceBlock, Section, Step, prose, tex
+from symdl.document.derivation import Derivation, Figure, ReferenceBlock, Section, Step, Table, prose, tex
 from symdl.document.figures import pyplot, save
 from symdl.verify.spec import CheckSpec, compare_trials
+
+# symdl's loader puts this folder on sys.path; a module loaded by its path alone needs it too.
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _figstyle import PRINT, inches, minus  # noqa: E402
 
 QUESTION = (
     "A gated recurrent unit keeps one state, $h_t = (1 - z_t) \\odot n_t + z_t \\odot h_{t-1}$, with an update "
@@ -107,21 +115,75 @@ def gate_product_check() -> CheckSpec:
                                 "update gates computed directly", run)
 
 
+#: One step's Jacobian as a person writes it: the pre-activations named, the terms in the order of the text, one
+#: term a line.  It is not typed in as the answer: the check reads it back and holds it against the Jacobian the
+#: model derives (gru.state_jacobian), which the ledger shows with its own checks.
+PREACTIVATIONS = (r"u_z = W_{iz} x_t + b_{iz} + W_{hz} h_{t-1} + b_{hz}",
+                  r"u_r = W_{ir} x_t + b_{ir} + W_{hr} h_{t-1} + b_{hr}",
+                  r"a_n = W_{hn} h_{t-1} + b_{hn}",
+                  r"u_n = W_{in} x_t + b_{in} + r_t \odot a_n")
+JACOBIAN_TERMS = (r"\frac{\partial h_t}{\partial h_{t-1}} &= \operatorname{diag}(z_t) + "
+                  r"\operatorname{diag}\big((h_{t-1} - n_t) \odot \sigma'(u_z)\big) W_{hz}",
+                  r"&\quad + \operatorname{diag}\big((1 - z_t) \odot \tanh'(u_n)\big) "
+                  r"\big(\operatorname{diag}(r_t) W_{hn} + \operatorname{diag}(a_n \odot \sigma'(u_r)) W_{hr}\big)")
+
+
+def jacobian_text() -> str:
+    """The definitions, then the Jacobian, as one derivation for the checker."""
+    lines = [d.replace(" = ", " &= ", 1) for d in PREACTIVATIONS] + list(JACOBIAN_TERMS)
+    return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+
+
+def jacobian_check() -> CheckSpec:
+    """The displayed Jacobian read back by the derivation checker and proved equal to the model's."""
+
+    def run():
+        import symdl
+
+        v = symdl.check_derivation(jacobian_text(), against="gru.state_jacobian", timeout=None)
+        final = v.final or {}
+        if v.verdict != "equivalent":
+            return False, f"{v.verdict}: {v.message}", None
+        proved = final.get("method") == "symbolic"
+        return (True if proved else None), final.get("message", v.message), None
+
+    return CheckSpec("symbolic", "the Jacobian as displayed, read back with its definitions, against "
+                                 "gru.state_jacobian", run, timeout=120)
+
+
 def make_figure(path) -> None:
+    """Drawn at its printed width (_figstyle), so that its text is at least 8 pt on the page."""
     plt = pyplot()
     gaps = np.arange(1, GAP + 1)
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
-    for b in BIASES:
-        a1.plot(gaps, log_norms(GAP, b) / math.log(10), label=f"update-gate bias {b:g}")
-        a2.plot(gaps, log_norms(GAP, b, "gru.direct") / math.log(10), label=f"update-gate bias {b:g}")
-    a1.set_title(r"whole Jacobian: $\|\partial h_\tau / \partial h_t\|_2$")
-    a2.set_title(r"additive path alone: $\|\prod_k \mathrm{diag}(z_k)\|_2$")
-    for a in (a1, a2):
-        a.set_xlabel(r"gap $\tau - t$")
-        a.grid(alpha=0.3)
-        a.legend(fontsize=8, loc="lower left")
-    a1.set_ylabel(r"$\log_{10}$ of the norm")
-    save(fig, path)
+    with plt.rc_context(PRINT):
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(inches(1.0), 2.9), sharey=True)
+        for b in BIASES:
+            a1.plot(gaps, log_norms(GAP, b) / math.log(10), label=f"bias {minus(b)}")
+            a2.plot(gaps, log_norms(GAP, b, "gru.direct") / math.log(10), label=f"bias {minus(b)}")
+        a1.set_title(r"whole Jacobian: $\|\partial h_\tau / \partial h_t\|_2$")
+        a2.set_title(r"additive path alone: $\|\prod_k \mathrm{diag}(z_k)\|_2$")
+        for a in (a1, a2):
+            a.set_xlabel(r"gap $\tau - t$")
+            a.grid(alpha=0.3)
+            a.legend(loc="lower left", title="update gate")
+        a1.set_ylabel(r"$\log_{10}$ of the norm")
+        save(fig, path)
+
+
+def _notation() -> Table:
+    rows = (
+        (tex(r"h_t,\ x_t"), "the state and the input at one time step; sizes n and m"),
+        (tex(r"r_t,\ z_t,\ n_t"), "reset gate, update gate and candidate state"),
+        (tex(r"W_{ir},\ W_{hr},\ b_{ir},\ b_{hr}"), "a gate's weights on the input and on the state, and its two "
+                                                      "biases (z and n alike)"),
+        (tex(r"u_z,\ u_r,\ u_n,\ a_n"), "the pre-activations of the gates and the candidate, as defined below "
+                                         "the Jacobian"),
+        (tex(r"\sigma,\ \tanh,\ \sigma',\ \tanh'"), "the activations and their derivatives, entry by entry"),
+        (tex(r"\odot,\ \operatorname{diag}(v)"), "entrywise product; the diagonal matrix with v on its diagonal"),
+        (tex(r"\frac{\partial a}{\partial b}"), "Jacobian in numerator layout: one row per entry of a"),
+        (tex(r"t < \tau,\ k"), "an earlier and a later time step; the index of the steps between them"),
+    )
+    return Table(("symbol", "meaning"), rows, caption="Notation", widths=(0.27, 0.63))
 
 
 def derivation() -> Derivation:
@@ -131,6 +193,7 @@ def derivation() -> Derivation:
               "through unchanged (and the state barely changes). For $z_t$ away from 1 the product of update gates "
               "decays geometrically, and the other terms carry $W_{hz}$, $W_{hr}$ and $W_{hn}$, whose products "
               "vanish or explode as a plain recurrent network's do. The figure shows both."),
+        _notation(),
     ))
     cell = Section("The cell", (
         prose("The course's model defines the reset gate, the update gate, the candidate and the new state; "
@@ -140,7 +203,10 @@ def derivation() -> Derivation:
     jac = Section("One step's Jacobian", (
         prose("Differentiating through every definition, with the product rule for each Hadamard product and the "
               "chain rule for each gate, gives one step's Jacobian in numerator layout:"),
-        ReferenceBlock("gru.state_jacobian"),
+        Step("jacobian", tex("\\begin{aligned} " + " \\\\ ".join(JACOBIAN_TERMS) + " \\end{aligned}"),
+             "one step's Jacobian", checks=(jacobian_check(),)),
+        prose("where " + ", ".join(f"${d}$" for d in PREACTIVATIONS) + " are the pre-activations of the "
+              "update gate, the reset gate and the candidate."),
         prose("Holding the three gates fixed leaves the path on which $h_{t-1}$ is copied forward:"),
         ReferenceBlock("gru.direct"),
     ))
@@ -159,7 +225,7 @@ def derivation() -> Derivation:
         Figure("norms", "Norms of the Jacobian products against the gap $\\tau - t$, in log space. Left: the "
                         "whole Jacobian; right: the additive path alone. A larger update-gate bias keeps $z_k$ "
                         "near 1 and the product near the identity; smaller biases let it decay.",
-               make_figure, checks=(figure_check(),), width="0.95"),
+               make_figure, checks=(figure_check(),), width="1.0"),
     ))
     return Derivation(
         slug="gru-update-gate",
@@ -167,4 +233,5 @@ def derivation() -> Derivation:
         description="the GRU's Jacobian derived from a course's model file, and the products of its update gates",
         question=QUESTION,
         sections=(answer, cell, jac, vanish),
+        references=("gru.state_jacobian",),
     )

@@ -105,7 +105,7 @@ def _bptt() -> Section:
                          r"\frac{\partial \mathcal{L}_\tau}{\partial h_\tau} "
                          r"\frac{\partial h_\tau}{\partial h_t} \frac{\partial^{+} h_t}{\partial W_1}"),
              "chain rule; $\\partial^{+} h_t / \\partial W_1$ is the immediate dependence at step $t$, with "
-             "$h_{t-1}$ held fixed", checks=(bptt_check(),)),
+             "$h_{t-1}$ held fixed", checks=(bptt_check(),), label="bptt"),
         ReferenceBlock("rnn.state_jacobian"),
         prose("Unrolling $\\tau - t$ steps gives the ordered product, later factors on the left; it is shown for a "
               "gap of 3, and has the same form for any gap:"),
@@ -116,8 +116,9 @@ def _bptt() -> Section:
         Step("rnn-bound", tex(r"\Big\| \frac{\partial h_\tau}{\partial h_t} \Big\|_2 \le \prod_{k=t+1}^{\tau} "
                               r"\|\operatorname{diag}(\sigma'(a_k))\|_2 \, \|W_1\|_2 \le "
                               r"\big(\gamma_\sigma \|W_1\|_2\big)^{\tau - t}"),
-             "the spectral norm is submultiplicative", checks=(bound_check,), relation="\\le"),
-        prose("So the gradient from $\\mathcal{L}_\\tau$ back to $h_t$ vanishes geometrically when "
+             "the factor $\\partial h_\\tau / \\partial h_t$ of $\\eqref{eq:bptt}$: the spectral norm is "
+             "submultiplicative", checks=(bound_check,), relation="\\le", label="rnn-bound"),
+        prose("So, by $\\eqref{eq:rnn-bound}$, the gradient from $\\mathcal{L}_\\tau$ back to $h_t$ vanishes geometrically when "
               "$\\gamma_\\sigma \\|W_1\\|_2 < 1$, and can explode only when $\\gamma_\\sigma \\|W_1\\|_2 > 1$: the "
               "repeated application of $W_1$ that the question names."),
     ))

@@ -140,14 +140,15 @@ def _latent_section() -> Section:
         Step("marginal", tex(r"P(y \mid x) = \int_z P(y, z \mid x)\, dz = "
                              r"\frac{\int_z e^{-\beta E(x, y, z)}\, dz}{\int_{y'} \int_{z'} e^{-\beta E(x, y', z')}\,"
                              r" dz'\, dy'}"),
-             "sum rule; the joint normaliser does not depend on $z$", relation="def",
+             "sum rule; the joint normaliser does not depend on $z$", relation="def", label="marginal",
              checks=ref("ebm.joint_gibbs").checks[:1]),
         Step("free-energy", display(sp.exp(-M.beta * M.FREE_ENERGY), r"e^{-\beta F_\beta(x, y)}"),
              "define $F_\\beta(x,y) = -\\frac{1}{\\beta} \\log \\int_z e^{-\\beta E(x,y,z)}\\, dz$; the "
              "exponential undoes the logarithm",
-             checks=(symbolic("exp(-beta F_beta) is the partition function over z", exp_free_energy_is_partition),)),
+             checks=(symbolic("exp(-beta F_beta) is the partition function over z", exp_free_energy_is_partition),),
+             label="free-energy"),
         Step("marginal-gibbs", display(target, r"P(y_j \mid x)"),
-             "substitute; on grids of any sizes $J$ (for $y$) and $K$ (for $z$), "
+             "substitute $\\eqref{eq:free-energy}$ into $\\eqref{eq:marginal}$; on grids of any sizes $J$ (for $y$) and $K$ (for $z$), "
              "$\\sum_k P(y_j, z_k \\mid x)$ reduces to this",
              checks=ref("ebm.free_energy").checks[:2], boxed=True),
         ReferenceBlock("ebm.free_energy"),
@@ -175,21 +176,21 @@ def _nll_section() -> Section:
               "\\Big]$: a descent step pushes the energy of the data down and pulls it up wherever the model puts "
               "mass."),
         Step("likelihood", tex(r"P(y_1, \ldots, y_N \mid x_1, \ldots, x_N, w) = \prod_{i=1}^{N} P_w(y_i \mid x_i)"),
-             "an assumption: the training pairs are drawn independently", relation="given"),
+             "the training pairs are drawn independently", relation="given", given="modelling choice"),
         Step("nll", display(M.nll_one_pair(), r"-\frac{1}{\beta} \log P_w(y_i \mid x_i)"),
              "expand the logarithm of the Gibbs density; averaging over the $N$ pairs gives the loss, in units "
              "of energy (the product over pairs is checked on a grid of 3 points with $N = 2$)",
              checks=(symbolic_equal(M.nll_one_pair(), M.NLL_TERM, "one pair's term of the loss",
                                     simplifier=lambda e: sp.simplify(e.as_dummy())),
-                     *ref("ebm.nll_loss").checks[:1], likelihood_check())),
+                     *ref("ebm.nll_loss").checks[:1], likelihood_check()), label="nll"),
         ReferenceBlock("ebm.nll_loss"),
         Step("leibniz", display(M.w_implicit(M.nll_gradient_derived()), r"\frac{\partial \mathcal{L}_i}{\partial w}"),
-             "differentiate one sample's loss under the integral sign, with $F_w$ left abstract",
-             checks=ref("ebm.nll_gradient").checks[:2]),
+             "differentiate one sample's loss $\\eqref{eq:nll}$ under the integral sign, with $F_w$ left abstract",
+             checks=ref("ebm.nll_gradient").checks[:2], label="leibniz"),
         Step("expectation", tex(r"\frac{\partial \mathcal{L}}{\partial w} = \frac{1}{N} \sum_i \Big["
                                 r"\frac{\partial F_w(x_i, y_i)}{\partial w} - \mathbb{E}_{y \sim P_w(\cdot \mid x_i)}"
                                 r"\frac{\partial F_w(x_i, y)}{\partial w}\Big]"),
-             "the ratio is the Gibbs density: push down the energy of the data, pull up the energy where the "
+             "average $\\eqref{eq:leibniz}$ over the pairs; the ratio is the Gibbs density: push down the energy of the data, pull up the energy where the "
              "model puts mass", checks=ref("ebm.nll_gradient").checks[2:], boxed=True),
         ReferenceBlock("ebm.nll_gradient"),
         Step("latent-gradient", display(M.w_implicit(latent_gradient_pieces()[0]),

@@ -1,9 +1,10 @@
 r"""The seed audit: every answer of the seed graded correct, imprecise or incorrect by checks, with evidence.
 
 The document is one table: each answer of the seed, its grade, whether the checks behind the grade hold, the
-evidence that decides it and where the worked solutions argue it; then the checks themselves, one step an
-answer, so that ``symdl verify seed_audit`` and the build ledger make every one of them and a finding that no
-longer holds fails the build as refuted.
+evidence that decides it and where the worked solutions argue it.  The checks themselves are the document's
+own (``Derivation.checks``, one item an answer, not displayed: each worked solution's appendix shows the forms),
+so that ``symdl verify seed_audit`` and the build ledger make every one of them and a finding that no longer
+holds fails the build as refuted.
 
 Each answer the student wrote is a :class:`Claim`; its grade is decided by :class:`Finding` s, each a
 symdl.verify.spec.CheckSpec that states one proposition about the answer (it agrees with a reference, it
@@ -31,7 +32,7 @@ if str(Path(__file__).resolve().parent) not in sys.path:
 from _audit.claims import CLAIMS, SEED_JACOBIAN_READ
 from _audit.exam import QUESTION_TEXT
 from _audit.sections import audit_section, tally
-from _audit.summary import DOCUMENTS, check_section, summary_table
+from _audit.summary import DOCUMENTS, audit_checks, summary_table
 
 # Named here too, for the audit's tests: the grading, the findings' builder and the computations behind the claims.
 from _audit.findings import differs
@@ -63,13 +64,15 @@ def derivation(runner=None) -> Derivation:
               "hold is a separate matter, shown under each grade: a check that holds may be the one that refutes "
               "the answer. If a finding stops holding, its check fails and so does the build."),
         prose(f"The last column, see, says where the worked solutions argue each answer ({where}, with the part "
-              "in brackets); the appendix of each worked solution holds its question's full audit, and the sections "
-              "after the table hold the forms and the checks behind each grade."),
+              "in brackets); the appendix of each worked solution holds its question's full audit: the seed's forms, "
+              "the correct ones and the checks behind each grade. The ledger below lists those checks, one line "
+              "an answer."),
         summary_table(runner),
     ))
     return Derivation(
         slug="seed-audit",
         title="Seed audit: the midterm answers, claim by claim",
         description="every answer of the seed graded correct, imprecise or incorrect by checks, with their evidence",
-        sections=(intro, *(check_section(q, runner) for q in (1, 2, 3))),
+        sections=(intro,),
+        checks=audit_checks(runner),
     )

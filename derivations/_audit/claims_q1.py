@@ -8,7 +8,7 @@ from _audit.findings import agrees, computed, differs
 from _audit.forms import FOUR, FOUR_DISPLAY, U
 from _audit.q1_checks import (_additive_still_vanishes, _bptt_is_one_path, _bptt_not_the_gradient,
                               _bptt_sum_is_the_gradient, _dominating_term, _forget_path_only_with_h_fixed,
-                              _forget_product_decays)
+                              _forget_product_decays, seed_derivation)
 
 _SEED_JACOBIAN = (r"\frac{\partial \boldsymbol{c}_t}{\partial \boldsymbol{c}_{t-1}} = \sigma'(\boldsymbol{W}"
                   r"[\boldsymbol{h}_{t-1}, \boldsymbol{x}_t]) \boldsymbol{W} \boldsymbol{o}_{t-1} \odot "
@@ -56,7 +56,9 @@ Q1: tuple[Claim, ...] = (
                   r"$W[h_{t-1}, x_t]$ read per gate, each term with its own gate's weights and pre-activation ($W_{fh}$ "
                   r"with $c_{t-1}$, $W_{ih}$ with the candidate, $W_{gh}$ with $i_t$), the most charitable faithful "
                   r"reading; products of vectors as $\operatorname{diag}$ factors",
-          findings=(differs(SEED_JACOBIAN_READ, "lstm.cell_jacobian", "the seed's Jacobian read per gate"),
+          findings=(computed("fails", "numeric", "the seed's derivation goes wrong at its display, link 2",
+                             seed_derivation(SEED_JACOBIAN_READ)),
+                    differs(SEED_JACOBIAN_READ, "lstm.cell_jacobian", "the seed's Jacobian read per gate"),
                     agrees(FOUR, "lstm.cell_jacobian", what="the same with the candidate's derivative corrected "
                                                             "(its only error)"))),
     Claim("1.dominate", 1, "answer",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from symdl.verify.spec import relative_error
@@ -211,3 +213,53 @@ def _bptt_sum_is_the_gradient():
     err = relative_error(bptt_sum(W, states), full)
     return err < 1e-10, ("the sum over time, carried back by the Jacobian of the state $(c_k, h_k)$, is PyTorch's "
                          f"gradient of the unrolled loss (relative error ${num(err)}$)"), err
+
+
+# -- the seed's cell Jacobian as a derivation ----------------------------------------------------------------
+
+#: The product rule on eq. (1), the step the seed takes in words ("accumulated through both terms of (eq. 1)"):
+#: each gate's derivative is left for the checker to derive from the model.
+PRODUCT_RULE = (r"\operatorname{diag}(f_t) + \operatorname{diag}(c_{t-1}) \frac{\partial f_t}{\partial c_{t-1}} + "
+                r"\operatorname{diag}(\tilde{c}_t) \frac{\partial i_t}{\partial c_{t-1}} + "
+                r"\operatorname{diag}(i_t) \frac{\partial \tilde{c}_t}{\partial c_{t-1}}")
+
+
+def seed_derivation_text(read: str) -> str:
+    """The seed's cell Jacobian as the two-link derivation it makes: the product rule, then its display ``read``."""
+    return ("\\begin{align*}\n\\frac{\\partial c_t}{\\partial c_{t-1}} &= " + PRODUCT_RULE
+            + " \\quad \\text{the product rule on (1)} \\\\\n&= " + read + " \\quad \\text{the seed's display}\n"
+            "\\end{align*}")
+
+
+def _typeset_slip(detail: str) -> str:
+    r"""A diagnosis such as ``\sigma' in place of \tanh'`` with its two formulas as mathematics."""
+    m = re.fullmatch(r"(.+) in place of (.+)", detail)
+    return f"${m.group(1)}$ in place of ${m.group(2)}$" if m else detail
+
+
+def seed_derivation(read: str):
+    """A check that the seed's derivation of the cell Jacobian goes wrong at its display, and nowhere before:
+    symdl.check_derivation reads it link by link in the LSTM model's symbols, each derivative derived from the
+    model, and names the first wrong step and its diagnosis."""
+
+    def run():
+        import symdl
+
+        v = symdl.check_derivation(seed_derivation_text(read), model="lstm", timeout=30, total_timeout=60)
+        links = [s for s in v.steps if s.kind == "link"]
+        if v.verdict != "not_equivalent" or len(links) != 2 or links[0].verdict != "equivalent":
+            return False, f"the derivation checker gave {v.verdict}: {v.message}", None
+        wrong = links[1]
+        why = wrong.diagnosis or {}
+        ok = v.first_wrong == wrong.index and why.get("kind") == "symbol_slip"
+        cx = wrong.counterexample or {}
+        at = (f"${num(cx['hand_entry'], 5)}$ against ${num(cx['reference_entry'], 5)}$ at entry {cx['entry']}"
+              if "entry" in cx else wrong.message)
+        return ok, ("checked as a derivation, link by link, in the model's symbols (the seed's "
+                    "$W[h_{t-1}, x_t]$ read per gate): "
+                    "link 1, the product rule on (1) that the seed states in words, holds (numerically, at random points "
+                    "of two sizes); "
+                    f"link 2, the seed's display, is the first wrong step ({at}): "
+                    f"{_typeset_slip(why.get('detail', 'no simple slip'))}"), None
+
+    return run

@@ -1,5 +1,5 @@
 """The audit document's own view: one table grading every answer, with a line of evidence each and where each is
-argued, then the checks behind the grades, one step an answer, so that every check is made by the build.
+argued; the checks behind the grades are made by the build and listed in the ledger, one item an answer.
 
 The worked solutions argue each part at length (and show their question's full audit in an appendix,
 derivations/_audit/sections.py); this table does not repeat them.
@@ -7,11 +7,11 @@ derivations/_audit/sections.py); this table does not repeat them.
 
 from __future__ import annotations
 
-from symdl.document.derivation import Section, Step, Table, prose, tex
+from symdl.document.derivation import Table, tex
 from symdl.grade.rubric import GRADES, NOT_GRADED, Claim
 
 from _audit.cells import mixed_cell
-from _audit.sections import display, graded, label, plain
+from _audit.sections import graded
 
 #: The worked solution of each question, by the name of its PDF.
 DOCUMENTS = {1: "q1-recurrent", 2: "q2-optimisation", 3: "q3-energy"}
@@ -69,17 +69,8 @@ def summary_table(runner=None) -> Table:
     return Table(("answer", "the seed says", "grade", "evidence", "see"), rows, widths=WIDTHS)
 
 
-def check_section(question: int, runner=None) -> Section:
-    """The checks behind question ``question``'s grades: one step an answer, with its forms and its checks."""
-    blocks = []
-    for c, verdict, checks in graded(runner):
-        if c.question != question:
-            continue
-        if verdict == NOT_GRADED:
-            blocks.append(prose(f"{label(c.key, c.part)}: not graded, {c.not_graded}."))
-            continue
-        reason = f"{label(c.key, c.part)}, {verdict}: " + "; ".join(plain(f.spec.description) for f in c.findings)
-        if c.repairs:
-            reason += f". Transcription: {c.repairs}"
-        blocks.append(Step(f"audit {c.key}", display(c), reason, checks=tuple(f.spec for f in c.findings)))
-    return Section(f"The checks behind question {question}'s grades ({DOCUMENTS[question]})", tuple(blocks))
+def audit_checks(runner=None) -> tuple:
+    """``(name, checks)`` of every graded answer: the audit makes each check and lists it in its ledger, without
+    displaying the forms again (each worked solution shows its question's forms and checks in its appendix)."""
+    return tuple((f"audit {c.key}", tuple(f.spec for f in c.findings))
+                 for c, verdict, _ in graded(runner) if verdict != NOT_GRADED)

@@ -62,6 +62,7 @@ def _mapping_step():
         "heavy ball's $w_2$ = PyTorch's $\\theta_2$ (same learning rates $\\gamma_t$) solved for $\\beta_2$ and "
         "$\\tau$, matching the coefficients of $g_1$, $g_2$; in general $\\beta_t = \\mu\\gamma_t/\\gamma_{t-1}$, "
         "and $\\beta = \\mu$ when the rate is constant",
+        label="mapping",
         checks=(_check("symbolic", "sp.solve of the coefficient equations", solve_check, 60),
                 CheckSpec("oracle", "torch.optim.SGD(momentum=mu) under a varying rate against heavy ball with "
                                     "beta_t = mu gamma_t / gamma_(t-1), 120 steps", varying_rate_oracle)),
@@ -87,8 +88,8 @@ def _induction_steps():
     induct = Step(
         "induction-step", tex(r"w_t = ") + display(sp.expand(hb_step)) + tex(r" = \theta_{t-1} - \gamma_t b_t"),
         "inductive step: if $w_s = \\theta_s$ for $s < t$, then $\\theta_{t-2} = \\theta_{t-1} + \\gamma_{t-1} b_{t-1}$ "
-        "(PyTorch's own update), and one heavy-ball step with $\\beta_t = \\mu\\gamma_t/\\gamma_{t-1}$ is one "
-        "PyTorch step",
+        "(PyTorch's own update), and one heavy-ball step with $\\beta_t = \\mu\\gamma_t/\\gamma_{t-1}$ "
+        "$\\eqref{eq:mapping}$ is one PyTorch step",
         checks=(symbolic_equal(hb_step, pt_step, "the hypothesis substituted, SymPy simplifies the difference"),))
 
     torch_run = O.unroll_torch_sgd(K, theta0, gs, rates, O.mu, 0)

@@ -75,16 +75,18 @@ def _stability_steps():
     rec_step = Step("recurrence", tex(r"w_{t+1} = \left(") + display(rec.coeff(w_t)) + tex(r"\right) w_t - ")
                     + display(-rec.coeff(w_prev)) + tex(r"\, w_{t-1}"),
                     "$g_t = \\lambda w_t$ substituted into heavy ball, collected in $w_t$ and $w_{t-1}$",
-                    checks=(symbolic_equal(rec, (1 + beta - gl) * w_t - beta * w_prev, "expanded difference"),))
+                    checks=(symbolic_equal(rec, (1 + beta - gl) * w_t - beta * w_prev, "expanded difference"),),
+                    label="recurrence")
     c2, c1, c0 = sp.Poly(p, r).all_coeffs()
     poly_step = Step("characteristic", tex(r"p(r) = ") + display(c2 * r**2) + tex(r" - \left(") + display(-c1)
                      + tex(r"\right) r + ") + display(c0),
-                     "$w_t = r^t$ substituted and divided by $r^{t-1}$: the characteristic polynomial",
+                     "$w_t = r^t$ substituted into $\\eqref{eq:recurrence}$ and divided by $r^{t-1}$: the characteristic "
+                     "polynomial",
                      checks=(symbolic_equal(p, want_p, "against r^2 - (1 + beta - gamma lambda) r + beta"),),
-                     boxed=True)
+                     boxed=True, label="characteristic")
     roots_step = Step("roots", tex(r"r_1 r_2 = ") + display(sp.simplify(roots[0] * roots[1]))
                       + tex(r", \qquad r_1 + r_2 = ") + display(sp.simplify(roots[0] + roots[1])),
-                      "the two roots, multiplied and added (Vieta's formulas)",
+                      "the two roots of $\\eqref{eq:characteristic}$, multiplied and added (Vieta's formulas)",
                       checks=(symbolic_equal(sp.Matrix([roots[0] * roots[1], roots[0] + roots[1]]),
                                              sp.Matrix([beta, 1 + beta - gl]), "product and sum of sp.roots"),))
     region = Step(
@@ -92,7 +94,7 @@ def _stability_steps():
         + tex(r" > 0, \quad |p(0)| = |") + display(p0)
         + tex(r"| < 1\Big) \\ &\qquad \iff |\beta| < 1, \; 0 < \gamma\lambda < 2(1 + \beta) \end{aligned}"),
         "both roots lie inside the unit circle exactly when the three conditions on the left hold together "
-        "(Jury's conditions for a monic quadratic), evaluated on the derived $p$; outside the region some root "
+        "(Jury's conditions for a monic quadratic), evaluated on $p$ of $\\eqref{eq:characteristic}$; outside the region some root "
         "has $|r| \\ge 1$ and $w_t$ does not converge to 0",
         checks=(symbolic_equal(sp.Matrix([p1, pm1, p0]), sp.Matrix([gl, 2 + 2 * beta - gl, beta]),
                                "p(1), p(-1), p(0) from the derived polynomial"), _region_witness()),

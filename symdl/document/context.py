@@ -14,7 +14,7 @@ from pathlib import Path
 from ..core.printing import display
 from ..model.registry import ref
 from ..verify.spec import METHODS, Result
-from .derivation import Derivation, Figure, Prose, ReferenceBlock, Step, Table, TeX, Text, prose
+from .derivation import Derivation, Figure, Prose, ReferenceBlock, Step, Table, TeX, Text, UnsafeTeX, prose
 from .render import environment
 
 
@@ -39,9 +39,10 @@ def entries(doc: Derivation) -> list[tuple[str, str, tuple]]:
     for section in doc.sections:
         for b in section.blocks:
             if isinstance(b, Step):
-                out.append((f"{doc.slug}: {b.name}", "step", b.checks))
+                out.append((f"{doc.slug}: {b.name}", "given" if b.given else "step", b.checks))
             elif isinstance(b, Figure):
                 out.append((f"{doc.slug}: figure {b.name}", "figure", b.checks))
+    out += [(f"{doc.slug}: {name}", "step", tuple(specs)) for name, specs in doc.checks]
     return out
 
 
@@ -50,8 +51,17 @@ def _status(result: Result | None) -> dict:
         return {"status": "unverified", "checks": [], "marks": []}
     return {"status": result.status,
             "checks": [{"method": c.method, "made": c.made, "passed": c.passed, "mark": c.mark,
-                        "detail": c.detail} for c in result.checks],
+                        "detail": c.detail, "parts": _detail_parts(c.detail)} for c in result.checks],
             "marks": _marks(result)}
+
+
+def _detail_parts(detail: str) -> list[dict]:
+    """A check's detail as template parts: its ``$...$`` typeset as mathematics; a detail whose mathematics is
+    not on the whitelist is printed as escaped text, never dropped."""
+    try:
+        return _parts(detail)
+    except UnsafeTeX:
+        return [{"math": False, "value": detail}]
 
 
 def _marks(result: Result) -> list[dict]:
@@ -93,7 +103,7 @@ def _block(doc: Derivation, b, results: dict, figure_files: dict[str, str]) -> d
         return {"kind": "prose", "parts": _prose_parts(b)}
     if isinstance(b, Step):
         return {"kind": "step", "claim": b.claim, "reason": _parts(b.reason), "boxed": b.boxed,
-                "relation": b.relation, **_status(results.get(f"{doc.slug}: {b.name}"))}
+                "relation": b.relation, "given": b.given, "label": b.label, **_status(results.get(f"{doc.slug}: {b.name}"))}
     if isinstance(b, ReferenceBlock):
         r = ref(b.name)
         claim, where = display(r.lhs, r.expr)
@@ -116,14 +126,53 @@ def _table(b: Table) -> dict:
             "rows": [[_cell(c) for c in row] for row in b.rows]}
 
 
+def _section_labels(doc: Derivation) -> dict[str, str]:
+    """ledger name -> the number TeX gives the section that shows it: 1, 2, ... and, in a worked solution's
+    appendix (from its first section titled "Audit"), A, B, ..."""
+    out, number, letter = {}, 0, 0
+    appendix = doc.template == "solution.tex.j2"
+    for section in doc.sections:
+        if appendix and (letter or section.title.startswith("Audit")):
+            letter += 1
+            label = chr(ord("A") + letter - 1)
+        else:
+            number += 1
+            label = str(number)
+        for b in section.blocks:
+            if isinstance(b, ReferenceBlock):
+                out.setdefault(b.name, label)
+            elif isinstance(b, Step):
+                out[f"{doc.slug}: {b.name}"] = label
+            elif isinstance(b, Figure):
+                out[f"{doc.slug}: figure {b.name}"] = label
+    return out
+
+
+def _tally(ledger: Ledger) -> dict:
+    """How many items have each status, and how many checks each method made with each outcome."""
+    items = {s: sum(r.status == s for r in ledger.results) for s in ("verified", "given", "refuted", "unverified")}
+    checks = [c for r in ledger.results for c in r.checks]
+    methods = {m: sum(c.method == m for c in checks) for m in METHODS}
+    return {"count": len(ledger.results), **items, "checks": len(checks), "methods": methods,
+            "failed": sum(c.made and not c.passed for c in checks), "not_made": sum(not c.made for c in checks)}
+
+
+def _ledger(doc: Derivation, ledger: Ledger) -> list[dict]:
+    """One row an item: where it is shown, its short name (the document's own prefix dropped) and its checks."""
+    where = _section_labels(doc)
+    prefix = f"{doc.slug}: "
+    given = {f"{prefix}{s.name}": s.given for s in doc.steps()}
+    return [{"name": r.name, "label": r.name.removeprefix(prefix), "where": where.get(r.name, ""),
+             "given": given.get(r.name, ""), **_status(r)} for r in ledger.results]
+
+
 def context(doc: Derivation, ledger: Ledger, figure_files: dict[str, str]) -> dict:
     """The template's view of a document: plain dicts, with TeX marked as TeX."""
     results = ledger.by_name()
     sections = [{"title": s.title, "blocks": [_block(doc, b, results, figure_files) for b in s.blocks]}
                 for s in doc.sections]
-    ledger_rows = [{"name": r.name, **_status(r)} for r in ledger.results]
     return {"doc": {"title": doc.title, "question": _parts(doc.question), "description": doc.description,
-                    "sections": sections, "ledger": ledger_rows}}
+                    "sections": sections, "ledger": _ledger(doc, ledger), "tally": _tally(ledger)}}
 
 
 def render_tex(doc: Derivation, ledger: Ledger, figure_files: dict[str, str], templates: Path | None) -> str:

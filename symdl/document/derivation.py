@@ -31,10 +31,15 @@ MATH_COMMANDS = SAFE_COMMANDS | frozenset(
     begin end aligned cases pmatrix bmatrix matrix substack limits displaystyle forall exists equiv
     Rightarrow Leftarrow iff implies circ star ast nabla top intercal hat tilde bar dot ddot prime quad
     leftarrow rightarrow uparrow downarrow emph textbf mathit mathsf E P subseteq subset cup cap setminus
-    lfloor rfloor lceil rceil pm mp not neg land lor ll gg cos sin varepsilon sup inf det tr""".split()
+    lfloor rfloor lceil rceil pm mp not neg land lor ll gg cos sin varepsilon sup inf det tr eqref""".split()
 )
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)")
+_LABEL = re.compile(r"[a-z][a-z0-9-]*")
 _ENVIRONMENTS = frozenset({"aligned", "cases", "pmatrix", "bmatrix", "matrix"})
+
+
+#: What a step stated without proof may be (``Step.given``); "" for a step that is checked.
+GIVEN = frozenset({"", "premise", "definition", "modelling choice"})
 
 
 class UnsafeTeX(ValueError):
@@ -113,6 +118,9 @@ class Step:
     from the step before (``"="``, ``"\\le"``, ``"def"`` for a definition,
     ``"given"`` for a premise, ``"=>"`` for an implication); ``reason`` is
     the rule, in words.  Every check in ``checks`` is run by ``symdl verify``.
+    A step with nothing to check (a premise, a definition, a modelling choice) says which in ``given``, so
+    that the ledger counts it apart from the checked steps instead of calling it unverified.  A step a later
+    one uses has a ``label``: it is numbered, and text refers to it as ``$\\eqref{eq:LABEL}$``.
     """
 
     name: str
@@ -121,10 +129,18 @@ class Step:
     checks: tuple[CheckSpec, ...] = ()
     relation: str = "="
     boxed: bool = False
+    given: str = ""
+    label: str = ""
 
     def __post_init__(self):
         object.__setattr__(self, "claim", tex(self.claim))
         object.__setattr__(self, "checks", tuple(self.checks))
+        if self.given not in GIVEN:
+            raise ValueError(f"step {self.name!r}: given={self.given!r} is none of {sorted(GIVEN - {''})}")
+        if self.label and not _LABEL.fullmatch(self.label):
+            raise ValueError(f"step {self.name!r}: the label {self.label!r} is not lower-case letters, digits and -")
+        if self.given and self.checks:
+            raise ValueError(f"step {self.name!r} is checked, so it is not given as a {self.given}")
 
 
 @dataclass(frozen=True)
@@ -172,6 +188,9 @@ class Derivation:
     question: str = ""
     template: str = "question.tex.j2"
     references: tuple[str, ...] = field(default_factory=tuple)
+    #: ``(name, checks)`` a document makes and lists in its ledger without displaying them: the seed audit's
+    #: findings, whose forms the worked solutions already show.
+    checks: tuple[tuple[str, tuple[CheckSpec, ...]], ...] = field(default_factory=tuple)
 
     def steps(self) -> list[Step]:
         return [b for s in self.sections for b in s.blocks if isinstance(b, Step)]

@@ -68,7 +68,13 @@ def environment(project_templates: Path | None = None):
         undefined=jinja2.StrictUndefined,
     )
     env.filters["breakable"] = breakable
+    env.filters["oneline"] = oneline
     return env
+
+
+def oneline(value) -> TeX:
+    """Escaped text on one line, for a TeX comment: a line break would end the comment and make the rest text."""
+    return TeX(" ".join(escape_text(value).split()))
 
 
 def breakable(value) -> TeX:

@@ -80,6 +80,9 @@ class Result:
 
     @property
     def status(self) -> str:
+        """``"given"`` for a premise or definition stated without checks (``kind="given"``), else the checks' outcome."""
+        if self.kind == "given" and not self.checks:
+            return "given"
         if any(c.made and not c.passed for c in self.checks):
             return "refuted"
         if any(c.made and c.passed for c in self.checks):

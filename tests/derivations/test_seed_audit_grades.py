@@ -21,7 +21,8 @@ from _audit import q2_adaptive, q2_nonmono, q2_sgd, q3_checks, q3_latent  # noqa
 from _audit.q2_momentum import _usual_betas  # noqa: E402
 from _audit.cells import mixed_cell  # noqa: E402
 from _audit.findings import num  # noqa: E402
-from _audit.summary import evidence_line, first_sentence, plain, summary_table  # noqa: E402
+from _audit.sections import plain  # noqa: E402
+from _audit.summary import evidence_line, first_sentence, summary_table  # noqa: E402
 
 from symdl.document.derivation import TeX, prose  # noqa: E402
 

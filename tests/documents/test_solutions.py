@@ -21,6 +21,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.tex,
                                  reason="needs pdftotext and latexmk")]
 
 DOCUMENTS = {"q1_recurrent": "q1-recurrent", "q2_optimisation": "q2-optimisation", "q3_energy": "q3-energy"}
+#: Every document the project builds: the worked solutions above, the GRU's and the seed audit.
+ALL = {**DOCUMENTS, "gru_update_gate": "gru-update-gate", "seed_audit": "seed-audit"}
 
 #: The sub-questions each seed answer is filed under: question 1 is one answer; question 2's parts (a) to (h),
 #: and the learning-rate rule after (h), which the documents call (i); question 3's parts (a) to (f).
@@ -56,7 +58,7 @@ IMPLEMENTATION = {
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("solutions")
-    assert main(["build", *DOCUMENTS, "--out", str(out)]) == 0
+    assert main(["build", *ALL, "--out", str(out)]) == 0
     return out
 
 
@@ -79,7 +81,7 @@ def framed_answers(tex: str) -> dict[str, str]:
     return out
 
 
-@pytest.mark.parametrize("slug", DOCUMENTS.values())
+@pytest.mark.parametrize("slug", [*DOCUMENTS.values(), "gru-update-gate"])
 def test_body_text_has_no_raw_markup_and_no_implementation_words(built, slug):
     body = body_text(built / f"{slug}.pdf")
     assert len(body) > 2000, "the body text was not found"
@@ -109,3 +111,34 @@ def test_a_body_with_raw_markup_is_caught(tmp_path):
         assert any(p.search(sample) for p in RAW_MARKUP.values()), sample
     for sample in ("SymPy's diff", "lstm.cell_jacobian", "the engine differentiates", "sp.diff", "at(gap=k)"):
         assert any(p.search(sample) for p in IMPLEMENTATION.values()), sample
+
+
+#: TeX's word for a line it let run into the margin: in a paragraph ("in paragraph at lines 58--59") or in display
+#: mathematics ("detected at line 61").
+OVERFULL = re.compile(r"^Overfull \\hbox \(([\d.]+)pt too wide\) (in paragraph at lines|detected at line) ([\d-]+)", re.M)
+
+
+def overfull(log: str) -> list[str]:
+    return [f"{'display' if m.group(2).startswith('detected') else 'paragraph'} at line {m.group(3)}: "
+            f"{m.group(1)}pt too wide" for m in OVERFULL.finditer(log)]
+
+
+@pytest.mark.parametrize("slug", ALL.values())
+def test_no_line_runs_into_the_margin(built, slug, tmp_path):
+    """The .tex the build wrote, typeset again here so that its LaTeX log can be read: no display and no line of
+    text is wider than the text block."""
+    from symdl.document.render import compile_pdf
+
+    work = tmp_path / "tex"
+    shutil.copytree(built, work, ignore=lambda folder, names: [n for n in names if folder == str(built)
+                                                               and (n.endswith(".pdf") or n.startswith(".symdl"))])
+    compile_pdf(work / f"{slug}.tex", work)
+    log = (work / f"{slug}.log").read_text(errors="replace")
+    assert "Overfull \\hbox" not in log or overfull(log), "the log's overfull boxes were not read"
+    assert not overfull(log), "\n".join(overfull(log))
+
+
+def test_overfull_lines_are_read_from_a_log():
+    log = ("Overfull \\hbox (252.40712pt too wide) detected at line 61\n[][]\n"
+           "Overfull \\hbox (0.53873pt too wide) in paragraph at lines 255--255\n")
+    assert overfull(log) == ["display at line 61: 252.40712pt too wide", "paragraph at line 255--255: 0.53873pt too wide"]
