@@ -171,7 +171,17 @@ class Operators(Source):
             raise self.error(f"{self.src(it.start, it.end).strip()}(. | .) is a Gibbs distribution; "
                              f"{self.table.reference} has no energy F or F_w and beta to build it from", it.start)
         var = cond.of
-        dummy = self.table.variable(f"{var}'") if isinstance(var, sp.Symbol) else sp.Dummy("y")
         f = energy.func
+        dummy = self.normaliser_variable(var, it.start)
         return sp.exp(-beta * f(cond.given, var)) / sp.Integral(sp.exp(-beta * f(cond.given, dummy)),
                                                                 (dummy, -sp.oo, sp.oo))
+
+    def normaliser_variable(self, var, pos: int):
+        r"""The variable the normaliser of ``P(var \mid .)`` integrates over: ``y'`` for ``y`` and for a sample
+        value ``y_i`` alike.  REFERENCES.md: the normaliser integrates over the domain of y, so ``y_i`` (one
+        value of y) must not get a domain of its own: ``y_i'`` would be a variable with a grid of its own."""
+        if not isinstance(var, sp.Symbol):
+            raise self.error("P(. | .) is read with a variable before the bar, such as P_w(y \\mid x_i)", pos)
+        letter = re.match(r"\\?[A-Za-z]+", canon(var.name).replace("\\mathbb", ""))
+        base = letter.group(0) if letter else canon(var.name)
+        return self.table.variable(f"{base}'")
