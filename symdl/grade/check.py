@@ -123,6 +123,8 @@ def _differs(expr, ref, w: Witness, seed: int, rtol: float) -> Verdict:
     at = describe_size(cx["sizes"])
     what = (f"the shapes differ ({cx['shapes']['hand']} against {cx['shapes']['reference']})"
             if "shapes" in cx else f"relative error {cx['relative_error']:.3g} > {rtol:g}")
+    if "undefined" in cx:
+        what = f"the hand form has no value there: {cx['undefined']}"
     what += _first_step_note(expr, ref, cx, seed, rtol)
     return Verdict("not_equivalent", "numeric", f"differs from {ref.name} at a random point with {at}: {what}",
                    ref.name, counterexample=cx, max_error=cx["relative_error"], sizes=tuple(w.sizes),

@@ -73,6 +73,7 @@ script: SINGLE                           -> script_char
            | expr EQUALS expr            -> sub_eq
            | expr IN expr                -> sub_in
            | expr TO expr                -> sub_to
+           | expr SIM expr               -> sub_sim
            | expr ("," expr)+            -> sub_list
 
 ?atom: NAME                              -> name
@@ -86,7 +87,7 @@ script: SINGLE                           -> script_char
      | "{" expr "}"                      -> group
      | "(" expr ")"                      -> paren
      | "(" expr ("," expr)+ ")"          -> tuple
-     | "(" expr MID expr ")"             -> conditional
+     | "(" expr ("," expr)* MID expr ")" -> conditional
      | "[" expr "]"                      -> bracket
      | "[" expr ("," expr)+ "]"          -> concat
      | FRAC atom atom                    -> frac
@@ -98,9 +99,14 @@ script: SINGLE                           -> script_char
      | LNORM expr RNORM                  -> norm
      | LBAR expr RBAR                    -> abs
      | BEGIN rows END                    -> matrix
+     | CASES branches ENDCASES           -> cases
 
 rows: row (ROWSEP row)* ROWSEP?
 row: expr ("&" expr)*
+branches: branch (ROWSEP branch)* ROWSEP?
+branch: expr ","? "&" condition ","?
+condition: IFWORD? expr (EQUALS | REL) expr
+         | OTHERWISE                     -> otherwise
 
 EQUALS: "=" | "\\leftarrow" | ":="
 MINUS: "-"
@@ -109,6 +115,12 @@ SLASH: "/"
 ODOT: /\\(odot|circ)(?![A-Za-z])/
 CDOT: /\\(cdot|times)(?![A-Za-z])/
 IN: /\\in(?![A-Za-z])/
+SIM: /\\sim(?![A-Za-z])/
+REL: /\\(geq?|leq?|neq?|geqslant|leqslant)(?![A-Za-z])/ | "<" | ">"
+IFWORD.2: /\\(text|textrm|mathrm)\s*\{\s*(if|for|when)\s*\}/
+OTHERWISE.2: /\\(text|textrm|mathrm)\s*\{\s*(otherwise|else)\s*\}/
+CASES: /\\begin\s*\{d?cases\}/
+ENDCASES: /\\end\s*\{d?cases\}/
 TO: /\\(to|rightarrow)(?![A-Za-z])/
 MID: /\\mid(?![A-Za-z])/ | "|"
 PRIME: "'"
@@ -127,7 +139,7 @@ FRAC: /\\[dt]?frac(?![A-Za-z])/
 SQRT: /\\sqrt(?![A-Za-z])/
 PARTIAL: /\\partial(?![A-Za-z])/
 NABLA: /\\nabla(?![A-Za-z])/
-BIGOP: /\\(sum|prod|int|lim|min|max|argmin|argmax|arg\s*\\(min|max)|operatorname\s*\*\s*\{\s*arg\s*(\\,)?\s*(min|max)\s*\}|mathbb\s*\{E\}|mathbb\s*E)(?![A-Za-z])/
+BIGOP: /\\(sum|prod|int|lim|min|max|argmin|argmax|arg\s*\\(min|max)|operatorname\s*\*?\s*\{\s*arg\s*(\\,)?\s*(min|max)\s*\}|mathbb\s*\{E\}|mathbb\s*E)(?![A-Za-z])/
 INFTY: /\\infty(?![A-Za-z])/
 DBAR.2: /\\\||\|\||\\Vert(?![A-Za-z])/
 LNORM: /\\lVert(?![A-Za-z])/

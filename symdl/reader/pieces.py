@@ -57,10 +57,18 @@ class Derivative:
 
 @dataclass
 class Conditional:
-    """``(y \\mid x)``: the argument of a distribution."""
+    """``(y \\mid x)`` or ``(y, z \\mid x)``: the argument of a distribution (``of`` a tuple of one or more)."""
 
-    of: object
+    of: tuple
     given: object
+    start: int
+
+
+@dataclass
+class Gradient:
+    r"""``\nabla_w`` before what it acts on: ``script`` is the subscript's tree (the variable)."""
+
+    script: object
     start: int
 
 
