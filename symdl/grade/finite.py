@@ -297,6 +297,10 @@ class Evaluator:
         """A feature vector's transpose standing alone: its entries."""
         return self.ev(v)
 
+    def _construct_SumOf(self, v):
+        r"""``\mathbf{1}^\top v``: the sum of the entries of a vector."""
+        return np.sum(self.ev(v))
+
     def _construct_L1Norm(self, v):
         return np.sum(np.abs(self.ev(v)))
 

@@ -30,6 +30,12 @@ _NABLA_SCRIPT = re.compile(r"^\s*\\nabla\s*_\s*(\{(?:[^{}]|\{[^{}]*\})*\}|\\[A-Z
 DISTRIBUTIONS = ("P", "P_w", "P_\\beta", "p", "p_w", "p_\\beta")
 
 
+def _ends_in_bigop(node) -> bool:
+    """Whether ``node`` ends with a big operator that has nothing to act on yet (``\\frac{1}{N} \\sum_i``)."""
+    last = node.children[-1] if node.data == "juxt" else node
+    return getattr(last, "data", None) == "postfix" and getattr(last.children[0], "data", None) == "bigop"
+
+
 class Arithmetic(Source):
     """Sums and products (uses the builder's ``build``, ``value``, ``as_value``, ``resolve``, the shape
     rules, ``bind``, ``bigop`` and ``distribution``)."""
@@ -54,6 +60,9 @@ class Arithmetic(Source):
         return self.add(self.operand(node.children[0]), self.operand(node.children[2]), node.children[1])
 
     def b_sub(self, node, start, end):
+        left = node.children[0]
+        if _ends_in_bigop(left):  # \sum_i -\frac{1}{\beta} \log ...: the minus begins the sum's body
+            return self.b_juxt(left, start, end, negated=node.children[2])
         return self.add(self.operand(node.children[0]), self.operand(node.children[2]), node.children[1],
                         negate=True)
 
@@ -68,14 +77,19 @@ class Arithmetic(Source):
         return self.divide(self.value(node.children[0]), self.value(node.children[2]), node.children[1].start_pos)
 
     # -- juxtaposition --------------------------------------------------------------------------
-    def b_juxt(self, node, start, end):
+    def b_juxt(self, node, start, end, negated=None):
+        """Pieces side by side; ``negated``, a term after a big operator and a minus that is its body's."""
         saved = dict(self.scope)
+        following = [negated] if negated is not None else []
+        children = node.children if node.data == "juxt" else [node]
         try:
             items = []
-            for c in node.children:
+            for c in children:
                 items.append(self.build(c))
                 if isinstance(items[-1].obj, BigOp):
-                    self.bind(items[-1].obj, node.children[len(items):])
+                    self.bind(items[-1].obj, list(children[len(items):]) + following)
+            if negated is not None:
+                items.append(Item(self.scale(-1, self.value(negated)), *span(negated)))
             if items[0].obj is PARTIAL:
                 if len(items) == 1:
                     return Derivative("", [])

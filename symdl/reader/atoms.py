@@ -63,6 +63,13 @@ class Atoms(Source):
             return sp.Rational(int(whole + frac), 10 ** len(frac))
         return sp.Integer(int(text))
 
+    def b_frac_digits(self, node, start, end):
+        r"""``\frac12``: TeX takes one digit for each argument."""
+        num, den = (int(c) for c in str(node.children[0]) if c.isdigit())
+        if den == 0:
+            raise self.error("division by zero", start, "a denominator that is not 0")
+        return sp.Rational(num, den)
+
     def b_infty(self, node, start, end):
         return sp.oo
 

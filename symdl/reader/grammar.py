@@ -91,6 +91,7 @@ script: SINGLE                           -> script_char
      | "[" expr "]"                      -> bracket
      | "[" expr ("," expr)+ "]"          -> concat
      | FRAC atom atom                    -> frac
+     | FRACDIGITS                        -> frac_digits
      | SQRT atom                         -> sqrt
      | PARTIAL                           -> partial
      | NABLA                             -> nabla
@@ -135,6 +136,7 @@ OPNAME: /\\(operatorname|mathrm|text|textrm|mathit|textit)\s*\{[A-Za-z ]*\}/
 CAL: /\\(mathcal|mathbb)\s*\{[A-Za-z]\}/
 BOLD: /\\(boldsymbol|mathbf|bm|pmb|vec|textbf|emph)(?![A-Za-z])/
 ACCENT: /\\(tilde|hat|bar|widetilde|widehat|overline|dot)(?![A-Za-z])/
+FRACDIGITS.2: /\\[dt]?frac\s*[0-9]\s*[0-9](?![0-9])/
 FRAC: /\\[dt]?frac(?![A-Za-z])/
 SQRT: /\\sqrt(?![A-Za-z])/
 PARTIAL: /\\partial(?![A-Za-z])/
@@ -169,8 +171,13 @@ def _norm_bars(stream):
     r"""``\|``, ``\Vert`` and ``||`` are all delimiters of a norm, ``|`` of an absolute value (``|B|``) or
     the bar of ``P(y | x)``; which one is decided from the token before (an LALR grammar
     cannot tell an opening bar from a closing one)."""
-    depth, bars, prev = 0, 0, None
+    depth, bars, prev, limits = 0, 0, None, _Limits()
     for tok in stream:
+        after_limits = limits.after(tok)
+        if tok.type == "MID" and str(tok) == "|" and after_limits and not bars:  # \sum_j |z_j|: opens
+            tok.type, bars, prev = "LBAR", bars + 1, "LBAR"
+            yield tok
+            continue
         if tok.type == "DBAR":
             if depth and prev in OPERAND_ENDS:
                 tok.type, depth = "RNORM", depth - 1
@@ -183,6 +190,30 @@ def _norm_bars(stream):
                 tok.type, bars = "LBAR", bars + 1
         prev = tok.type
         yield tok
+
+
+class _Limits:
+    r"""Whether a token comes right after a big operator's limits (``\sum_j``, ``\sum_{j=1}^{d}``): there a bar
+    opens an absolute value, though the letter before it would otherwise close one."""
+
+    def __init__(self):
+        self.state, self.braces = None, 0  # None, "op" (after the operator or a script), "script", "group"
+
+    def after(self, tok) -> bool:
+        done = self.state == "op"
+        kind, text = tok.type, str(tok)
+        if kind == "BIGOP":
+            self.state = "op"
+        elif self.state == "op" and text in ("_", "^"):
+            self.state = "script"
+        elif self.state == "script":
+            self.state, self.braces = ("group", 1) if text == "{" else ("op", 0)
+        elif self.state == "group":
+            self.braces += {"{": 1, "}": -1}.get(text, 0)
+            self.state = "op" if self.braces == 0 else "group"
+        else:
+            self.state = None
+        return done and self.state is None
 
 
 #: How the parser is built (the cache key hashes these with the grammar).

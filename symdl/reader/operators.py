@@ -148,6 +148,8 @@ class Operators(Source):
                 raise self.error("\\sum_{i=1} needs its upper limit, such as ^{N}", where.end, "an upper limit")
             return sp.Sum(body, (op.var, low, self.script_value(op.upper)))
         limits = self.table.limits_of(op.var)
+        if limits is None and canon(op.var.name) in self.entry_sizes:  # \sum_j |z_j|: over the entries of z
+            limits = (sp.Integer(1), self.entry_sizes[canon(op.var.name)])
         if limits is None and canon(op.var.name).replace("'", "") in self.table.integrals:
             # REFERENCES.md: an integral over a variable also stands for a sum over a finite set,
             # so \sum_{y'} is the reference's \int_{y'} ... dy'

@@ -122,7 +122,8 @@ class Scripts(Source):
             raise self.error("a prime on a value; write the derivative as a function, such as \\sigma'(u)",
                              script.start)
         if script.kind == "sub":
-            raise self.error("a subscript on an expression that is not a name", script.start)
+            raise self.error("a subscript on an expression that is not a name; an entry such as (W_1)_{ij} is the "
+                             "index form, which is not read: write the whole vector or matrix", script.start)
         if isinstance(item.obj, Ones):
             if not self._is_transpose(script.tree, sp.OneMatrix(1, 1)):
                 raise self.error("\\mathbf{1} (the vector of ones) takes only a transpose, \\mathbf{1}^\\top",
