@@ -56,6 +56,7 @@ TERMINALS = {
     "PARTIAL": "\\partial", "NABLA": "\\nabla", "BIGOP": "\\sum, \\int, \\min ...", "TOP": "\\top",
     "PRIME": "a prime '", "CIRCUMFLEX": "'^'", "UNDERSCORE": "'_'", "RNORM": "\\rVert", "END": "\\end{...}",
     "MID": "\\mid", "$END": "the end of the input", "CASES": "\\begin{cases}", "ENDCASES": "\\end{cases}",
+    "ROWSEP": "\\\\ (a new row)",
     "FRACDIGITS": "\\frac12", "SIM": "\\sim", "REL": "a relation such as \\ge", "IFWORD": "\\text{if}",
     "OTHERWISE": "\\text{otherwise}",
 }
