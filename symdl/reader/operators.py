@@ -31,6 +31,18 @@ _BARE_LAWS = ("P", "P_w", "P_\\beta", "p", "p_w")
 _EXTREMA = {"min": "MinOver", "max": "MaxOver", "argmin": "ArgminOver", "argmax": "ArgmaxOver"}
 
 
+#: The operators whose variable ranges over a domain (a grid, in the finite interpretation).
+_OVER_A_DOMAIN = ("int", "E", "min", "max", "argmin", "argmax")
+
+
+def _over_domain(name: str) -> str:
+    r"""The variable an integral or a minimum over ``y_i`` ranges over: ``y''``, a value of ``y`` like any other.
+    A bound ``y_i`` is a dummy (``\int_{y_i} ... dy_i`` is ``\int_y ... dy``); named ``y_i`` it would be given a
+    domain of its own, apart from y's, and a correct form a false counterexample."""
+    found = re.fullmatch(r"\s*([A-Za-z])\s*_\s*\{?\s*[A-Za-z0-9]\s*\}?\s*", name)
+    return found.group(1) + "''" if found else name
+
+
 def _undecorated(name: str) -> str:
     r"""A bound variable's name without bold (``\boldsymbol{y}`` is ``y``), as the names table keys it."""
     return re.sub(r"\\(boldsymbol|mathbf|bm|pmb)\s*\{([^{}]*)\}|\\(boldsymbol|mathbf|bm|pmb)\s*", r"\2", name)
@@ -69,8 +81,9 @@ class Operators(Source):
             if name is None:
                 return
         name = _undecorated(name)
-        op.var = self.table.variable(name)
-        self.scope[canon(name)] = op.var
+        op.written = canon(name)
+        op.var = self.table.variable(_over_domain(name) if op.kind in _OVER_A_DOMAIN else name)
+        self.scope[op.written] = op.var
 
     @staticmethod
     def _is_variable(name: str) -> bool:
@@ -81,7 +94,7 @@ class Operators(Source):
     def _strip_differential(self, op: BigOp, rest: list[Item]) -> list[Item]:
         """``... \\, dy`` or ``... \\mathrm{d}y`` at the end of an integrand is not a factor; in the trailing
         run of differentials of nested integrals (``\\int_{y'}\\int_{z'} ... dy' dz'``) each takes its own."""
-        var = canon(op.var.name)
+        var = op.written or canon(op.var.name)
         k = len(rest)
         while k > 0:
             text = canon(self.src(rest[k - 1].start, rest[k - 1].end))

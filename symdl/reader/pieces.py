@@ -43,6 +43,7 @@ class BigOp:
     lower: object = None
     upper: object = None
     var: object = None  # the bound variable, once read
+    written: str = ""  # the bound variable's name as written (its key), when the symbol is named otherwise
 
 
 @dataclass

@@ -366,6 +366,12 @@ FORMS = [
     Form("ebm.nll_loss", r"\frac{1}{N}\sum_{i=1}^N \left[F_w(x^{(i)},y^{(i)}) + \frac{1}{\beta}\log\int_y "
          r"e^{-\beta F_w(x^{(i)},y)}\right]", nll_loss),
     Form("ebm.nll_loss", r"-\frac{1}{N}\sum_i \log P_w(y_i \mid x_i)", lambda p: nll_loss(p) * p["beta"]),
+    Form("ebm.nll_loss", r"\frac{1}{N}\sum_{i=1}^N \left[F_w(x_i,y_i) + \frac{1}{\beta}\log\int_{y_i} "
+         r"\exp(-\beta F_w(x_i,y_i))\,dy_i\right]", nll_loss),
+    Form("ebm.nll_loss", r"\frac{1}{N}\sum_{i=1}^N \left[F_w(x_i,y_i) + \frac{1}{\beta}\log\int_{y_i} "
+         r"\exp(-F_w(x_i,y_i))\,dy_i\right]", lambda p: torch.stack(
+             [p["F"](x, y, p["w"]) + torch.logsumexp(-p["F"](x, p["grid"], p["w"]), 0) / p["beta"]
+              for x, y in zip(p["xs"], p["ys"])]).mean()),
     Form("ebm.nll_loss", _NLL % "-", lambda p: torch.stack(
         [p["F"](x, y, p["w"]) - torch.logsumexp(-p["beta"] * p["F"](x, p["grid"], p["w"]), 0) / p["beta"]
          for x, y in zip(p["xs"], p["ys"])]).mean()),
@@ -375,6 +381,9 @@ FORMS = [
     Form("ebm.nll_gradient", _GRAD % (r"\nabla_w F_w(x_i,y_i)", r"\int_y P_w(y \mid x_i) \nabla_w F_w(x_i,y)\, dy"),
          gradient_by_parts),
     Form("ebm.nll_gradient", _GRAD % (r"\nabla_{\mathbf{w}} F_w(x_i,y_i)", r"\mathbb{E}_{y \sim P}[\nabla_w F_w(x_i,y)]"),
+         gradient_by_parts),
+    Form("ebm.nll_gradient", _GRAD % (r"\nabla_w F_w(x_i,y_i)",
+                                      r"\mathbb{E}_{y_i \sim P_w(y_i \mid x_i)}[\nabla_w F_w(x_i,y_i)]"),
          gradient_by_parts),
     Form("ebm.nll_gradient", r"\frac{1}{N}\sum_i \left[\nabla_w F_w(x_i,y_i) + \mathbb{E}_{y \sim P_w(y \mid x_i)}"
          r"[\nabla_w F_w(x_i,y)]\right]", lambda p: gradient_by_parts(p, sign=1.0)),
