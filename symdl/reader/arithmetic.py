@@ -22,6 +22,9 @@ from .shapes import shape_of
 #: juxtaposition of n pieces cost n^2 lookups of ever longer text (1,000 pieces: 20 s).
 MAX_ALIAS_PIECES = 8
 
+#: Most big operators and gradients side by side, each acting on all that follows: 10x the most in a test form.
+MAX_OPERATORS = 40
+
 #: ``\nabla_\theta`` (the variable under the nabla) before a name the reference gives the gradient
 #: (``\nabla_\theta \ell_i(\theta_k)`` is ``\nabla \ell_i(\theta_k)``).
 _NABLA_SCRIPT = re.compile(r"^\s*\\nabla\s*_\s*(\{(?:[^{}]|\{[^{}]*\})*\}|\\[A-Za-z]+|[A-Za-z])\s*")
@@ -90,6 +93,7 @@ class Arithmetic(Source):
                     self.bind(items[-1].obj, list(children[len(items):]) + following)
             if negated is not None:
                 items.append(Item(self.scale(-1, self.value(negated)), *span(negated)))
+            self._check_nesting(items)
             if items[0].obj is PARTIAL:
                 if len(items) == 1:
                     return Derivative("", [])
@@ -99,6 +103,14 @@ class Arithmetic(Source):
             return self.product(items)
         finally:
             self.scope = saved
+
+    def _check_nesting(self, items: list[Item]) -> None:
+        r"""Operators side by side each take all that follows (``\sum_i \sum_j \int_y ...``): reading them nests
+        once per operator, so past :data:`MAX_OPERATORS` the formula is refused before Python's stack runs out."""
+        ops = [it for it in items if isinstance(it.obj, (BigOp, Gradient))]
+        if len(ops) > MAX_OPERATORS:
+            raise self.error(f"more than {MAX_OPERATORS} operators (\\sum, \\int, \\nabla ...) one inside another "
+                             "are not read; split the formula", ops[MAX_OPERATORS].start, "fewer operators")
 
     def value_of(self, items: list[Item]):
         """The value of pieces read side by side (an operator's body, what follows ``\\partial``)."""
