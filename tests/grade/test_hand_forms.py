@@ -6,8 +6,8 @@ that names the notation and says how to write it.
 """
 
 import pytest
-
 from hand_forms import FORMS, truth
+
 from symdl.grade.check import check
 
 
