@@ -193,9 +193,9 @@ def _hand_expression(hand, ref):
     if not isinstance(hand, sp.Basic):
         raise TypeError(f"a hand form is a LaTeX string or a SymPy expression, got {type(hand).__name__}")
     table = table_for(ref)
-    known = {s for s in table.entries.values() if isinstance(s, (sp.Symbol, sp.MatrixSymbol))}
+    known = {s for s in [*table.entries.values(), *table.own.values()] if isinstance(s, (sp.Symbol, sp.MatrixSymbol))}
     dims = {d for i in ref.inputs for d in i.shape if isinstance(d, sp.Symbol)}
-    for s in hand.atoms(sp.Symbol, sp.MatrixSymbol):
+    for s in hand.free_symbols:  # a variable bound by an integral or a sum (y', i) is no input
         if s not in known and s not in dims and not isinstance(s, sp.Dummy):
             raise ReadError(f"unknown symbol {s.name!r} in {ref.name}; it knows {table.known()}")
     return hand, ()

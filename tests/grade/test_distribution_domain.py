@@ -48,3 +48,22 @@ def test_dropping_the_temperature_is_still_refuted():
     assert -hand * 0.7 != pytest.approx(reference, rel=1e-6)  # without 1/beta the value differs in torch
     assert check(r"-\frac{1}{N}\sum_i \log P_w(y_i \mid x_i)", against="ebm.nll_loss", timeout=2).verdict \
         == "not_equivalent"
+
+
+def test_a_derivations_final_answer_may_sum_over_samples_and_integrate():
+    r"""The final answer is read in the reference's symbols and handed over as SymPy: N (the reference's own
+    count) and the variables its integrals and sums bind are no unknown symbols.  The truth in torch: the
+    gradient written by parts is autograd's gradient of the NLL loss."""
+    from hand_truths import ebm_points, gradient_by_parts, nll_gradient
+
+    from symdl.grade.derivation import check_derivation
+
+    for p in ebm_points(torch.Generator().manual_seed(3)):
+        assert float(gradient_by_parts(p)) == pytest.approx(float(nll_gradient(p)), rel=1e-9)
+    text = (r"\frac{\partial \mathcal{L}}{\partial w} = \frac{1}{N}\sum_i \left[\nabla_w F_w(x_i,y_i) - \int_y "
+            r"P_w(y \mid x_i) \nabla_w F_w(x_i,y)\, dy\right]" "\n"
+            r"= \frac{1}{N}\sum_i \left[\nabla_w F_w(x_i,y_i) - \mathbb{E}_{y \sim P_w(y \mid x_i)}"
+            r"[\nabla_w F_w(x_i,y)]\right]")
+    answer = check_derivation(text, against="ebm.nll_gradient")
+    assert answer.final["verdict"] == "equivalent", answer.final["message"]
+    assert answer.verdict == "equivalent"
