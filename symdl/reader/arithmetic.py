@@ -200,7 +200,9 @@ class Arithmetic(Source):
         while i < len(items):
             for j in range(min(len(items) - 1, i + MAX_ALIAS_PIECES), i, -1):
                 text = self.src(items[i].start, items[j].end)
-                found = self.table.get(text) or self.table.get(_NABLA_SCRIPT.sub(r"\\nabla ", text))
+                found = self.table.get(text)
+                if found is None and text.lstrip().startswith("\\nabla"):
+                    found = self.table.get(_NABLA_SCRIPT.sub(r"\\nabla ", text))
                 power = re.fullmatch(r"(.*?)\^\s*\{?\s*([0-9]+)\s*\}?\s*", text, re.DOTALL)
                 if found is None and power:  # \nabla f_i(w_t)^2: the power of the name
                     found = self.table.get(power.group(1))
