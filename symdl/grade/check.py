@@ -54,6 +54,7 @@ class HandForm:
     expr: sp.Basic
     reference: Reference
     note: str = ""
+    readings: tuple = ()  # how the text was read where it could be read two ways (elementwise products)
 
 
 # -- the check ---------------------------------------------------------------------------------------
@@ -68,11 +69,11 @@ def check(hand, against: str | Reference, *, timeout: float = TIMEOUT, seed: int
     except (UnknownNameError, ValueError) as exc:
         return Verdict("error", None, str(exc), getattr(against, "name", against))
     try:
-        expr = _hand_expression(hand, ref)
+        expr, readings = _hand_expression(hand, ref)
     except ReadError as exc:
         return Verdict("error", None, str(exc), ref.name, position=exc.position, caret=exc.caret(),
                        details={"expected": exc.expected} if exc.expected else {})
-    return decide(HandForm(expr, ref, note), timeout=timeout, seed=seed, rtol=rtol)
+    return decide(HandForm(expr, ref, note, readings), timeout=timeout, seed=seed, rtol=rtol)
 
 
 def read(hand, against: str | Reference) -> HandForm:
@@ -84,13 +85,17 @@ def read(hand, against: str | Reference) -> HandForm:
     a gap of rnn.jacobian_product outside 1 to :data:`MAX_GAP`.
     """
     ref, note = _variant(hand, find_reference(against))
-    return HandForm(_hand_expression(hand, ref), ref, note)
+    expr, readings = _hand_expression(hand, ref)
+    return HandForm(expr, ref, note, readings)
 
 
 def decide(form: HandForm, *, timeout: float = TIMEOUT, seed: int = 0, rtol: float = RTOL) -> Verdict:
     """The verdict on a form already read: ``not_equivalent`` at the first random point that differs, else the
     bounded proof's answer on top of the agreement (a proof, a definite difference, or neither)."""
     verdict = _decide(form.expr, form.reference, timeout, seed, rtol)
+    if form.readings:
+        verdict = replace(verdict, message=f"{verdict.message}; " + "; ".join(form.readings),
+                          details={**verdict.details, "notes": list(form.readings)})
     return replace(verdict, message=verdict.message + form.note) if form.note else verdict
 
 
@@ -123,6 +128,8 @@ def _differs(expr, ref, w: Witness, seed: int, rtol: float) -> Verdict:
     at = describe_size(cx["sizes"])
     what = (f"the shapes differ ({cx['shapes']['hand']} against {cx['shapes']['reference']})"
             if "shapes" in cx else f"relative error {cx['relative_error']:.3g} > {rtol:g}")
+    if "undefined" in cx:
+        what = f"the hand form has no value there: {cx['undefined']}"
     what += _first_step_note(expr, ref, cx, seed, rtol)
     return Verdict("not_equivalent", "numeric", f"differs from {ref.name} at a random point with {at}: {what}",
                    ref.name, counterexample=cx, max_error=cx["relative_error"], sizes=tuple(w.sizes),
@@ -178,18 +185,20 @@ def find_reference(name: str | Reference):
 
 
 def _hand_expression(hand, ref):
-    """The hand form as SymPy in ``ref``'s symbols (read from LaTeX, or checked as given)."""
+    """The hand form as SymPy in ``ref``'s symbols (read from LaTeX, or checked as given), and the notes on how
+    the text was read."""
     if isinstance(hand, str):
-        return read_text(hand, ref).expr
+        reading = read_text(hand, ref)
+        return reading.expr, reading.notes
     if not isinstance(hand, sp.Basic):
         raise TypeError(f"a hand form is a LaTeX string or a SymPy expression, got {type(hand).__name__}")
     table = table_for(ref)
-    known = {s for s in table.entries.values() if isinstance(s, (sp.Symbol, sp.MatrixSymbol))}
+    known = {s for s in [*table.entries.values(), *table.own.values()] if isinstance(s, (sp.Symbol, sp.MatrixSymbol))}
     dims = {d for i in ref.inputs for d in i.shape if isinstance(d, sp.Symbol)}
-    for s in hand.atoms(sp.Symbol, sp.MatrixSymbol):
+    for s in hand.free_symbols:  # a variable bound by an integral or a sum (y', i) is no input
         if s not in known and s not in dims and not isinstance(s, sp.Dummy):
             raise ReadError(f"unknown symbol {s.name!r} in {ref.name}; it knows {table.known()}")
-    return hand
+    return hand, ()
 
 
 def infer_gap(hand) -> tuple[int | None, str]:

@@ -124,7 +124,7 @@ def single_answer(v, text: str, diagnosis: dict | None = None, *, line: int = 1,
     ch = chain(Text.of(text))
     lhs, rhs = (ch.sides[0].text, ch.sides[1].text) if ch.relations == ("=",) else (None, text)
     step = Step(0, line, column, lhs, rhs, "link", v.verdict, v.method, v.message, reason,
-                counterexample=v.counterexample, diagnosis=diagnosis)
+                notes=list(v.details.get("notes", ())), counterexample=v.counterexample, diagnosis=diagnosis)
     section = v.reference.split(".", 1)[0] if v.reference else None
     return DerivationVerdict(v.verdict, v.message, section, [step], list(skipped), None,
                              0 if v.verdict == "not_equivalent" else None, v.method, single=replace(v))

@@ -35,6 +35,8 @@ from ..model.domains import DOMAINS, concrete_shape
 from .ranges import Ranges, grid_letter, loop_labels, ranges
 
 STEP = 1e-30
+#: Most grid points one evaluation visits (about a second of the tree walk); nested integrals multiply them.
+MAX_STEPS = 100_000
 
 #: The table's scalar functions as numpy spells them (complex-step safe), by SymPy class.
 _SCALAR = {f: row.numpy(np) for f, row in SCALARS.items()}
@@ -84,6 +86,7 @@ class Evaluator:
         self.i = interp
         self.bound: dict = {}  # canonical name -> value of a bound variable
         self.index: dict = {}  # canonical loop variable -> 0-based sample index
+        self.steps = 0  # grid points visited: nested integrals multiply them (40 nested: 4^40)
 
     # -- symbols ----------------------------------------------------------------------------
     def symbol(self, s) -> object:
@@ -206,12 +209,20 @@ class Evaluator:
         finally:
             self.i.values[key] = saved
 
+    def _visit(self, points: int) -> None:
+        """Count the points a loop is about to visit; nested loops multiply them, so past :data:`MAX_STEPS` the
+        expression has no finite interpretation here (``unknown``), rather than an evaluation that never ends."""
+        self.steps += points
+        if self.steps > MAX_STEPS:
+            raise Unsupported(f"more than {MAX_STEPS:,} grid points in nested integrals, sums or minima")
+
     def _over_grid(self, var, fn):
         grid = self.i.grids.get(grid_letter(var.name))
         if grid is None:
             raise Unsupported(f"no grid for the variable {var.name}")
         key = canon(var.name)
         saved = self.bound.get(key)
+        self._visit(len(grid))
         out = []
         for g in grid:
             self.bound[key] = g
@@ -238,6 +249,7 @@ class Evaluator:
         lo, hi = int(round(float(np.real(self.ev(low))))), int(round(float(np.real(self.ev(high)))))
         key = canon(var.name)
         total = 0.0
+        self._visit(max(0, hi - lo + 1))
         for k in range(lo, hi + 1):
             self.index[key], self.bound[key] = k - 1, float(k)
             total = total + (self.ev(e.function) if len(e.limits) == 1 else self._Sum(sp.Sum(e.function,
@@ -256,7 +268,9 @@ class Evaluator:
     def _construct_SumOverSet(self, body, var, over):
         key = canon(var.name)
         total = 0.0
-        for k in self._members(over):
+        members = self._members(over)
+        self._visit(len(members))
+        for k in members:
             self.index[key] = k
             total = total + self.ev(body)
         self.index.pop(key, None)
@@ -296,6 +310,10 @@ class Evaluator:
     def _construct_Transposed(self, v):
         """A feature vector's transpose standing alone: its entries."""
         return self.ev(v)
+
+    def _construct_SumOf(self, v):
+        r"""``\mathbf{1}^\top v``: the sum of the entries of a vector."""
+        return np.sum(self.ev(v))
 
     def _construct_L1Norm(self, v):
         return np.sum(np.abs(self.ev(v)))

@@ -60,6 +60,8 @@ class Verdict:
             out["sizes"] = list(self.sizes)
         if self.proof:
             out["proof"] = self.proof
+        if self.details.get("notes"):
+            out["notes"] = list(self.details["notes"])
         return _strict_json(out)
 
     def __str__(self) -> str:

@@ -121,8 +121,15 @@ def _numeric_point(out: Witness, hand, ref, values: dict, labels: dict, rtol: fl
         out.skipped += 1
         return False
     try:
+        chosen = select_branches(hand, ref, values)
+    except Uncovered as exc:  # the hand form's cases leave this point out, where the reference has a value
+        out.counterexample = counterexample(out.sizes[-1], labels, {i.name: values[i.name] for i in ref.inputs},
+                                            np.full(want.shape, np.nan), want, (0,) * want.ndim, float("inf"),
+                                            undefined=str(exc))
+        return True
+    try:
         with np.errstate(all="ignore"):
-            got = np.asarray(evaluate_expression(select_branches(hand, ref, values), ref.inputs, ref.functions,
+            got = np.asarray(evaluate_expression(chosen, ref.inputs, ref.functions,
                                                  values, backends.ops("numpy"), "numpy", "the hand form"),
                              dtype=np.float64)
     except (NotImplementedError, NameError, TypeError, ValueError, OverflowError) as exc:
@@ -212,7 +219,14 @@ def select_branches(expr, ref, values):
                 break
             if decided is not sp.false:
                 raise NotImplementedError(f"cannot decide the condition {cond} at this point")
+        else:
+            at = ", ".join(f"{k} = {v:g}" for k, v in scalars.items())
+            raise Uncovered(f"no branch of the cases holds at {at}")
     return expr.xreplace(chosen)
+
+
+class Uncovered(ValueError):
+    """No branch of a piecewise form holds at a point: the form has no value there."""
 
 
 # -- the finite interpretation ----------------------------------------------------------------------------

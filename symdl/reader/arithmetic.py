@@ -12,14 +12,31 @@ import re
 
 import sympy as sp
 
-from .errors import Source
+from .errors import ReadError, Source
 from .names import Head, canon
-from .pieces import (IDENTITY, NABLA, PARTIAL, BigOp, Conditional, Derivative, Group, Item, Name, Ones,
+from .pieces import (IDENTITY, NABLA, PARTIAL, BigOp, Conditional, Derivative, Gradient, Group, Item, Name, Ones,
                      as_scaled_identity, identity_scale, span, unsized)
+from .shapes import shape_of
 
 #: Most pieces a compound alias spans (``\nabla \ell_i(\theta_k)`` has 3); looking further made a
 #: juxtaposition of n pieces cost n^2 lookups of ever longer text (1,000 pieces: 20 s).
 MAX_ALIAS_PIECES = 8
+
+#: Most big operators and gradients side by side, each acting on all that follows: 10x the most in a test form.
+MAX_OPERATORS = 40
+
+#: ``\nabla_\theta`` (the variable under the nabla) before a name the reference gives the gradient
+#: (``\nabla_\theta \ell_i(\theta_k)`` is ``\nabla \ell_i(\theta_k)``).
+_NABLA_SCRIPT = re.compile(r"^\s*\\nabla\s*_\s*(\{(?:[^{}]|\{[^{}]*\})*\}|\\[A-Za-z]+|[A-Za-z])\s*")
+
+#: The names of a Gibbs distribution before ``(y \mid x)``: ``P_\beta`` is ``P`` at the temperature named.
+DISTRIBUTIONS = ("P", "P_w", "P_\\beta", "p", "p_w", "p_\\beta")
+
+
+def _ends_in_bigop(node) -> bool:
+    """Whether ``node`` ends with a big operator that has nothing to act on yet (``\\frac{1}{N} \\sum_i``)."""
+    last = node.children[-1] if node.data == "juxt" else node
+    return getattr(last, "data", None) == "postfix" and getattr(last.children[0], "data", None) == "bigop"
 
 
 class Arithmetic(Source):
@@ -46,6 +63,9 @@ class Arithmetic(Source):
         return self.add(self.operand(node.children[0]), self.operand(node.children[2]), node.children[1])
 
     def b_sub(self, node, start, end):
+        left = node.children[0]
+        if _ends_in_bigop(left):  # \sum_i -\frac{1}{\beta} \log ...: the minus begins the sum's body
+            return self.b_juxt(left, start, end, negated=node.children[2])
         return self.add(self.operand(node.children[0]), self.operand(node.children[2]), node.children[1],
                         negate=True)
 
@@ -60,14 +80,20 @@ class Arithmetic(Source):
         return self.divide(self.value(node.children[0]), self.value(node.children[2]), node.children[1].start_pos)
 
     # -- juxtaposition --------------------------------------------------------------------------
-    def b_juxt(self, node, start, end):
+    def b_juxt(self, node, start, end, negated=None):
+        """Pieces side by side; ``negated``, a term after a big operator and a minus that is its body's."""
         saved = dict(self.scope)
+        following = [negated] if negated is not None else []
+        children = node.children if node.data == "juxt" else [node]
         try:
             items = []
-            for c in node.children:
+            for c in children:
                 items.append(self.build(c))
                 if isinstance(items[-1].obj, BigOp):
-                    self.bind(items[-1].obj, node.children[len(items):])
+                    self.bind(items[-1].obj, list(children[len(items):]) + following)
+            if negated is not None:
+                items.append(Item(self.scale(-1, self.value(negated)), *span(negated)))
+            self._check_nesting(items)
             if items[0].obj is PARTIAL:
                 if len(items) == 1:
                     return Derivative("", [])
@@ -77,6 +103,14 @@ class Arithmetic(Source):
             return self.product(items)
         finally:
             self.scope = saved
+
+    def _check_nesting(self, items: list[Item]) -> None:
+        r"""Operators side by side each take all that follows (``\sum_i \sum_j \int_y ...``): reading them nests
+        once per operator, so past :data:`MAX_OPERATORS` the formula is refused before Python's stack runs out."""
+        ops = [it for it in items if isinstance(it.obj, (BigOp, Gradient))]
+        if len(ops) > MAX_OPERATORS:
+            raise self.error(f"more than {MAX_OPERATORS} operators (\\sum, \\int, \\nabla ...) one inside another "
+                             "are not read; split the formula", ops[MAX_OPERATORS].start, "fewer operators")
 
     def value_of(self, items: list[Item]):
         """The value of pieces read side by side (an operator's body, what follows ``\\partial``)."""
@@ -110,7 +144,7 @@ class Arithmetic(Source):
     def _is_distribution(self, it: Item, following: list[Item]) -> bool:
         r"""``P`` or ``P_w`` before ``(y \mid x)``."""
         return isinstance(it.obj, Name) and bool(following) and isinstance(following[0].obj, Conditional) \
-            and canon(self.src(it.start, it.end)).replace("\\mathbb", "") in ("P", "P_w")
+            and canon(self.src(it.start, it.end)).replace("\\mathbb", "") in DISTRIBUTIONS
 
     def _factor(self, obj, items: list[Item], i: int) -> tuple[Item, int]:
         """The factor ``items[i]`` (which stands for ``obj``) and the index after what it takes: a function
@@ -129,11 +163,35 @@ class Arithmetic(Source):
             if not rest:
                 raise self.error(f"\\{obj.kind} needs something to act on", it.end, "an expression")
             return Item(self.bigop(obj, rest, it), it.start, items[-1].end), len(items)
+        if isinstance(obj, Gradient):
+            return self._gradient(obj, items, i)
         if obj is PARTIAL or obj is NABLA:
             raise self.error(f"\\{obj.kind} is only read in \\frac{{\\partial a}}{{\\partial b}} or as a name "
                              f"the reference knows ({self.table.known()})", it.start)
         value = obj if unsized(obj) else self.as_value(Item(obj, it.start, it.end))
         return Item(value, it.start, it.end), i + 1
+
+    def _gradient(self, grad: Gradient, items: list[Item], i: int) -> tuple[Item, int]:
+        r"""``\nabla_w X``: the derivative of the scalar X by the scalar w, as ``\frac{\partial X}{\partial w}``
+        reads.  It acts on a function and its bracket (``\nabla_w F_w(x_i, y)``), else on all that follows."""
+        it, rest = items[i], items[i + 1:]
+        written = self.src(it.start, it.end).strip()
+        if not rest:
+            raise self.error(f"{written} needs something to act on", it.end, "an expression")
+        try:
+            var = self.script_value(grad.script)
+            take = 2 if len(rest) >= 2 and isinstance(self.resolve(rest[0]), Head) and \
+                isinstance(rest[1].obj, Group) else len(rest)
+            body = self.value_of(rest[:take])
+        except ReadError as exc:
+            raise self.error(f"{written} acts on a quantity of {self.table.reference}: {exc.message}; write the "
+                             "gradient as the reference names it, such as g_t, \\nabla f(w_t) or \\nabla "
+                             "\\ell_i(\\theta_k)", exc.position if exc.position is not None else it.start) from None
+        if not isinstance(var, sp.Symbol) or shape_of(body) is not None:
+            raise self.error(f"{written} is read for a scalar by a scalar variable; for vectors write the Jacobian "
+                             "\\frac{\\partial a}{\\partial b}, or the name the reference gives the gradient "
+                             f"({self.table.known()})", it.start)
+        return Item(sp.Derivative(body, var), it.start, rest[take - 1].end), i + 1 + take
 
     # -- names spanning several pieces ----------------------------------------------------------
     def _compound_aliases(self, items: list[Item]) -> list[Item]:
@@ -143,6 +201,8 @@ class Arithmetic(Source):
             for j in range(min(len(items) - 1, i + MAX_ALIAS_PIECES), i, -1):
                 text = self.src(items[i].start, items[j].end)
                 found = self.table.get(text)
+                if found is None and text.lstrip().startswith("\\nabla"):
+                    found = self.table.get(_NABLA_SCRIPT.sub(r"\\nabla ", text))
                 power = re.fullmatch(r"(.*?)\^\s*\{?\s*([0-9]+)\s*\}?\s*", text, re.DOTALL)
                 if found is None and power:  # \nabla f_i(w_t)^2: the power of the name
                     found = self.table.get(power.group(1))

@@ -8,11 +8,11 @@ Numbers are exact (``0.001`` is ``1/1000``), never floats.
 from __future__ import annotations
 
 import sympy as sp
-from lark import Tree
+from lark import Token, Tree
 
 from .errors import Source
 from .names import canon
-from .pieces import BigOp, Conditional, Group, Name, Norm, Ones
+from .pieces import BigOp, Conditional, Group, Name, Norm, Ones, span
 from .shapes import MAX_DIGITS, kind, shape_of, show_shape
 
 
@@ -63,6 +63,13 @@ class Atoms(Source):
             return sp.Rational(int(whole + frac), 10 ** len(frac))
         return sp.Integer(int(text))
 
+    def b_frac_digits(self, node, start, end):
+        r"""``\frac12``: TeX takes one digit for each argument."""
+        num, den = (int(c) for c in str(node.children[0]) if c.isdigit())
+        if den == 0:
+            raise self.error("division by zero", start, "a denominator that is not 0")
+        return sp.Rational(num, den)
+
     def b_infty(self, node, start, end):
         return sp.oo
 
@@ -80,7 +87,36 @@ class Atoms(Source):
                          "apart, such as W_{fh} h_{t-1} + W_{fx} x_t", start)
 
     def b_conditional(self, node, start, end):
-        return Conditional(self.value(node.children[0]), self.value(node.children[2]), start)
+        *of, _, given = node.children
+        return Conditional(tuple(self.value(c) for c in of), self.value(given), start)
+
+    def b_cases(self, node, start, end):
+        r"""``\begin{cases} a & t = 1 \\ b & \text{otherwise} \end{cases}``: a piecewise value, each branch
+        with its condition (on scalars, such as the step t: the first momentum step of PyTorch's SGD)."""
+        pairs = []
+        for branch in node.children[1].children:
+            if not isinstance(branch, Tree):
+                continue
+            value_node, cond_node = [c for c in branch.children if isinstance(c, Tree)]
+            pairs.append((self.value(value_node), self._condition(cond_node)))
+        if any(shape_of(v) is not None for v, _ in pairs):
+            raise self.error("a cases environment is read for scalar values (write one per coordinate)", start)
+        return sp.Piecewise(*pairs)
+
+    def _condition(self, node):
+        if node.data == "otherwise":
+            return sp.true
+        left, rel, right = [c for c in node.children if not (isinstance(c, Token) and c.type == "IFWORD")]
+        a, b = self.value(left), self.value(right)
+        if shape_of(a) is not None or shape_of(b) is not None:
+            raise self.error("a condition of a cases environment compares scalars", span(node)[0])
+        word = str(rel).strip().lstrip("\\")
+        make = {"=": sp.Eq, "<": sp.Lt, ">": sp.Gt, "ge": sp.Ge, "geq": sp.Ge, "geqslant": sp.Ge, "le": sp.Le,
+                "leq": sp.Le, "leqslant": sp.Le, "ne": sp.Ne, "neq": sp.Ne}.get(word)
+        if make is None:
+            raise self.error(f"the condition's relation {rel} is not read; write =, <, >, \\le or \\ge",
+                             span(node)[0])
+        return make(a, b)
 
     # -- roots, norms, absolute values, matrices ------------------------------------------------
     def b_sqrt(self, node, start, end):

@@ -16,6 +16,8 @@ What stays here is the dispatch and the lookup of names.
 
 from __future__ import annotations
 
+import re
+
 import sympy as sp
 
 from .arithmetic import Arithmetic
@@ -33,6 +35,8 @@ class Builder(Atoms, Scripts, Arithmetic, Operators, ShapeRules):
     def __init__(self, text: str, table: NameTable):
         self.text, self.table = text, table
         self.scope: dict = {}  # bound variables of the sums, integrals and minima being read
+        self.entry_sizes: dict = {}  # a bound index -> the size of the vector whose entries it reads (z_j)
+        self.notes: list = []  # how a form was read where it could be read two ways (said in the answer)
 
     # -- dispatch -----------------------------------------------------------------------
     def build(self, node) -> Item:
@@ -102,8 +106,27 @@ class Builder(Atoms, Scripts, Arithmetic, Operators, ShapeRules):
             return IDENTITY
         if obj.letters and len(key.split("_")[0].rstrip("'")) > 1:
             return self._split(item)
+        entry = self._entry(key)
+        if entry is not None:
+            return entry
+        if re.search(r"_[^_]*,", key):
+            raise self.error(f"'{text.strip()}' is the index form (one entry of a vector or matrix), which is not "
+                             "read; write the whole vector or matrix, such as \\frac{\\partial h_t}{\\partial "
+                             "h_{t-1}} = \\operatorname{diag}(\\sigma'(a_t)) W_1", item.start, "a whole vector")
         raise self.error(f"unknown symbol '{text.strip()}' in {self.table.reference}; "
                          f"it knows {self.table.known()}", item.start, "a symbol of the reference")
+
+    def _entry(self, key: str):
+        r"""``z_j`` inside a sum over ``j``, for the vector ``z``: its entry j, a scalar (the size of ``z`` gives
+        the sum's limits when it has none)."""
+        found = re.fullmatch(r"(.+)_([A-Za-z])", key)
+        if not found or found.group(2) not in self.scope:
+            return None
+        base = self.table.get(found.group(1))
+        if not isinstance(base, sp.MatrixSymbol) or base.shape[1] != 1:
+            return None
+        self.entry_sizes[found.group(2)] = base.shape[0]
+        return sp.Symbol(key, real=True)
 
     def _split(self, item: Item):
         """``Wh_{t-1}`` read as ``W h_{t-1}``: every letter a name, scripts on the last."""

@@ -55,7 +55,10 @@ TERMINALS = {
     "BOLD": "\\boldsymbol", "ACCENT": "\\tilde or \\hat", "OPNAME": "\\operatorname{...}",
     "PARTIAL": "\\partial", "NABLA": "\\nabla", "BIGOP": "\\sum, \\int, \\min ...", "TOP": "\\top",
     "PRIME": "a prime '", "CIRCUMFLEX": "'^'", "UNDERSCORE": "'_'", "RNORM": "\\rVert", "END": "\\end{...}",
-    "MID": "\\mid", "$END": "the end of the input",
+    "MID": "\\mid", "$END": "the end of the input", "CASES": "\\begin{cases}", "ENDCASES": "\\end{cases}",
+    "ROWSEP": "\\\\ (a new row)",
+    "FRACDIGITS": "\\frac12", "SIM": "\\sim", "REL": "a relation such as \\ge", "IFWORD": "\\text{if}",
+    "OTHERWISE": "\\text{otherwise}",
 }
 
 
@@ -69,7 +72,8 @@ def describe(expected) -> str:
 
 
 OPERANDS = {"NAME", "NUMBER", "GREEK", "FUNC", "LPAR", "LSQB", "LBRACE", "FRAC", "SQRT", "BOLD", "ACCENT",
-            "OPNAME", "PARTIAL", "NABLA", "BIGOP", "CAL", "INFTY", "LNORM", "LBAR", "BEGIN"}
+            "OPNAME", "PARTIAL", "NABLA", "BIGOP", "CAL", "INFTY", "LNORM", "LBAR", "BEGIN", "CASES",
+            "FRACDIGITS"}
 COMMAND_TERMINALS = {"PLUS", "MINUS"}
 
 #: The syntax errors lark raises, which :func:`syntax_error` puts in a person's words.

@@ -73,6 +73,7 @@ script: SINGLE                           -> script_char
            | expr EQUALS expr            -> sub_eq
            | expr IN expr                -> sub_in
            | expr TO expr                -> sub_to
+           | expr SIM expr               -> sub_sim
            | expr ("," expr)+            -> sub_list
 
 ?atom: NAME                              -> name
@@ -86,10 +87,11 @@ script: SINGLE                           -> script_char
      | "{" expr "}"                      -> group
      | "(" expr ")"                      -> paren
      | "(" expr ("," expr)+ ")"          -> tuple
-     | "(" expr MID expr ")"             -> conditional
+     | "(" expr ("," expr)* MID expr ")" -> conditional
      | "[" expr "]"                      -> bracket
      | "[" expr ("," expr)+ "]"          -> concat
      | FRAC atom atom                    -> frac
+     | FRACDIGITS                        -> frac_digits
      | SQRT atom                         -> sqrt
      | PARTIAL                           -> partial
      | NABLA                             -> nabla
@@ -98,9 +100,14 @@ script: SINGLE                           -> script_char
      | LNORM expr RNORM                  -> norm
      | LBAR expr RBAR                    -> abs
      | BEGIN rows END                    -> matrix
+     | CASES branches ENDCASES           -> cases
 
 rows: row (ROWSEP row)* ROWSEP?
 row: expr ("&" expr)*
+branches: branch (ROWSEP branch)* ROWSEP?
+branch: expr ","? "&" condition ","?
+condition: IFWORD? expr (EQUALS | REL) expr
+         | OTHERWISE                     -> otherwise
 
 EQUALS: "=" | "\\leftarrow" | ":="
 MINUS: "-"
@@ -109,6 +116,12 @@ SLASH: "/"
 ODOT: /\\(odot|circ)(?![A-Za-z])/
 CDOT: /\\(cdot|times)(?![A-Za-z])/
 IN: /\\in(?![A-Za-z])/
+SIM: /\\sim(?![A-Za-z])/
+REL: /\\(geq?|leq?|neq?|geqslant|leqslant)(?![A-Za-z])/ | "<" | ">"
+IFWORD.2: /\\(text|textrm|mathrm)\s*\{\s*(if|for|when)\s*\}/
+OTHERWISE.2: /\\(text|textrm|mathrm)\s*\{\s*(otherwise|else)\s*\}/
+CASES: /\\begin\s*\{d?cases\}/
+ENDCASES: /\\end\s*\{d?cases\}/
 TO: /\\(to|rightarrow)(?![A-Za-z])/
 MID: /\\mid(?![A-Za-z])/ | "|"
 PRIME: "'"
@@ -123,11 +136,12 @@ OPNAME: /\\(operatorname|mathrm|text|textrm|mathit|textit)\s*\{[A-Za-z ]*\}/
 CAL: /\\(mathcal|mathbb)\s*\{[A-Za-z]\}/
 BOLD: /\\(boldsymbol|mathbf|bm|pmb|vec|textbf|emph)(?![A-Za-z])/
 ACCENT: /\\(tilde|hat|bar|widetilde|widehat|overline|dot)(?![A-Za-z])/
+FRACDIGITS.2: /\\[dt]?frac\s*[0-9]\s*[0-9](?![0-9])/
 FRAC: /\\[dt]?frac(?![A-Za-z])/
 SQRT: /\\sqrt(?![A-Za-z])/
 PARTIAL: /\\partial(?![A-Za-z])/
 NABLA: /\\nabla(?![A-Za-z])/
-BIGOP: /\\(sum|prod|int|lim|min|max|argmin|argmax|arg\s*\\(min|max)|operatorname\s*\*\s*\{\s*arg\s*(\\,)?\s*(min|max)\s*\}|mathbb\s*\{E\}|mathbb\s*E)(?![A-Za-z])/
+BIGOP: /\\(sum|prod|int|lim|min|max|argmin|argmax|arg\s*\\(min|max)|operatorname\s*\*?\s*\{\s*arg\s*(\\,)?\s*(min|max)\s*\}|mathbb\s*\{E\}|mathbb\s*E)(?![A-Za-z])/
 INFTY: /\\infty(?![A-Za-z])/
 DBAR.2: /\\\||\|\||\\Vert(?![A-Za-z])/
 LNORM: /\\lVert(?![A-Za-z])/
@@ -157,8 +171,13 @@ def _norm_bars(stream):
     r"""``\|``, ``\Vert`` and ``||`` are all delimiters of a norm, ``|`` of an absolute value (``|B|``) or
     the bar of ``P(y | x)``; which one is decided from the token before (an LALR grammar
     cannot tell an opening bar from a closing one)."""
-    depth, bars, prev = 0, 0, None
+    depth, bars, prev, limits = 0, 0, None, _Limits()
     for tok in stream:
+        after_limits = limits.after(tok)
+        if tok.type == "MID" and str(tok) == "|" and after_limits and not bars:  # \sum_j |z_j|: opens
+            tok.type, bars, prev = "LBAR", bars + 1, "LBAR"
+            yield tok
+            continue
         if tok.type == "DBAR":
             if depth and prev in OPERAND_ENDS:
                 tok.type, depth = "RNORM", depth - 1
@@ -171,6 +190,30 @@ def _norm_bars(stream):
                 tok.type, bars = "LBAR", bars + 1
         prev = tok.type
         yield tok
+
+
+class _Limits:
+    r"""Whether a token comes right after a big operator's limits (``\sum_j``, ``\sum_{j=1}^{d}``): there a bar
+    opens an absolute value, though the letter before it would otherwise close one."""
+
+    def __init__(self):
+        self.state, self.braces = None, 0  # None, "op" (after the operator or a script), "script", "group"
+
+    def after(self, tok) -> bool:
+        done = self.state == "op"
+        kind, text = tok.type, str(tok)
+        if kind == "BIGOP":
+            self.state = "op"
+        elif self.state == "op" and text in ("_", "^"):
+            self.state = "script"
+        elif self.state == "script":
+            self.state, self.braces = ("group", 1) if text == "{" else ("op", 0)
+        elif self.state == "group":
+            self.braces += {"{": 1, "}": -1}.get(text, 0)
+            self.state = "op" if self.braces == 0 else "group"
+        else:
+            self.state = None
+        return done and self.state is None
 
 
 #: How the parser is built (the cache key hashes these with the grammar).

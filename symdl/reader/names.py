@@ -28,6 +28,7 @@ def canon(text: str) -> str:
     """The lookup key of a name: decorations, spaces and braces removed, ``\\prime`` as ``'``."""
     s = _DECORATION.sub("", text)
     s = re.sub(r"\^\s*\{?\s*(\\prime|')\s*\}?", "'", s)
+    s = re.sub(r"\^\s*\{\s*\(\s*([A-Za-z])\s*\)\s*\}", r"_\1", s)  # x^{(i)}, the sample index, is x_i
     s = re.sub(r"\\dfrac|\\tfrac", r"\\frac", s)
     # a space ends a TeX command; keep that boundary, drop every other space
     s = re.sub(r"(\\[A-Za-z]+)\s+(?=[A-Za-z])", r"\1{}", s)

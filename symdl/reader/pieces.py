@@ -43,6 +43,7 @@ class BigOp:
     lower: object = None
     upper: object = None
     var: object = None  # the bound variable, once read
+    written: str = ""  # the bound variable's name as written (its key), when the symbol is named otherwise
 
 
 @dataclass
@@ -57,10 +58,18 @@ class Derivative:
 
 @dataclass
 class Conditional:
-    """``(y \\mid x)``: the argument of a distribution."""
+    """``(y \\mid x)`` or ``(y, z \\mid x)``: the argument of a distribution (``of`` a tuple of one or more)."""
 
-    of: object
+    of: tuple
     given: object
+    start: int
+
+
+@dataclass
+class Gradient:
+    r"""``\nabla_w`` before what it acts on: ``script`` is the subscript's tree (the variable)."""
+
+    script: object
     start: int
 
 

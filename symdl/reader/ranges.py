@@ -25,6 +25,7 @@ LENGTHS = (1, 2, 3, 4)
 _OP = re.compile(r"\\(prod|sum)(?![A-Za-z])(\s*\\limits)?")
 _SCRIPT = r"\s*([_^])\s*(\{(?:[^{}]|\{[^{}]*\})*\}|\\[A-Za-z]+|[A-Za-z0-9])"
 _BOUND = re.compile(r"\s*(t|\\tau)\s*(?:([+-])\s*(\d+))?\s*")
+_BOLD_LETTER = re.compile(r"\\(?:mathbf|boldsymbol|bm|pmb)\s*\{\s*([A-Za-z])\s*\}")
 _TAU = re.compile(r"_\s*(?:\{\s*\\tau\s*(?:([+-])\s*(\d+))?\s*\}|\\tau(?![A-Za-z]))")
 
 
@@ -55,11 +56,19 @@ def at_index(text: str, offset: int) -> str:
 
 def has_range(text: str) -> bool:
     """Whether ``text`` has ``\\tau`` in a subscript or a product or sum over ``t``/``\\tau`` bounds."""
+    text = _plain_letters(text)
     return bool(_TAU.search(text)) or _next_op(text, 0) is not None
+
+
+def _plain_letters(text: str) -> str:
+    r"""``text`` with bold taken off single letters (``\mathbf{k}``, ``\boldsymbol{h}_k``): bold is decoration
+    (REFERENCES.md), and a bound index or a family's letter is found by its plain letter."""
+    return _BOLD_LETTER.sub(r"\1", text)
 
 
 def unroll(text: str, length: int) -> str:
     """``text`` at range length ``length``: ``\\tau = t + length``, every range written out."""
+    text = _plain_letters(text)
     while True:
         op = _next_op(text, 0)
         if op is None:

@@ -27,6 +27,10 @@ MAX_LENGTH = 20_000
 MAX_DEPTH = 200
 
 
+#: A subscript holding an entry's index beside a name's own (``h_{t,i}``, ``h_{t-1,j}``).
+INDEX_FORM = re.compile(r"_\s*\{[^{}]*,\s*[A-Za-z]\s*\}")
+
+
 @dataclass(frozen=True)
 class Reading:
     """What was read: the expression (right-hand side) and the left side's key, if any."""
@@ -34,6 +38,7 @@ class Reading:
     expr: object
     lhs: str | None
     text: str
+    notes: tuple = ()  # how the form was read where it could be read two ways
 
 
 def parse(text: str):
@@ -63,13 +68,17 @@ def read(text: str, ref, table: NameTable | None = None) -> Reading:
         want = lhs_key(ref.lhs) if ref.lhs else None
         # the key read with the reference's names, or the one lhs_key gives the reference's own left side
         # (a tuple such as (c_t, h_t) builds only with names: the two keys differ for the same text)
+        if want is not None and want not in (lhs, lhs_key(text[s:e])) and INDEX_FORM.search(text[s:e]):
+            raise ReadError(f"the left side '{text[s:e].strip()}' is the index form (one entry of the Jacobian), "
+                            f"which is not read; write the whole matrix: '{ref.lhs} = ...', such as "
+                            "\\operatorname{diag}(\\sigma'(a_t)) W_1", s, text, ref.lhs)
         if want is not None and want not in (lhs, lhs_key(text[s:e])):
             raise ReadError(f"the left side '{text[s:e].strip()}' is not what {ref.name} gives; "
                             f"expected '{ref.lhs}' (or write the right-hand side alone)", s, text, ref.lhs)
         expr = builder.value(right)
     else:
         expr = builder.value(tree.children[0])
-    return Reading(expr, lhs, text)
+    return Reading(expr, lhs, text, tuple(builder.notes))
 
 
 def _check_depth(tree, text: str) -> None:

@@ -10,6 +10,7 @@ argument (:class:`~symdl.reader.pieces.Group`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import sympy as sp
@@ -17,7 +18,7 @@ from lark import Token, Tree
 
 from .errors import Source
 from .names import Head, canon
-from .pieces import BigOp, Group, Item, Name, Norm, Ones, span
+from .pieces import NABLA, BigOp, Gradient, Group, Item, Name, Norm, Ones, span
 from .shapes import shape_of
 
 #: Inner scripts that are no exponent (limits, lists, a lone prime or transpose).
@@ -59,6 +60,10 @@ class Scripts(Source):
         obj = item.obj
         if isinstance(obj, Name) and (script.kind == "sub" or script.prime):
             return Item(Name(item.start, script.end, obj.letters), item.start, script.end)
+        if obj is NABLA and script.kind == "sub":  # \nabla_w: the gradient by w, waiting for what it acts on
+            return Item(Gradient(script.tree, item.start), item.start, script.end)
+        if isinstance(obj, Name) and script.kind == "sup" and self._is_sample_index(script.tree):
+            return Item(Name(item.start, script.end, obj.letters), item.start, script.end)  # x^{(i)}: x_i
         if isinstance(obj, Norm):
             if script.kind == "sub":
                 return Item(self._norm_index(obj, script), item.start, script.end)
@@ -117,7 +122,8 @@ class Scripts(Source):
             raise self.error("a prime on a value; write the derivative as a function, such as \\sigma'(u)",
                              script.start)
         if script.kind == "sub":
-            raise self.error("a subscript on an expression that is not a name", script.start)
+            raise self.error("a subscript on an expression that is not a name; an entry such as (W_1)_{ij} is the "
+                             "index form, which is not read: write the whole vector or matrix", script.start)
         if isinstance(item.obj, Ones):
             if not self._is_transpose(script.tree, sp.OneMatrix(1, 1)):
                 raise self.error("\\mathbf{1} (the vector of ones) takes only a transpose, \\mathbf{1}^\\top",
@@ -132,6 +138,11 @@ class Scripts(Source):
         if value == sp.E:
             return self.apply_function(sp.exp, exponent, item.start)
         return self.power(value, exponent, script.start)
+
+    def _is_sample_index(self, script) -> bool:
+        r"""``^{(i)}``: the sample index as a superscript, read as the subscript ``_i`` (:func:`canon`)."""
+        return script.data == "script_group" and re.fullmatch(r"\{\s*\(\s*[A-Za-z]\s*\)\s*\}",
+                                                             self.src(*span(script))) is not None
 
     @staticmethod
     def _is_prime(script) -> bool:

@@ -57,6 +57,18 @@ def _digits(base, exponent) -> float:
     return float("inf") if power > 10**9 else float(power) * math.log10(size)
 
 
+def _zero_blocks(rows: list) -> None:
+    """A 0 among matrix blocks is the zero block its row's height and its column's width give."""
+    for i, r in enumerate(rows):
+        for j, v in enumerate(r):
+            if v != 0 or shape_of(v) is not None:
+                continue
+            height = next((b.rows for b in r if shape_of(b) is not None), None)
+            width = next((row[j].cols for row in rows if shape_of(row[j]) is not None), None)
+            if height is not None and width is not None:
+                r[j] = sp.ZeroMatrix(height, width)
+
+
 class ShapeRules(Source):
     """The operations of the builder, each checking the shapes of its operands (``self.table`` for norms)."""
 
@@ -167,6 +179,8 @@ class ShapeRules(Source):
             if sx is None and sy is None:
                 return x * y
             return self.scale(x, y) if sx is None else self.scale(y, x)
+        if sx == sy and sx[1] == 1 and not cdot:
+            return self._elementwise_product(a, b, x, y)
         if sx[1] != sy[0]:
             hint = "; for the elementwise product write \\odot" if sx == sy and sx[1] == 1 else ""
             raise self.error(f"cannot multiply '{self.src(a.start, a.end).strip()}' {show_shape(sx)} by "
@@ -178,6 +192,14 @@ class ShapeRules(Source):
         # (checked above): a nested MatMul is asked its shape recursively, and re-checking a flat one on
         # every factor made a product of n factors cost n^2 (2,800 factors: 12 s)
         return sp.Basic.__new__(sp.MatMul, *x.args, y)
+
+    def _elementwise_product(self, a: Item, b: Item, x, y):
+        r"""Two column vectors side by side (``\sigma(a_t)(1 - \sigma(a_t))``) have no matrix product: read as
+        the elementwise product, and say so (the note goes into the answer)."""
+        u, v = self.src(a.start, a.end).strip(), self.src(b.start, b.end).strip()
+        self.notes.append(f"read {u} {v} as {u} \\odot {v}: two column vectors side by side have no matrix "
+                          "product, so they were multiplied elementwise")
+        return ordered_hadamard(x, y)
 
     def _dot(self, a, b):
         r"""``v_I^\top v_{I^t}`` of two feature vectors (scalar symbols that stand for vectors): their dot
@@ -306,6 +328,7 @@ class ShapeRules(Source):
         return self._block_matrix(rows, start)
 
     def _block_matrix(self, rows: list, start: int):
+        _zero_blocks(rows)
         for r in rows:
             for v in r:
                 if shape_of(v) is None:

@@ -148,14 +148,23 @@ def test_shape_errors_name_both_shapes(lstm):
         read(r"W_{fh} + c_{t-1}", lstm)
     assert err.value.position == 7 and "(n, n)" in str(err.value) and "(n, 1)" in str(err.value)
     with pytest.raises(ReadError) as err:
-        read(r"f_t c_{t-1}", lstm)
-    assert err.value.position == 4 and "\\odot" in str(err.value)
+        read(r"W_{fh} c_{t-1} \cdot f_t", lstm)
+    assert err.value.position == 21 and "\\odot" in str(err.value)
     with pytest.raises(ReadError) as err:
         read(r"W_{fx} W_{fh}", lstm)
     assert "(n, m)" in str(err.value) and "(n, n)" in str(err.value)
     with pytest.raises(ReadError) as err:
         read(r"f_t \odot W_{fh}", lstm)
     assert err.value.position == 4
+
+
+def test_two_column_vectors_side_by_side_are_read_elementwise_with_a_note(lstm):
+    """Issue 13, item 10: ``f_t c_{t-1}`` has no matrix product; it is read as ``f_t \\odot c_{t-1}``, and said."""
+    got = read(r"f_t c_{t-1}", lstm)
+    assert got.expr == read(r"f_t \odot c_{t-1}", lstm).expr
+    assert got.notes == (r"read f_t c_{t-1} as f_t \odot c_{t-1}: two column vectors side by side have no matrix "
+                         "product, so they were multiplied elementwise",)
+    assert read(r"f_t \odot c_{t-1}", lstm).notes == ()
 
 
 @pytest.mark.parametrize("text, position, words", [
