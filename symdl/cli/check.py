@@ -9,16 +9,14 @@ limit plus a few seconds.  Anything else is a derivation, checked link by link
 (:mod:`symdl.grade.derivation`), each link in a child process killed at ``--timeout``, the whole
 within ``--total-timeout``.
 
-``symdl check --batch FILE.jsonl [--jobs N] [--timeout S]`` grades many forms,
-one JSON verdict per line (:mod:`symdl.run.batch`); it exits 0 once every line has
-its verdict, 2 when the batch cannot be read.
+``symdl check --batch FILE.jsonl [--jobs N] [--timeout S] ...`` grades many forms and derivations,
+one JSON verdict per line (:mod:`symdl.cli.grade`, which says its exit statuses).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 
 EXIT = {"equivalent": 0, "not_equivalent": 1, "error": 2, "unknown": 3}
@@ -42,10 +40,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=None, metavar="S",
                    help="seconds for the symbolic attempt of a single form, and for each link of a "
                         "derivation (default 10)")
-    p.add_argument("--batch", metavar="FILE.jsonl", help='grade every line {"id": ..., "against": NAME, '
-                   '"latex": ...} of FILE (- for standard input); one JSON verdict per line, in order; exit 0 '
-                   'once every line has its verdict (symdl.run.batch)')
-    p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes for --batch (default 1)")
+    from .grade import add_batch_options
+
+    add_batch_options(p)
     p.add_argument("latex", nargs="?", default="-", metavar="LATEX",
                    help="the right-hand side or a whole equation; '-' or nothing reads standard input")
     p.set_defaults(run=run, func=run)
@@ -53,12 +50,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    from ..run.batch import bounded_check, run_batch
+    from ..run.batch import bounded_check
+    from ..run.lines import one_formula
     from ..grade.check import TIMEOUT, Verdict
 
     timeout = args.timeout if args.timeout is not None else TIMEOUT
     if getattr(args, "batch", None) is not None:
-        return run_batch(args.batch, jobs=args.jobs, timeout=timeout)
+        from .grade import run_batch_args
+
+        return run_batch_args(args, timeout)
     text = _text(args)
     if text is None:
         return EXIT["error"]
@@ -87,25 +87,6 @@ def _text(args) -> str | None:
             print(f"symdl check: cannot read --file {args.file}: {exc.strerror}", file=sys.stderr)
             return None
     return _stdin() if args.latex in (None, "-") else args.latex
-
-
-def one_formula(text: str, against: str) -> bool:
-    """One line, no display environment, and no relation or one ``=`` whose left side names the
-    reference's quantity: a single form, checked as it always was."""
-    from ..grade.check import find_reference
-    from ..grade.final import names_quantity
-    from ..reader.chain import relations
-    from ..reader.ranges import has_range
-
-    text = text.strip()
-    if "\n" in text or re.search(r"\\begin\s*\{|\\\[|\$", text) or has_range(text):
-        return False
-    if not relations(text):
-        return True
-    try:
-        return names_quantity(text, find_reference(against))
-    except LookupError:  # an unknown reference: the single check says so, as before
-        return True
 
 
 def _with_steps(verdict, text: str, against: str, timeout: float):

@@ -194,9 +194,9 @@ def main(argv=None) -> int:
     except (UnknownNameError, ModelError, FileNotFoundError) as exc:
         _err(str(exc))
         return EXIT_ERROR
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM where a command takes it as one (128 + the signal)
         _err("interrupted; no output was left half-written")
-        return 130
+        return getattr(exc, "status", 130)
     except BrokenPipeError:  # `symdl list | head`: the reader left, which is not an error
         import os
 

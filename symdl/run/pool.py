@@ -209,19 +209,33 @@ def uninterrupted():
             signal.raise_signal(caught[0])  # a second one asks for the same: stop
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM, unwinding as Ctrl-C does; ``status`` is the exit status by the shell's convention
+    (128 + the signal's number)."""
+
+    def __init__(self, signum: int):
+        super().__init__(f"stopped by signal {signum}")
+        self.status = 128 + signum
+
+
 def _terminate(signum, frame):
     raise SystemExit(128 + signum)
 
 
+def _interrupt(signum, frame):
+    raise Stopped(signum)
+
+
 @contextmanager
-def coordinating():
+def coordinating(interrupt: bool = False):
     """While a coordinator runs its pool: SIGTERM (a scheduler's time limit) unwinds like Ctrl-C, so that the
-    workers are killed and private folders removed on the way out; and at exit the heap is frozen first, so
+    workers are killed and private folders removed on the way out (with ``interrupt``, as Ctrl-C's own
+    :class:`KeyboardInterrupt`, so that the command says the same); and at exit the heap is frozen first, so
     that Python's last garbage collection does not walk every object SymPy made (0.1-0.3 s) only to free
     memory the process gives back whole."""
     freeze_heap_at_exit()
     main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _terminate) if main else None
+    previous = signal.signal(signal.SIGTERM, _interrupt if interrupt else _terminate) if main else None
     try:
         yield
     finally:

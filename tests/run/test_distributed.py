@@ -34,7 +34,7 @@ ROWS = [
 
 
 def _tasks():
-    return read_tasks([json.dumps(r) if r is not None else "{not json" for r in ROWS])
+    return list(read_tasks([json.dumps(r) if r is not None else "{not json" for r in ROWS]))
 
 
 @pytest.fixture(scope="module")
