@@ -268,7 +268,7 @@ def job(task: Task):
 
 def answer(task: Task, verdict) -> dict:
     """The JSON-ready answer of ``task``'s line: its id and number, the verdict, and notes on what was read."""
-    out = {"id": task.id, "line": task.line, **verdict.to_json()}
+    out = {"id": task.id, "line": task.line, **(verdict if isinstance(verdict, dict) else verdict.to_json())}
     if task.notes:
         out["notes"] = list(task.notes)
     return out

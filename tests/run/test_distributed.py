@@ -17,7 +17,8 @@ import dask
 import distributed  # the test extra installs dask[distributed]
 import pytest
 
-from symdl.run.batch import grade, read_tasks
+from symdl.run.batch import grade
+from symdl.run.lines import read_tasks
 from symdl.run.distributed import grade_chunk, grade_dask
 
 ROWS = [
@@ -79,7 +80,7 @@ def test_a_failed_chunk_answers_its_lines_with_errors_and_the_others_are_graded(
     for v, task in zip(failed, _tasks()[:2]):
         assert v == {"id": task.id, "line": task.line, "verdict": "error", "method": None, "reference": task.against,
                      "message": "the Dask task grading lines 1-2 failed, so this line has no verdict: "
-                                "RuntimeError: this worker lost its disk"}
+                                "RuntimeError: this worker lost its disk", "lost": True}
     assert remote[2:] == local[2:]
 
 
