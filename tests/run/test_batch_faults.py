@@ -35,7 +35,7 @@ def processes() -> dict[int, tuple[int, int]]:
             except (OSError, IndexError):
                 continue
             if fields[0] not in ("Z", "X"):
-                out[int(name)] = (int(fields[1]), int(fields[3]))
+                out[int(name)] = (int(fields[1]), int(fields[2]))  # fields: state, ppid, pgrp, session, ...
     return out
 
 
@@ -50,7 +50,8 @@ def descendants(root: int) -> set[int]:
 
 def left_after(pids: set[int], groups: set[int], seconds: float) -> set[int]:
     """The processes of ``pids``, or of the process groups ``groups``, still alive ``seconds`` from now
-    (or as soon as none is)."""
+    (or as soon as none is); never this process's own group."""
+    groups = groups - {os.getpgrp()}
     deadline = time.monotonic() + seconds
     while True:
         alive = {p for p, (_, g) in processes().items() if p in pids or g in groups}
@@ -137,3 +138,21 @@ def test_sigterm_stops_like_ctrl_c_and_resume_grades_only_the_rest(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     assert output.read_text() == clean.stdout and not partial.exists()
     assert f"{len(rows) - kept.count(chr(10))} lines graded" in resumed.stderr
+
+
+def test_a_derivation_past_its_total_limit_is_unknown_and_not_graded_again(monkeypatch, tmp_path):
+    from symdl.run.batch import Derivation
+
+    derivation_module = importlib.import_module("symdl.grade.derivation")
+    starts = tmp_path / "starts"
+
+    def slow(text, model=None, against=None, **kw):
+        with starts.open("a") as f:
+            f.write("start\n")
+        time.sleep(120)
+
+    monkeypatch.setattr(derivation_module, "check_derivation", slow)
+    got = list(check_all([Derivation("m_{t+1} = m_t", "optim"), LINES[0]], jobs=1, timeout=5.0, total_timeout=0.5))
+    assert got[0][1].verdict == "unknown" and "no verdict within 4.5 s" in got[0][1].message
+    assert "--total-timeout" in got[0][1].message and got[0][1].to_json()["steps"] == []
+    assert got[1][1].verdict == "equivalent" and starts.read_text() == "start\n"  # stopped once, not retried
