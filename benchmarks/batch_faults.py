@@ -19,13 +19,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from batch import SYMDL, batch_file  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "run"))
-from test_batch_faults import descendants, left_after, processes  # noqa: E402
+from test_batch_faults import descendants, groups_of, left_after, processes  # noqa: E402
 
 
 def _start(args, out: Path):
@@ -41,7 +42,7 @@ def _wait_lines(path: Path, n: int, seconds: float = 600) -> None:
 def _kill(pids: set[int], sig=signal.SIGKILL) -> tuple[set[int], set[int]]:
     """Kill ``pids`` and say which processes of the batch are left 3 s later (their groups included)."""
     batch = set().union(*(descendants(p) | {p} for p in pids))
-    groups = {processes()[p][1] for p in batch if p in processes()} - {os.getpgrp()}
+    groups = groups_of(batch)
     for p in pids:
         os.kill(p, sig)
     return batch, left_after(batch - pids, groups, 3.0)
@@ -82,10 +83,12 @@ def scenarios(path: str, tmp: Path, lines: int, address: str | None, chunk: int)
     yield "the command (SIGKILL), then --resume", f"after {lines // 2} lines", None, lines - kept, \
         time.monotonic() - t0 - base, len(left), clean, target.read_text()
     if address:
-        yield from _dask(path, tmp, lines, address, chunk, clean)
+        yield from _dask(path, tmp, lines, address, chunk, clean, "nanny")
+        with _bare_cluster() as bare:
+            yield from _dask(path, tmp, lines, bare, chunk, clean, "no nanny")
 
 
-def _dask(path, tmp, lines, address, chunk, clean):
+def _dask(path, tmp, lines, address, chunk, clean, how):
     from distributed import Client
 
     out = tmp / "dask.jsonl"
@@ -102,7 +105,7 @@ def _dask(path, tmp, lines, address, chunk, clean):
     busy = [p for p in pids if descendants(p)]
     _, left = _kill({busy[0]} if busy else set())
     proc.wait()
-    yield "one Dask worker (SIGKILL, nanny)", f"after {lines // 3} lines", None, chunk, \
+    yield f"one Dask worker (SIGKILL, {how})", f"after {lines // 3} lines", None, chunk, \
         time.monotonic() - t0 - base, len(left), clean, out.read_text()
 
 
@@ -126,6 +129,26 @@ def main() -> None:
         finally:
             if cluster:
                 cluster.close()
+
+
+@contextmanager
+def _bare_cluster():
+    """A scheduler and two ``dask worker --no-nanny`` processes: a killed worker is not restarted."""
+    import distributed
+
+    dask_cli = str(Path(sys.executable).parent / "dask")
+    with distributed.LocalCluster(n_workers=0, processes=True, dashboard_address=":0", silence_logs=50) as cluster:
+        workers = [subprocess.Popen([dask_cli, "worker", cluster.scheduler_address, "--no-nanny", "--nthreads", "1",
+                                     "--dashboard-address", ":0"], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL) for _ in range(2)]
+        try:
+            with distributed.Client(cluster.scheduler_address) as client:
+                client.wait_for_workers(2, timeout=120)
+            yield cluster.scheduler_address
+        finally:
+            for w in workers:
+                w.kill()
+                w.wait()
 
 
 def _cluster():

@@ -48,6 +48,12 @@ def descendants(root: int) -> set[int]:
     return found - {root}
 
 
+def groups_of(pids: set[int]) -> set[int]:
+    """The process groups of those of ``pids`` still alive (one look at /proc: a process may end meanwhile)."""
+    now = processes()
+    return {now[p][1] for p in pids if p in now}
+
+
 def left_after(pids: set[int], groups: set[int], seconds: float) -> set[int]:
     """The processes of ``pids``, or of the process groups ``groups``, still alive ``seconds`` from now
     (or as soon as none is); never this process's own group."""
@@ -102,7 +108,7 @@ def test_kill_9_on_the_command_mid_batch_leaves_no_process(tmp_path):
             time.sleep(0.05)
         batch_procs = descendants(proc.pid)
         assert len(batch_procs) >= 2, "the batch never started its workers"
-        groups = {processes()[p][1] for p in batch_procs if p in processes()} - {os.getpgrp()}
+        groups = groups_of(batch_procs)
         proc.kill()
         proc.wait(30)
         left = left_after(batch_procs, groups, 3.0)

@@ -16,7 +16,7 @@ from symdl.run.batch import grade
 from symdl.run.distributed import grade_dask
 from symdl.run.lines import read_tasks
 
-from test_batch_faults import LINES, descendants, left_after, processes
+from test_batch_faults import LINES, descendants, groups_of, left_after
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def test_a_dask_worker_killed_mid_chunk_leaves_no_process_and_no_line_lost_or_re
     assert busy, "no Dask worker was grading"
     victim = busy[0]
     batch = descendants(victim)
-    groups = {processes()[p][1] for p in batch if p in processes()} - {os.getpgrp()}
+    groups = groups_of(batch)
     os.kill(victim, signal.SIGKILL)
     left = left_after(batch, groups, 3.0)
     for p in left:
