@@ -202,3 +202,13 @@ def test_freezing_the_heap_at_exit_leaves_a_programs_own_registration_alone():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     before, after = map(int, out.split())
     assert before >= 1 and after == before + 1  # the program's own stays; symdl's is added once
+
+
+def test_symdl_grade_is_check_batch(tmp_path):
+    path = tmp_path / "answers.jsonl"
+    path.write_text(_jsonl({"id": i, "against": a, "latex": t} for i, (a, t, _) in enumerate(LINES[:3])))
+    graded = subprocess.run([SYMDL, "grade", str(path), "--jobs", "2", "--timeout", "5"], capture_output=True,
+                            text=True, timeout=300)
+    checked = _run(["--batch", str(path), "--jobs", "2", "--timeout", "5"])
+    assert graded.returncode == checked.returncode == 0 and graded.stdout == checked.stdout
+    assert [json.loads(line)["verdict"] for line in graded.stdout.splitlines()] == [w for _, _, w in LINES[:3]]
