@@ -17,6 +17,7 @@ import os
 import stat
 import sys
 import time
+from functools import partial
 from typing import Callable, Iterator
 
 from .lines import read_tasks
@@ -48,17 +49,20 @@ def run_batch(path: str, *, jobs: int = 1, timeout: float = 10.0, total_timeout:
         print(f"symdl check: cannot read the batch {path}: {exc.strerror or exc}", file=err)
         return 2
     if grader is None:
-        def grader(tasks):
-            return grade(tasks, jobs=jobs, timeout=timeout, total_timeout=total_timeout, warm=lookahead)
-
         lookahead = WINDOW if _regular(stream) else 1  # a pipe: answer its first line before the next arrives
+        grader = partial(grade, jobs=jobs, timeout=timeout, total_timeout=total_timeout, warm=lookahead)
     start = time.monotonic()
     sink = Output(output, out)
     counts: dict[str, int] = {}
     finished = False
     with stream, coordinating(interrupt=True):
         try:
-            lost = _write(grader(sink.open(read_tasks(stream), resume)), sink, counts)
+            tasks = sink.open(read_tasks(stream), resume)
+        except OSError as exc:
+            print(f"symdl check: cannot write --output {output}: {exc.strerror or exc}", file=err)
+            return 2
+        try:
+            lost = _write(grader(tasks), sink, counts)
             finished = True
         except BrokenPipeError:  # the reader stopped (| head): stop grading, quietly
             sys.stdout = open(os.devnull, "w")
