@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 
 EXIT = {"equivalent": 0, "not_equivalent": 1, "error": 2, "unknown": 3}
@@ -51,7 +52,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     from ..run.batch import bounded_check
-    from ..run.lines import one_formula
     from ..grade.check import TIMEOUT, Verdict
 
     timeout = args.timeout if args.timeout is not None else TIMEOUT
@@ -87,6 +87,25 @@ def _text(args) -> str | None:
             print(f"symdl check: cannot read --file {args.file}: {exc.strerror}", file=sys.stderr)
             return None
     return _stdin() if args.latex in (None, "-") else args.latex
+
+
+def one_formula(text: str, against: str) -> bool:
+    """One line, no display environment, and no relation or one ``=`` whose left side names the
+    reference's quantity: a single form, checked as it always was."""
+    from ..grade.check import find_reference
+    from ..grade.final import names_quantity
+    from ..reader.chain import relations
+    from ..reader.ranges import has_range
+
+    text = text.strip()
+    if "\n" in text or re.search(r"\\begin\s*\{|\\\[|\$", text) or has_range(text):
+        return False
+    if not relations(text):
+        return True
+    try:
+        return names_quantity(text, find_reference(against))
+    except LookupError:  # an unknown reference: the single check says so, as before
+        return True
 
 
 def _with_steps(verdict, text: str, against: str, timeout: float):

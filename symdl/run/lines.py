@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
@@ -113,8 +112,8 @@ def _task(number: int, obj, notes: tuple) -> Task:
         return Task(number, obj["id"], problem=f"line {number}: {', '.join(wrong)} must be a string, got "
                                               + ", ".join(type(obj[k]).__name__ for k in wrong), notes=notes)
     against, model, latex = obj.get("against") or "", obj.get("model"), obj["latex"]
-    derivation = model is not None or not against or not one_formula(latex, against)
-    return Task(number, obj["id"], against, latex, model=model, derivation=derivation, notes=notes)
+    return Task(number, obj["id"], against, latex, model=model, derivation=is_derivation(latex, against, model),
+                notes=notes)
 
 
 def _unfit(text: str, unfit: list[str]) -> str:
@@ -131,22 +130,18 @@ def _short(message: str, most: int = 200) -> str:
     return message if len(message) <= most else message[:most] + "..."
 
 
-def one_formula(text: str, against: str) -> bool:
-    """One line, no display environment, and no relation or one ``=`` whose left side names the
-    reference's quantity: a single form, checked as it always was (the keys of a single check).
-    Anything else is a derivation; a text that cannot even be cut at its relations is a single
-    form, whose check says why it cannot be read."""
-    from ..grade.check import find_reference
-    from ..grade.final import names_quantity
-    from ..reader.chain import relations
+def is_derivation(latex: str, against: str, model: str | None) -> bool:
+    """Whether a line is checked as a whole derivation: it names a ``model``, or no reference, or its text
+    runs over more than one line of mathematics or has a product or sum over a range.  A line with
+    ``against`` and one line of mathematics is a single check, as a batch has always checked it (with
+    ``model`` it is read as a derivation of one line); a text the derivation reader cannot cut into
+    lines is a single check too, whose answer says where it cannot be read."""
+    from ..reader.display import read_display
     from ..reader.ranges import has_range
 
-    text = text.strip()
-    try:
-        if "\n" in text or re.search(r"\\begin\s*\{|\\\[|\$", text) or has_range(text):
-            return False
-        if not relations(text):
-            return True
-        return names_quantity(text, find_reference(against))
-    except Exception:  # an unknown reference, a text too deep or not cut: the single check says why, per line
+    if model is not None or not against:
         return True
+    try:
+        return has_range(latex) or len(read_display(latex).rows) > 1
+    except Exception:  # not readable as mathematics at all: the single check says where, per line
+        return False
