@@ -11,9 +11,8 @@ within ``--total-timeout``.  ``--report OUT.pdf`` also typesets the input as wri
 with its mark (:mod:`symdl.document.report`); TeX is looked for before anything is checked, and a
 report that cannot be made is exit status 2 with no file written.
 
-``symdl check --batch FILE.jsonl [--jobs N] [--timeout S]`` grades many forms,
-one JSON verdict per line (:mod:`symdl.run.batch`); it exits 0 once every line has
-its verdict, 2 when the batch cannot be read.
+``symdl check --batch FILE.jsonl [--jobs N] [--timeout S] ...`` grades many forms and derivations,
+one JSON verdict per line (:mod:`symdl.cli.grade`, which says its exit statuses).
 """
 
 from __future__ import annotations
@@ -48,12 +47,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=None, metavar="S",
                    help="seconds for the symbolic attempt of a single form, and for each link of a "
                         "derivation (default 10)")
-    p.add_argument("--batch", metavar="FILE.jsonl", help='grade every line {"id": ..., "against": NAME, '
-                   '"latex": ...} of FILE (- for standard input); one JSON verdict per line, in order; exit 0 '
-                   'once every line has its verdict (symdl.run.batch)')
     p.add_argument("--report", metavar="OUT.pdf", help="also typeset the derivation as written, a mark on every "
                    "line and the first wrong step's counterexample and diagnosis under it (needs TeX)")
-    p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes for --batch (default 1)")
+    from .grade import add_batch_options
+
+    add_batch_options(p)
     p.add_argument("latex", nargs="?", default="-", metavar="LATEX",
                    help="the right-hand side or a whole equation; '-' or nothing reads standard input")
     p.set_defaults(run=run, func=run)
@@ -62,7 +60,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     from ..grade.check import TIMEOUT, Verdict
-    from ..run.batch import bounded_check, run_batch
+    from ..run.batch import bounded_check
 
     timeout = args.timeout if args.timeout is not None else TIMEOUT
     report = getattr(args, "report", None)
@@ -70,7 +68,9 @@ def run(args) -> int:
         if report is not None:
             print("symdl check: --report typesets one derivation; it does not go with --batch", file=sys.stderr)
             return EXIT["error"]
-        return run_batch(args.batch, jobs=args.jobs, timeout=timeout)
+        from .grade import run_batch_args
+
+        return run_batch_args(args, timeout)
     if report is not None and not _tex_found():
         return EXIT["error"]
     text = _text(args)

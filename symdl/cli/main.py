@@ -1,4 +1,4 @@
-"""The ``symdl`` command: ``build``, ``verify``, ``list``, ``check`` and ``derive``.
+"""The ``symdl`` command: ``build``, ``verify``, ``list``, ``check``, ``derive`` and ``grade``.
 
 Every command takes ``--models DIR`` (repeatable): folders of a course's model files, found like
 ``$SYMDL_MODELS`` and the ``models/`` folder beside ``derivations/``.
@@ -165,9 +165,11 @@ def parser() -> argparse.ArgumentParser:
 def _add_check(sub) -> None:
     from . import check as check_cli
     from . import derive as derive_cli
+    from . import grade as grade_cli
 
     check_cli.add_parser(sub)
     derive_cli.add_parser(sub)
+    grade_cli.add_parser(sub)
     for command in sub.choices.values():
         command.add_argument("--models", action="append", default=[], metavar="DIR",
                              help="a folder of model files (TOML); may be repeated")
@@ -194,9 +196,9 @@ def main(argv=None) -> int:
     except (UnknownNameError, ModelError, FileNotFoundError) as exc:
         _err(str(exc))
         return EXIT_ERROR
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM where a command takes it as one (128 + the signal)
         _err("interrupted; no output was left half-written")
-        return 130
+        return getattr(exc, "status", 130)
     except BrokenPipeError:  # `symdl list | head`: the reader left, which is not an error
         import os
 

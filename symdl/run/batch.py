@@ -1,92 +1,113 @@
-r"""Grading many hand forms: ``symdl check --batch FILE.jsonl [--jobs N]``.
+r"""Grading many hand forms and derivations: the engine under ``symdl check --batch FILE.jsonl [--jobs N]``.
 
-Each line of the batch is ``{"id": ..., "against": NAME, "latex": ...}``.  The
-answer is one JSON verdict per line (:meth:`symdl.grade.check.Verdict.to_json` plus
-the line's ``id`` and its number ``line``), streamed in input order as soon as
-every line before it has its answer.
+Each line of the batch is ``{"id": ..., "latex": ...}`` with ``against`` (a reference) and ``model``
+optional (:mod:`symdl.run.lines`); a line with ``against`` and one formula is a single check, any
+other a whole derivation.  The answer is one JSON verdict per line (the single check's keys, or the
+derivation's, plus the line's ``id`` and its number ``line``), in input order as soon as every line
+before it has its answer.
 
-Every line is checked in a worker process (``jobs`` of them, forked once, each
-the leader of its own process group so that its proof child goes with it).  A
-line that takes longer than its wall-clock limit gets ``unknown`` and its
-worker is killed and replaced; a line that is not JSON, or lacks a key, gets
-``error`` naming the line and the reason.  No line stops the others.
+The batch is a stream: lines are read as the workers need them, and answers are written as soon as
+they are in order, so that at most :data:`WINDOW` lines are held at once, whatever the batch's
+length.  Every line is checked in a worker process (``jobs`` of them, forked as needed, each the
+leader of its own process group so that its proof child goes with it):
 
-:func:`bounded_check` is the same machinery for one form: a check that
-answers within ``timeout + SLACK`` seconds whatever the input.
+- a single form still running after ``timeout`` + :data:`SLACK` seconds, or a derivation after
+  ``total_timeout`` + :data:`SLACK`, is ``unknown`` and its worker is killed and replaced;
+  it is not graded again (it would only run out of time again);
+- a line whose worker dies (killed, out of memory, a crash) is graded once more, on a freshly
+  forked worker; if that one dies too, the line is ``error`` with ``"lost": true``, and the
+  command's exit status says that a line has no verdict;
+- a line that cannot be read is ``error`` naming the line and why.  No line stops the others.
+
+:func:`bounded_check` is the same machinery for one form: a check that answers within
+``timeout + SLACK`` seconds whatever the input.
 """
 
 from __future__ import annotations
 
 import gc
-import json
 import os
 import resource
-import sys
-import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from itertools import chain, islice
+from typing import Any, Iterable, Iterator, NamedTuple
 
-from .pool import STOP, Pool, coordinating
+from .lines import Task
+from .pool import STOP, Pool
 
-#: Seconds a line may run beyond the symbolic attempt's limit (reading, the numeric witness).
+#: Seconds a line may run beyond its symbolic attempt's (or its derivation's) limit: reading, the
+#: numeric witness.
 SLACK = 4.0
-KEYS = ("id", "against", "latex")
+#: Seconds for a whole derivation (``--total-timeout``).
+TOTAL_TIMEOUT = 60.0
+#: How many lines may be read ahead of the first line not yet answered: what bounds a batch's memory
+#: (a slow line holds at most this many answers back).
+WINDOW = 256
 
 
 @dataclass(frozen=True)
-class Task:
-    """One line of a batch: what to check, or why it cannot be checked."""
+class Derivation:
+    """A whole derivation, as a worker is sent it (:func:`symdl.check_derivation`'s arguments)."""
 
-    line: int
-    id: Any = None
-    against: str = ""
-    latex: str = ""
-    problem: str = ""
+    latex: str
+    model: str | None = None
+    against: str | None = None
 
 
-def parse_line(number: int, text: str) -> Task:
-    """Line ``number`` (1-based) of a batch as a :class:`Task`; a bad line carries its problem."""
-    try:
-        obj = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        return Task(number, problem=f"line {number} is not JSON ({exc})")
-    if not isinstance(obj, dict):
-        return Task(number, problem=f"line {number} is a JSON {type(obj).__name__}, not an object with "
-                                    f"the keys {', '.join(KEYS)}")
-    missing = [k for k in KEYS if k not in obj]
-    if missing:
-        return Task(number, obj.get("id"), problem=f"line {number} lacks the key{'s' if len(missing) > 1 else ''} "
-                                                  f"{', '.join(missing)}")
-    wrong = [k for k in ("against", "latex") if not isinstance(obj[k], str)]
-    if wrong:
-        return Task(number, obj["id"], problem=f"line {number}: {', '.join(wrong)} must be a string, got "
-                                              + ", ".join(type(obj[k]).__name__ for k in wrong))
-    return Task(number, obj["id"], obj["against"], obj["latex"])
+class Answered(NamedTuple):
+    """An item answered already (a line that cannot be read): it keeps its place in the order."""
+
+    verdict: Any
 
 
-def read_tasks(stream) -> list[Task]:
-    """Every non-blank line of ``stream``; lines keep their numbers in the file."""
-    return [parse_line(n, text) for n, text in enumerate(stream, start=1) if text.strip()]
+@dataclass(frozen=True)
+class Lost:
+    """A line with no verdict: the worker grading it died, and so did the fresh one that graded it again."""
+
+    job: Any
+    message: str
+    verdict: str = "error"
+
+    def to_json(self) -> dict:
+        return {**_answer(self.job, "error", self.message).to_json(), "lost": True}
 
 
 # -- workers ---------------------------------------------------------------------------------------
 
 
-def _serve(conn, timeout: float, memory: int | None) -> None:
-    """A worker of :class:`~symdl.run.pool.Pool`: check each line it is sent and answer with its Verdict."""
+def _serve(conn, timeout: float, total_timeout: float, memory: int | None) -> None:
+    """A worker of :class:`~symdl.run.pool.Pool`: check each line it is sent and answer with its verdict."""
     if memory:  # room for ``memory`` more bytes than the forked image already maps
         limit = _mapped() + memory
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    from ..grade.check import Verdict, check
+    while (job := conn.recv()) is not STOP:
+        conn.send(_check(job, timeout, total_timeout))
 
-    while (task := conn.recv()) is not STOP:
-        against, latex = task
-        try:
-            verdict = check(latex, against=against, timeout=timeout)
-        except Exception as exc:  # one broken line answers for itself and the worker goes on
-            verdict = Verdict("error", None, f"the check failed: {type(exc).__name__}: {exc}", against)
-        conn.send(verdict)
+
+def _check(job, timeout: float, total_timeout: float):
+    from ..grade.check import check
+
+    try:
+        if isinstance(job, Derivation):
+            from ..grade.derivation import check_derivation
+
+            return check_derivation(job.latex, job.model, job.against, timeout=timeout, total_timeout=total_timeout)
+        against, latex = job
+        return check(latex, against=against, timeout=timeout)
+    except Exception as exc:  # one broken line answers for itself and the worker goes on
+        return _answer(job, "error", f"the check failed: {type(exc).__name__}: {exc}")
+
+
+def _answer(job, verdict: str, message: str):
+    """A verdict the coordinator gives ``job`` itself, in the shape of the job's kind."""
+    if isinstance(job, Derivation):
+        from ..grade.answer import DerivationVerdict
+
+        return DerivationVerdict(verdict, message, job.model)
+    from ..grade.check import Verdict
+
+    return Verdict(verdict, None, message, job[0])
 
 
 def _mapped() -> int:
@@ -96,20 +117,6 @@ def _mapped() -> int:
             return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError):
         return 0
-
-
-def _unknown(against: str, limit: float):
-    from ..grade.check import Verdict
-
-    return Verdict("unknown", None, f"no verdict within {limit:g} s of wall-clock time (the line was stopped; "
-                                    "its symbolic attempt had --timeout, reading and the numeric witness the rest)",
-                   against)
-
-
-def _died(against: str, code):
-    from ..grade.check import Verdict
-
-    return Verdict("error", None, f"the process checking this line died (exit code {code})", against)
 
 
 def _warm(names: Iterable[str]) -> None:
@@ -138,118 +145,146 @@ def _warm(names: Iterable[str]) -> None:
             gc.enable()
 
 
-def check_all(items: list[tuple[str, str]], *, jobs: int = 1, timeout: float = 10.0,
-              line_timeout: float | None = None, memory: int | None = None,
-              warm: bool = True) -> Iterator[tuple[int, Any]]:
-    """``(index, Verdict)`` for each ``(against, latex)`` of ``items``, in order, checked by ``jobs``
-    workers; a check still running after ``line_timeout`` seconds is stopped and answered ``unknown``.
-    ``warm`` prepares the references here first, once for all workers (worth it for many lines)."""
+def check_all(items: Iterable, *, jobs: int = 1, timeout: float = 10.0, line_timeout: float | None = None,
+              total_timeout: float = TOTAL_TIMEOUT, memory: int | None = None,
+              warm: int = WINDOW) -> Iterator[tuple[int, Any]]:
+    """``(index, verdict)`` for each item, in order, checked by ``jobs`` workers.  An item is
+    ``(against, latex)`` (a single check, stopped at ``line_timeout``, by default ``timeout`` +
+    :data:`SLACK`), a :class:`Derivation` (stopped at ``total_timeout`` + :data:`SLACK`) or
+    :class:`Answered`.  Items are read lazily; the references the first ``warm`` items name are
+    prepared here, once for all workers (worth it for many lines; a batch read from a pipe waits
+    for no more than its first line)."""
     from ..verify.bounded import MEMORY_LIMIT
 
-    if not items:
+    items = iter(items)
+    head = list(islice(items, max(1, warm)))
+    if not head:
         return
     if warm:
-        _warm(a for a, _ in items)
-    with Pool(_serve, timeout, MEMORY_LIMIT if memory is None else memory) as pool:
-        for _ in range(max(1, min(jobs, len(items)))):
-            pool.spawn()
-        yield from _answers(pool, items, timeout + SLACK if line_timeout is None else line_timeout)
+        _warm(item[0] for item in head if isinstance(item, tuple) and not isinstance(item, Answered))
+    limits = (timeout + SLACK if line_timeout is None else line_timeout, total_timeout + SLACK)
+    with Pool(_serve, timeout, total_timeout, MEMORY_LIMIT if memory is None else memory) as pool:
+        yield from _Stream(pool, chain(head, items), max(1, jobs), limits).answers()
 
 
-def _answers(pool: Pool, items: list[tuple[str, str]], limit: float) -> Iterator[tuple[int, Any]]:
-    """Hand the lines to the pool's workers, a line a worker at a time, and yield the verdicts in order."""
-    queue = deque(enumerate(items))
-    done: dict[int, Any] = {}
-    emitted = 0
-    while emitted < len(items):
-        for w in list(pool.workers):
-            if w.task is None and queue:
-                _give(pool, w, *queue.popleft(), limit)
-        while emitted in done:
-            yield emitted, done.pop(emitted)
-            emitted += 1
-        if not any(w.task is not None for w in pool.workers):
-            continue
-        for ev in pool.wait():
-            if ev.kind == "message":
-                done[ev.task] = ev.message
-                ev.worker.release()
+class _Stream:
+    """Items handed to the pool's workers a line a worker at a time, read as needed, answered in order."""
+
+    def __init__(self, pool: Pool, items: Iterator, jobs: int, limits: tuple[float, float]):
+        self.pool, self.items, self.jobs, self.limits = pool, items, jobs, limits
+        self.queue: deque = deque()  # (index, job) waiting for a worker
+        self.done: dict[int, Any] = {}
+        self.deaths: dict[int, list] = {}  # index -> exit codes of the workers that died grading it
+        self.read = self.emitted = 0
+        self.exhausted = False
+
+    def answers(self) -> Iterator[tuple[int, Any]]:
+        while True:
+            while self.emitted in self.done:  # before reading on: a pipe's next line may wait for this answer
+                yield self.emitted, self.done.pop(self.emitted)
+                self.emitted += 1
+            self._feed()
+            if self.emitted in self.done:
                 continue
-            if ev.task is not None:  # the line's worker died, or was killed at the line's limit
-                against = items[ev.task][0]
-                done[ev.task] = _died(against, ev.code) if ev.kind == "died" else _unknown(against, limit)
-            if queue:
-                pool.spawn()
+            if self.exhausted and self.emitted == self.read and not self.queue:
+                return
+            if any(w.task is not None for w in self.pool.workers):
+                for ev in self.pool.wait():
+                    self._event(ev)
+
+    def _feed(self) -> None:
+        """Give a line to each worker that can take one (forking up to ``jobs``), reading a line only
+        then: with ``jobs`` workers, the batch is read at most ``jobs`` lines ahead of the answers
+        already written, and never past :data:`WINDOW`."""
+        while True:
+            idle = next((w for w in self.pool.workers if w.task is None), None)
+            if idle is None and len(self.pool.workers) >= self.jobs:
+                return
+            if not self.queue:
+                if self.exhausted or self.read - self.emitted >= WINDOW:
+                    return
+                item = next(self.items, None)
+                if item is None:
+                    self.exhausted = True
+                    return
+                self.read += 1
+                if isinstance(item, Answered):
+                    self.done[self.read - 1] = item.verdict
+                    continue
+                self.queue.append((self.read - 1, item))
+            self._give(idle or self.pool.spawn(), self.queue.popleft())
+
+    def _give(self, worker, task: tuple) -> None:
+        worker.assign(task, self.limits[isinstance(task[1], Derivation)])
+        if not self.pool.send(worker, task[1]):  # gone before it took the line: its death is the line's
+            self.pool.kill(worker)
+            self._died(task, None)
+
+    def _event(self, ev) -> None:
+        if ev.kind == "message":
+            self.done[ev.task[0]] = ev.message
+            ev.worker.release()
+        elif ev.task is not None and ev.kind == "expired":
+            index, job = ev.task
+            limit = self.limits[isinstance(job, Derivation)]
+            self.done[index] = _answer(job, "unknown", f"no verdict within {limit:g} s of wall-clock time (the "
+                                       "line was stopped; " + _LIMITS[isinstance(job, Derivation)] + ")")
+        elif ev.task is not None:
+            self._died(ev.task, ev.code)
+
+    def _died(self, task: tuple, code) -> None:
+        index, job = task
+        codes = self.deaths.setdefault(index, []) + [code]
+        if len(codes) < 2:  # once more, on a worker forked for it
+            self.deaths[index] = codes
+            self._give(self.pool.spawn(), task)
+            return
+        del self.deaths[index]
+        self.done[index] = Lost(job, "the process checking this line died (exit code {}), and so did the fresh "
+                                     "one that checked it again (exit code {}): the line has no verdict".format(*codes))
 
 
-def _give(pool: Pool, w, index: int, item: tuple[str, str], limit: float) -> None:
-    w.assign(index, limit)
-    if not pool.send(w, item):  # the worker is gone: replace it and try once more
-        pool.kill(w)
-        w = pool.spawn()
-        w.assign(index, limit)
-        pool.send(w, item)  # failing again, its death is this line's answer
+_LIMITS = ("its symbolic attempt had --timeout, reading and the numeric witness the rest",
+           "a derivation has --total-timeout, reading the rest")
 
 
 def bounded_check(latex: str, against: str, *, timeout: float = 10.0, line_timeout: float | None = None):
     """:func:`symdl.check` in a worker process, answered within ``timeout + SLACK`` seconds."""
-    answers = check_all([(against, latex)], jobs=1, timeout=timeout, line_timeout=line_timeout, warm=False)
+    answers = check_all([(against, latex)], jobs=1, timeout=timeout, line_timeout=line_timeout, warm=0)
     try:
         return next(answers)[1]
     finally:
         answers.close()
 
 
-def grade(tasks: list[Task], *, jobs: int = 1, timeout: float = 10.0,
-          line_timeout: float | None = None) -> Iterator[dict]:
-    """One JSON-ready verdict per task, in order, each with the line's ``id`` and number."""
-    from ..grade.check import Verdict
+def job(task: Task):
+    """What a worker is sent for ``task``: a single check, a derivation, or the line's own problem."""
+    if task.problem:
+        from ..grade.check import Verdict
 
-    good = [t for t in tasks if not t.problem]
-    verdicts = check_all([(t.against, t.latex) for t in good], jobs=jobs, timeout=timeout,
-                         line_timeout=line_timeout)
-    for task in tasks:
-        if task.problem:
-            verdict = Verdict("error", None, task.problem, task.against)
-        else:
-            verdict = next(verdicts)[1]
-        yield {"id": task.id, "line": task.line, **verdict.to_json()}
+        return Answered(Verdict("error", None, task.problem, task.against))
+    return Derivation(task.latex, task.model, task.against or None) if task.derivation else (task.against, task.latex)
 
 
-def run_batch(path: str, *, jobs: int = 1, timeout: float = 10.0, out=None, err=None) -> int:
-    """The ``--batch`` subcommand: verdicts to ``out`` as JSON lines, a count to ``err``.
+def answer(task: Task, verdict) -> dict:
+    """The JSON-ready answer of ``task``'s line: its id and number, the verdict, and notes on what was read."""
+    out = {"id": task.id, "line": task.line, **(verdict if isinstance(verdict, dict) else verdict.to_json())}
+    if task.notes:
+        out["notes"] = list(task.notes)
+    return out
 
-    Exit status 0 when every line got its verdict (whatever the verdicts), 2 when the batch
-    could not be read or the options are wrong.
-    """
-    out = sys.stdout if out is None else out
-    err = sys.stderr if err is None else err
-    if jobs < 1:
-        print(f"symdl check: --jobs must be at least 1, got {jobs}", file=err)
-        return 2
-    if not timeout > 0:
-        print(f"symdl check: --timeout must be > 0, got {timeout}", file=err)
-        return 2
-    try:
-        if path == "-":
-            tasks = read_tasks(sys.stdin)
-        else:
-            with open(path, encoding="utf-8", errors="replace") as f:
-                tasks = read_tasks(f)
-    except OSError as exc:
-        print(f"symdl check: cannot read the batch {path}: {exc.strerror or exc}", file=err)
-        return 2
-    counts: dict[str, int] = {}
-    start = time.monotonic()
-    with coordinating():
-        try:
-            for answer in grade(tasks, jobs=jobs, timeout=timeout):
-                counts[answer["verdict"]] = counts.get(answer["verdict"], 0) + 1
-                print(json.dumps(answer), file=out, flush=True)
-        except BrokenPipeError:  # the reader stopped (| head): stop grading, quietly
-            sys.stdout = open(os.devnull, "w")
-            return 0
-    summary = ", ".join(f"{counts[v]} {v}" for v in ("equivalent", "not_equivalent", "unknown", "error") if v in counts)
-    print(f"symdl check: {len(tasks)} lines graded in {time.monotonic() - start:.2f} s with {jobs} "
-          f"job{'s' if jobs > 1 else ''}" + (f": {summary}" if summary else ""), file=err)
-    return 0
+
+def grade(tasks: Iterable[Task], *, jobs: int = 1, timeout: float = 10.0, line_timeout: float | None = None,
+          total_timeout: float = TOTAL_TIMEOUT, warm: int = WINDOW) -> Iterator[dict]:
+    """One JSON-ready verdict per task, in order, each with the line's ``id`` and number; ``tasks`` are
+    read as the workers need them (and the first ``warm`` to prepare their references)."""
+    taken: deque = deque()
+
+    def items():
+        for task in tasks:
+            taken.append(task)
+            yield job(task)
+
+    for _, verdict in check_all(items(), jobs=jobs, timeout=timeout, line_timeout=line_timeout,
+                                total_timeout=total_timeout, warm=warm):
+        yield answer(taken.popleft(), verdict)

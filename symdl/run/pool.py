@@ -12,9 +12,11 @@ The rules every worker keeps:
   latexmk), and a terminal's Ctrl-C reaches the coordinator alone;
 - it ignores SIGINT (an interrupt is the coordinator's to handle: it kills the workers) and dies of SIGTERM
   (a worker told to terminate does, whatever handler the coordinator had);
-- it holds no end of any pipe but its own, so that when its coordinator dies, even of SIGKILL, the worker
-  reads end-of-file and ends instead of waiting forever (and holding the build's lock and the caller's
-  output pipes).
+- it dies with the thread that forked it, however that ends (SIGKILL, a crash, a killed Dask worker):
+  the kernel's parent-death signal on Linux, set again in each process the worker forks (a proof's
+  child); and it holds no end of any pipe but its own, so that elsewhere too it reads end-of-file and
+  ends instead of waiting forever (and holding the build's lock and the caller's output pipes);
+- it holds no inherited socket (a Dask worker's connections to its scheduler) but its own pipe.
 
 An interrupt cannot fall between a fork and the bookkeeping of its worker, nor inside the killing of the
 workers: both are done with SIGINT and SIGTERM held back (:func:`uninterrupted`), and delivered right after.
@@ -23,9 +25,12 @@ Without that, a Ctrl-C at the wrong moment left a worker the coordinator did not
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing as mp
 import os
 import signal
+import stat
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -98,7 +103,8 @@ class Pool:
             parent, child = self.ctx.Pipe()
             theirs = [w.conn for w in self.workers] + [parent]
             # not a daemon: a daemonic process may not start a proof's child process
-            proc = self.ctx.Process(target=_start, args=(child, theirs, self.serve, self.args), name=self.name)
+            proc = self.ctx.Process(target=_start, args=(child, theirs, os.getpid(), self.serve, self.args),
+                                    name=self.name)
             proc.start()
             child.close()
             worker = Worker(proc, parent)
@@ -166,8 +172,10 @@ class Pool:
                 self.kill(w)
 
 
-def _start(conn, theirs: list, serve: Callable[..., None], args: tuple) -> None:
+def _start(conn, theirs: list, coordinator: int, serve: Callable[..., None], args: tuple) -> None:
     """A worker's first steps, then ``serve(conn, *args)`` until it returns or the coordinator is gone."""
+    die_with_parent(coordinator)
+    os.register_at_fork(before=_note_forker, after_in_child=_die_with_forker)  # a proof's child goes with its worker
     try:
         os.setpgrp()
     except OSError:
@@ -178,10 +186,64 @@ def _start(conn, theirs: list, serve: Callable[..., None], args: tuple) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     for c in theirs:  # the coordinator's ends of every pipe, its own included
         c.close()
+    _drop_sockets(keep=conn.fileno())
     try:
         serve(conn, *args)
     except (EOFError, BrokenPipeError, ConnectionResetError):  # the coordinator is gone: so is its worker
         pass
+
+
+#: prctl's option for the signal a process gets when the thread that forked it ends (linux/prctl.h).
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """Have the kernel kill this process as soon as the thread that forked it ends, however it ends (SIGKILL
+    included; Linux's parent-death signal, where there is one), and end now if ``parent`` is gone already
+    (it died between the fork and here).  Elsewhere a worker ends when it reads end-of-file on its pipe."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+_forker = [0]
+
+
+def _note_forker() -> None:
+    _forker[0] = os.getpid()
+
+
+def _die_with_forker() -> None:
+    die_with_parent(_forker[0])
+
+
+def _drop_sockets(keep: int) -> None:
+    """Point every socket this process inherited, but its own pipe, at /dev/null: a worker forked inside a
+    Dask worker must not keep that worker's connections to its scheduler open after it is gone.  The
+    numbers stay taken, so that the objects that own them (copies from the fork) close /dev/null, never
+    a descriptor opened since."""
+    try:
+        fds = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        fds = range(3, 1024)
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        for fd in fds:
+            if fd > 2 and fd not in (keep, null) and _is_socket(fd):
+                os.dup2(null, fd)
+    finally:
+        os.close(null)
+
+
+def _is_socket(fd: int) -> bool:
+    try:
+        return stat.S_ISSOCK(os.fstat(fd).st_mode)
+    except OSError:
+        return False
 
 
 @contextmanager
@@ -209,19 +271,33 @@ def uninterrupted():
             signal.raise_signal(caught[0])  # a second one asks for the same: stop
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM, unwinding as Ctrl-C does; ``status`` is the exit status by the shell's convention
+    (128 + the signal's number)."""
+
+    def __init__(self, signum: int):
+        super().__init__(f"stopped by signal {signum}")
+        self.status = 128 + signum
+
+
 def _terminate(signum, frame):
     raise SystemExit(128 + signum)
 
 
+def _interrupt(signum, frame):
+    raise Stopped(signum)
+
+
 @contextmanager
-def coordinating():
+def coordinating(interrupt: bool = False):
     """While a coordinator runs its pool: SIGTERM (a scheduler's time limit) unwinds like Ctrl-C, so that the
-    workers are killed and private folders removed on the way out; and at exit the heap is frozen first, so
+    workers are killed and private folders removed on the way out (with ``interrupt``, as Ctrl-C's own
+    :class:`KeyboardInterrupt`, so that the command says the same); and at exit the heap is frozen first, so
     that Python's last garbage collection does not walk every object SymPy made (0.1-0.3 s) only to free
     memory the process gives back whole."""
     freeze_heap_at_exit()
     main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _terminate) if main else None
+    previous = signal.signal(signal.SIGTERM, _interrupt if interrupt else _terminate) if main else None
     try:
         yield
     finally:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from symdl.run import batch
-from symdl.run.batch import bounded_check, check_all, grade, parse_line, read_tasks
+from symdl.run.batch import bounded_check, check_all, grade
+from symdl.run.lines import Task, parse_line, read_tasks
 
 SYMDL = str(Path(sys.executable).parent / "symdl")
 
@@ -110,11 +110,13 @@ def test_exit_statuses():
 
 
 def test_parse_line_says_which_line_and_why():
-    assert parse_line(3, '{"id": 1, "against": "a", "latex": "x"}') == batch.Task(3, 1, "a", "x")
+    assert parse_line(3, '{"id": 1, "against": "a", "latex": "x"}') == Task(3, 1, "a", "x")
     assert parse_line(5, "{oops").problem.startswith("line 5 is not JSON")
-    assert parse_line(6, '{"id": 1}').problem == "line 6 lacks the keys against, latex"
+    assert parse_line(6, '{"other": 1}').problem == "line 6 lacks the keys id, latex"
+    assert parse_line(6, '{"id": 1}').problem == "line 6 lacks the key latex"
     assert parse_line(7, '"text"').problem.startswith("line 7 is a JSON str")
     assert [t.line for t in read_tasks(["\n", '{"id": 1, "against": "a", "latex": "x"}\n', "  \n", "x\n"])] == [2, 4]
+    assert parse_line(2, '{"id": 1, "latex": "x", "model": 3}').problem == "line 2: model must be a string, got int"
 
 
 def _fake_check(real):
@@ -200,3 +202,13 @@ def test_freezing_the_heap_at_exit_leaves_a_programs_own_registration_alone():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     before, after = map(int, out.split())
     assert before >= 1 and after == before + 1  # the program's own stays; symdl's is added once
+
+
+def test_symdl_grade_is_check_batch(tmp_path):
+    path = tmp_path / "answers.jsonl"
+    path.write_text(_jsonl({"id": i, "against": a, "latex": t} for i, (a, t, _) in enumerate(LINES[:3])))
+    graded = subprocess.run([SYMDL, "grade", str(path), "--jobs", "2", "--timeout", "5"], capture_output=True,
+                            text=True, timeout=300)
+    checked = _run(["--batch", str(path), "--jobs", "2", "--timeout", "5"])
+    assert graded.returncode == checked.returncode == 0 and graded.stdout == checked.stdout
+    assert [json.loads(line)["verdict"] for line in graded.stdout.splitlines()] == [w for _, _, w in LINES[:3]]

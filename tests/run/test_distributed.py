@@ -17,7 +17,8 @@ import dask
 import distributed  # the test extra installs dask[distributed]
 import pytest
 
-from symdl.run.batch import grade, read_tasks
+from symdl.run.batch import grade
+from symdl.run.lines import read_tasks
 from symdl.run.distributed import grade_chunk, grade_dask
 
 ROWS = [
@@ -34,7 +35,7 @@ ROWS = [
 
 
 def _tasks():
-    return read_tasks([json.dumps(r) if r is not None else "{not json" for r in ROWS])
+    return list(read_tasks([json.dumps(r) if r is not None else "{not json" for r in ROWS]))
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +80,7 @@ def test_a_failed_chunk_answers_its_lines_with_errors_and_the_others_are_graded(
     for v, task in zip(failed, _tasks()[:2]):
         assert v == {"id": task.id, "line": task.line, "verdict": "error", "method": None, "reference": task.against,
                      "message": "the Dask task grading lines 1-2 failed, so this line has no verdict: "
-                                "RuntimeError: this worker lost its disk"}
+                                "RuntimeError: this worker lost its disk", "lost": True}
     assert remote[2:] == local[2:]
 
 
@@ -125,3 +126,26 @@ def test_a_submission_failing_part_way_cancels_the_chunks_already_sent():
     with pytest.raises(OSError, match="connection lost"):
         list(grade_dask(_tasks(), client, chunk=2))
     assert len(client.sent) == 2 and client.cancelled == client.sent
+
+
+def test_the_command_on_a_scheduler_writes_the_bytes_of_one_and_two_jobs(client, tmp_path):
+    import subprocess
+    from pathlib import Path
+
+    rows = [json.dumps(r) if r is not None else "{not json" for r in ROWS] + \
+        [json.dumps({"id": "deriv", "model": "optim", "latex": r"m_{t+1} = \beta_1 m_t + (1-\beta_1) g_t"})]
+    batch = tmp_path / "b.jsonl"
+    batch.write_text("\n".join(rows) + "\n")
+    symdl = str(Path(sys.executable).parent / "symdl")
+
+    def run(*extra):
+        return subprocess.run([symdl, "check", "--batch", str(batch), *extra], capture_output=True, text=True,
+                              timeout=600)
+
+    on_cluster = run("--scheduler", client.scheduler.address, "--chunk", "2")
+    one, two = run("--jobs", "1"), run("--jobs", "2")
+    assert on_cluster.returncode == one.returncode == two.returncode == 0, on_cluster.stderr
+    assert on_cluster.stdout == one.stdout == two.stdout
+    assert [json.loads(line)["id"] for line in one.stdout.splitlines()][-1] == "deriv"
+    assert json.loads(one.stdout.splitlines()[-1])["steps"][0]["verdict"] == "equivalent"
+    assert run("--scheduler", "tcp://127.0.0.1:1", "--chunk", "2").returncode == 2
