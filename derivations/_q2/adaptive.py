@@ -120,12 +120,12 @@ def _rearranged_step():
     """PyTorch's rearranged Adam update is the textbook one."""
     textbook, pytorch = O.adam_forms(ref("optim.adam"))
     rearranged = Step(
-        "pytorch-adam", tex(r"w_t - \frac{\gamma}{c_1}\,\frac{M}{\sqrt{V}/\sqrt{c_2} + \epsilon} = "
-                            r"w_t - \gamma\,\frac{M / c_1}{\sqrt{V / c_2} + \epsilon} = "
-                            r"w_t - \gamma\,\frac{\hat m_{t+1}}{\sqrt{\hat v_{t+1}} + \epsilon}"),
-        "PyTorch computes step_size $= \\gamma/(1-\\beta_1^s)$ and denom $= \\sqrt{v}/\\sqrt{1-\\beta_2^s} + \\epsilon$ "
-        "with $s = t + 1$; writing $M = m_{t+1}$, $V = v_{t+1}$, $c_i = 1 - \\beta_i^s > 0$, it equals the textbook "
-        "$w_t - \\gamma \\hat m_{t+1}/(\\sqrt{\\hat v_{t+1}} + \\epsilon)$; $\\epsilon$ stays outside the root",
+        "pytorch-adam", tex(r"\begin{aligned} c_1 &= 1 - \beta_1^{t+1}, \qquad c_2 = 1 - \beta_2^{t+1} \\ "
+                            r"w_t - \frac{\gamma}{c_1}\,\frac{m_{t+1}}{\sqrt{v_{t+1}}/\sqrt{c_2} + \epsilon} &= "
+                            r"w_t - \gamma\,\frac{m_{t+1} / c_1}{\sqrt{v_{t+1} / c_2} + \epsilon} \\ "
+                            r"&= w_t - \gamma\,\frac{\hat m_{t+1}}{\sqrt{\hat v_{t+1}} + \epsilon} \end{aligned}"),
+        "PyTorch computes the step size $\\gamma/c_1$ and the denominator $\\sqrt{v_{t+1}}/\\sqrt{c_2} + \\epsilon$, "
+        "with $c_i = 1 - \\beta_i^{t+1} > 0$; it equals the textbook update, and $\\epsilon$ stays outside the root",
         checks=(symbolic_equal(textbook, pytorch, "SymPy simplifies the difference (positive M, V, c_1, c_2)"),
                 *[c for c in ref("optim.adam").checks if c.method == "oracle"]))
     return rearranged
