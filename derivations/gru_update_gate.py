@@ -129,9 +129,9 @@ JACOBIAN_TERMS = (r"\frac{\partial h_t}{\partial h_{t-1}} &= \operatorname{diag}
 
 
 def jacobian_text() -> str:
-    """The definitions, then the Jacobian, as one derivation for the checker."""
+    """The definitions, then the Jacobian, as one display: what the page shows is what the checker reads."""
     lines = [d.replace(" = ", " &= ", 1) for d in PREACTIVATIONS] + list(JACOBIAN_TERMS)
-    return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+    return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
 
 
 def jacobian_check() -> CheckSpec:
@@ -201,12 +201,11 @@ def derivation() -> Derivation:
         ReferenceBlock("gru.state"),
     ))
     jac = Section("One step's Jacobian", (
-        prose("Differentiating through every definition, with the product rule for each Hadamard product and the "
-              "chain rule for each gate, gives one step's Jacobian in numerator layout:"),
-        Step("jacobian", tex("\\begin{aligned} " + " \\\\ ".join(JACOBIAN_TERMS) + " \\end{aligned}"),
-             "one step's Jacobian", checks=(jacobian_check(),)),
-        prose("where " + ", ".join(f"${d}$" for d in PREACTIVATIONS) + " are the pre-activations of the "
-              "update gate, the reset gate and the candidate."),
+        prose("Name the pre-activations of the update gate, the reset gate and the candidate. Differentiating "
+              "through every definition, with the product rule for each Hadamard product and the chain rule for "
+              "each gate, gives one step's Jacobian in numerator layout:"),
+        Step("jacobian", tex(jacobian_text()), "the pre-activations, then one step's Jacobian",
+             checks=(jacobian_check(),)),
         prose("Holding the three gates fixed leaves the path on which $h_{t-1}$ is copied forward:"),
         ReferenceBlock("gru.direct"),
     ))

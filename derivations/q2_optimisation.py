@@ -286,7 +286,7 @@ def _adaptive_section() -> Section:
         Step("adam-algorithm", ADAM_ALGO, "torch.optim.Adam, held against PyTorch step by step",
              checks=_oracle_checks("optim.adam"), relation="def"),
         ReferenceBlock("optim.adam"), _where("optim.adam"),
-        prose("Why the correction divides by $1 - \\beta_1^{t}$: the moving average starts at 0."),
+        prose("Why the correction divides by $1 - \\beta_1^{t+1}$: the moving average starts at 0."),
         unroll_step, bias_step, bias_duration_step(),
         prose("PyTorch rearranges the update to save work; it is the same function:"),
         rearranged,

@@ -68,42 +68,50 @@ def _eps_step():
 
 
 def _bias_steps():
-    """Why Adam divides by 1 - beta_1^t: the moving average from m_0 = 0, unrolled, and its expectation."""
+    """Why Adam divides by 1 - beta_1^{t+1}: the moving average from m_0 = 0, unrolled, and its expectation.
+
+    The indexing is the contract's (m_{t+1} = beta_1 m_t + (1 - beta_1) g_t, g_t the gradient at w_t), so that the
+    unrolled sum runs over the gradients g_0..g_t of the t + 1 updates taken.
+    """
     b1 = O.beta1
-    t_, k_ = sp.Symbol("t", integer=True, positive=True), sp.Symbol("k", integer=True, positive=True)
+    t_, k_ = sp.Symbol("t", integer=True, nonnegative=True), sp.Symbol("k", integer=True, nonnegative=True)
     b1p = sp.Symbol(r"\beta_1", positive=True)
-    unrolled_general = (1 - b1p) * sp.Sum(b1p ** (t_ - k_) * sp.Symbol("g_k"), (k_, 1, t_))
-    expect_general = sp.summation((1 - b1p) * b1p ** (t_ - k_), (k_, 1, t_))
+    unrolled_general = (1 - b1p) * sp.Sum(b1p ** (t_ - k_) * sp.Symbol("g_k"), (k_, 0, t_))
+    expect_general = sp.summation((1 - b1p) * b1p ** (t_ - k_), (k_, 0, t_))
+    weight_total = 1 - b1p ** (t_ + 1)  # the summation's value, as a person writes it; the first check proves it
 
     def ema_proof():
-        for T in range(1, 9):
-            xs = sp.symbols(f"x_1:{T + 1}", real=True)
-            a = O.unroll_ema(T, b1, xs)[T]
-            want = (1 - b1) * sp.Add(*[b1 ** (T - k) * xs[k - 1] for k in range(1, T + 1)])
+        for T in range(8):
+            gs = sp.symbols(f"g_0:{T + 1}", real=True)
+            a = O.unroll_ema(T + 1, b1, gs)[T + 1]
+            want = (1 - b1) * sp.Add(*[b1 ** (T - k) * gs[k] for k in range(T + 1)])
             if sp.expand(a - want) != 0:
                 return False, f"differs at t = {T}", None
-        return True, "the recurrence unrolled t = 1..8 steps from m_0 = 0 equals the sum", None
+        return True, "the recurrence unrolled from m_0 = 0 gives m_{t+1} equal to the sum, t = 0..7", None
 
     def bias_proof():
-        for T in range(1, 11):
-            e, G = ema_expectation(T, b1)
-            if sp.expand(e - (1 - b1**T) * G) != 0:
+        for T in range(10):
+            e, G = ema_expectation(T + 1, b1)
+            if sp.expand(e - (1 - b1 ** (T + 1)) * G) != 0:
                 return False, f"differs at t = {T}", None
-        return True, "t = 1..10: the unrolled m_t with every g_k replaced by E[g] expands to (1 - beta_1^t) E[g]", None
+        return True, ("t = 0..9: the unrolled m_{t+1} with every g_k replaced by E[g] expands to "
+                      "(1 - beta_1^(t+1)) E[g]"), None
 
-    unroll_step = Step("ema", tex(r"m_t = ") + display(unrolled_general),
-                       "Adam's first moment from $m_0 = 0$, unrolled",
+    unroll_step = Step("ema", tex(r"\begin{aligned} m_0 &= 0 \\ m_{t+1} &= ") + display(unrolled_general)
+                       + tex(r" \end{aligned}"),
+                       "Adam's first moment $m_{t+1} = \\beta_1 m_t + (1 - \\beta_1) g_t$ from $m_0 = 0$, unrolled "
+                       "over the gradients $g_0, \\ldots, g_t$ of the first $t + 1$ updates",
                        checks=(_check("symbolic", "unrolled recurrence against the sum", ema_proof, 60),))
     e5, G = ema_expectation(5, b1)
     bias_step = Step(
-        "bias", tex(r"\mathbb{E}[m_t] = \mathbb{E}[g] \sum_{k=1}^{t} (1-\beta_1)\beta_1^{t-k} = ")
-        + tex(r"\left(") + display(sp.factor(expect_general)) + tex(r"\right)\mathbb{E}[g]"),
+        "bias", tex(r"\mathbb{E}[m_{t+1}] = \mathbb{E}[g] \sum_{k=0}^{t} (1-\beta_1)\beta_1^{t-k} = ")
+        + tex(r"\left(") + display(weight_total) + tex(r"\right)\mathbb{E}[g]"),
         "expectation is linear; a stationary gradient has the same mean $\\mathbb{E}[g]$ at every step, and "
-        "the geometric series summed. Dividing by $1 - \\beta_1^t$ removes the bias: "
-        "$\\mathbb{E}[\\hat m_t] = \\mathbb{E}[g]$ (the same for $v_t$ with $\\beta_2$ and $g^2$)",
-        checks=(symbolic_equal(expect_general, 1 - b1p**t_, "sp.summation of the weights, symbolic t"),
+        "the geometric series summed. Dividing by $1 - \\beta_1^{t+1}$ removes the bias: "
+        "$\\mathbb{E}[\\hat m_{t+1}] = \\mathbb{E}[g]$ (the same for $v_{t+1}$ with $\\beta_2$ and $g^2$)",
+        checks=(symbolic_equal(expect_general, weight_total, "sp.summation of the weights, symbolic t"),
                 _check("symbolic", "unrolled, expectation by linearity", bias_proof, 60),
-                symbolic_equal(sp.factor(e5), (1 - b1**5) * G, "t = 5 factored")),
+                symbolic_equal(sp.factor(e5), (1 - b1**5) * G, "t + 1 = 5 factored")),
         boxed=True)
     return unroll_step, bias_step
 
@@ -112,12 +120,12 @@ def _rearranged_step():
     """PyTorch's rearranged Adam update is the textbook one."""
     textbook, pytorch = O.adam_forms(ref("optim.adam"))
     rearranged = Step(
-        "pytorch-adam", tex(r"w_t - \frac{\gamma}{c_1}\,\frac{M}{\sqrt{V}/\sqrt{c_2} + \epsilon} = "
-                            r"w_t - \gamma\,\frac{M / c_1}{\sqrt{V / c_2} + \epsilon} = "
-                            r"w_t - \gamma\,\frac{\hat m_{t+1}}{\sqrt{\hat v_{t+1}} + \epsilon}"),
-        "PyTorch computes step_size $= \\gamma/(1-\\beta_1^s)$ and denom $= \\sqrt{v}/\\sqrt{1-\\beta_2^s} + \\epsilon$ "
-        "with $s = t + 1$; writing $M = m_{t+1}$, $V = v_{t+1}$, $c_i = 1 - \\beta_i^s > 0$, it equals the textbook "
-        "$w_t - \\gamma \\hat m_{t+1}/(\\sqrt{\\hat v_{t+1}} + \\epsilon)$; $\\epsilon$ stays outside the root",
+        "pytorch-adam", tex(r"\begin{aligned} c_1 &= 1 - \beta_1^{t+1}, \qquad c_2 = 1 - \beta_2^{t+1} \\ "
+                            r"w_t - \frac{\gamma}{c_1}\,\frac{m_{t+1}}{\sqrt{v_{t+1}}/\sqrt{c_2} + \epsilon} &= "
+                            r"w_t - \gamma\,\frac{m_{t+1} / c_1}{\sqrt{v_{t+1} / c_2} + \epsilon} \\ "
+                            r"&= w_t - \gamma\,\frac{\hat m_{t+1}}{\sqrt{\hat v_{t+1}} + \epsilon} \end{aligned}"),
+        "PyTorch computes the step size $\\gamma/c_1$ and the denominator $\\sqrt{v_{t+1}}/\\sqrt{c_2} + \\epsilon$, "
+        "with $c_i = 1 - \\beta_i^{t+1} > 0$; it equals the textbook update, and $\\epsilon$ stays outside the root",
         checks=(symbolic_equal(textbook, pytorch, "SymPy simplifies the difference (positive M, V, c_1, c_2)"),
                 *[c for c in ref("optim.adam").checks if c.method == "oracle"]))
     return rearranged

@@ -76,6 +76,19 @@ OPERANDS = {"NAME", "NUMBER", "GREEK", "FUNC", "LPAR", "LSQB", "LBRACE", "FRAC",
             "FRACDIGITS"}
 COMMAND_TERMINALS = {"PLUS", "MINUS"}
 
+#: Commands left unread on purpose, each with why and what to write instead: an ellipsis leaves the reader to
+#: guess the terms it stands for, and a supremum over a continuous variable is not something symdl computes.
+NOT_READ = {
+    **dict.fromkeys((r"\ldots", r"\cdots", r"\dots", r"\dotsb", r"\dotsc", r"\vdots"),
+                    "stands for terms symdl does not guess: write the sum or product over a range, "
+                    r"\sum_{k=1}^{t} or \prod_{k=t+1}^{\tau}"),
+    **dict.fromkeys((r"\sup", r"\inf"), r"is not computed (a bound over a continuous variable): write \max or \min over "
+                    "what the model can enumerate, or state the bound in words"),
+}
+#: Relations typed as characters: the command a derivation writes for each (none is checked but =).
+CHARACTER_RELATIONS = {"≤": r"\le", "≥": r"\ge", "≠": r"\ne", "⇒": r"\Rightarrow", "⇔": r"\iff", "→": r"\to",
+                       "≈": r"\approx"}
+
 #: The syntax errors lark raises, which :func:`syntax_error` puts in a person's words.
 SYNTAX_ERRORS = (UnexpectedCharacters, UnexpectedToken, UnexpectedEOF)
 
@@ -87,7 +100,11 @@ def syntax_error(exc, text: str) -> ReadError:
         ch = text[pos] if pos < len(text) else ""
         if ch == "\\":
             cmd = re.match(r"\\([A-Za-z]+|.?)", text[pos:], re.DOTALL).group(0)  # a lone \ at the end too
-            return ReadError(f"unknown command {cmd}", pos, text, describe(exc.allowed or ()))
+            why = f"{cmd} {NOT_READ[cmd]}" if cmd in NOT_READ else f"unknown command {cmd}"
+            return ReadError(why, pos, text, describe(exc.allowed or ()))
+        if ch in CHARACTER_RELATIONS:
+            return ReadError(f"'{ch}' is a relation typed as a character: write {CHARACTER_RELATIONS[ch]} (a relation "
+                             "other than = is reported as not checked)", pos, text, describe(exc.allowed or ()))
         return ReadError(f"unexpected '{ch}'; expected {describe(exc.allowed or ())}", pos, text,
                          describe(exc.allowed or ()))
     expected = describe(exc.expected or ())

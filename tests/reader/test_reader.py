@@ -171,6 +171,12 @@ def test_two_column_vectors_side_by_side_are_read_elementwise_with_a_note(lstm):
     (r"\tanh(c_{t-1}", 13, "end of the input"),
     (r"f_t + ", 6, "operand"),
     (r"f_t \odot \foo", 10, r"unknown command \foo"),
+    # not read on purpose, and the message says why and what to write: never a guess at the elided terms
+    (r"f_t + \ldots + f_{t-1}", 6, r"\ldots stands for terms symdl does not guess: write the sum"),
+    (r"f_t \odot \cdots", 10, r"\cdots stands for terms"),
+    (r"\sup_u \tanh(u)", 0, r"\sup is not computed"),
+    ("f_t ≤ c_{t-1}", 4, r"typed as a character: write \le"),
+    ("f_t ⇒ c_{t-1}", 4, r"write \Rightarrow"),
     (r"f_t ++ c_{t-1}", 5, "'+'"),
     (r"\sigma(W[h_{t-1}, x_t])", 8, "stacked vector"),
     (r"f_t \odot \tanh", 15, "needs an argument"),
