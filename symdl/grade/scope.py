@@ -58,6 +58,7 @@ class Scope:
         self.quantities = _quantities(self.refs, self.tables)
         self.names = set().union(*(t.entries for t in self.tables.values()), self.quantities)
         self.lengths = LENGTHS  # the range lengths a link with a range or a family is checked at
+        self.readings: list[str] = []  # the reader's notes on the sides read since the caller cleared it
 
     def variable_range(self):
         """The reference whose parameter is a range length (``rnn.jacobian_product``'s gap), or ``None``."""
@@ -134,14 +135,16 @@ class Scope:
         subs = self._names_into(table, ref)
         text = self._derivatives_into(text, table, ref, subs)
         try:
-            expr = read(text, ref, table).expr
+            reading = read(text, ref, table)
         except ReadError as exc:
             if ref.lhs and lhs_key(text) == lhs_key(ref.lhs):
                 return ref.expr
             raise SideError(exc.message, exc.position) from None
+        expr = reading.expr
         self._check_ambiguous(expr, ref)
         expr = expr.xreplace(subs) if subs else expr
         self._check_symbols(expr, ref)
+        self.readings += [n for n in reading.notes if n not in self.readings]
         return expr
 
     def _check_ambiguous(self, expr, ref) -> None:
