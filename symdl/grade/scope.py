@@ -137,8 +137,8 @@ class Scope:
         try:
             reading = read(text, ref, table)
         except ReadError as exc:
-            if ref.lhs and lhs_key(text) == lhs_key(ref.lhs):
-                return ref.expr
+            if ref.lhs and gradient_key(lhs_key(text)) == lhs_key(ref.lhs):
+                return ref.expr  # the reference's quantity as it prints it, or as \nabla_w X for d X / d w
             raise SideError(exc.message, exc.position) from None
         expr = reading.expr
         self._check_ambiguous(expr, ref)
@@ -251,6 +251,16 @@ def _symbol_for(ref):
     if getattr(ref.expr, "is_Matrix", False):
         return sp.MatrixSymbol(ref.lhs, *ref.expr.shape)
     return sp.Symbol(ref.lhs, real=True)
+
+
+_NABLA = re.compile(r"\\nabla_(\\[A-Za-z]+|[A-Za-z0-9])(.+)")
+
+
+def gradient_key(key: str) -> str:
+    """The left-side key of ``\\nabla_w X`` written as that of ``\\frac{\\partial X}{\\partial w}``, the same
+    derivative (REFERENCES.md, "Derivatives"); any other key as it is."""
+    m = _NABLA.fullmatch(key)
+    return f"d({m.group(2)})/d({m.group(1)})" if m else key
 
 
 def _held_names(held: str | None) -> list[str]:

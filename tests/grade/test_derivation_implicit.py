@@ -69,3 +69,16 @@ def test_the_gradient_continued_with_nabla_is_equivalent():
                                  r"&= \frac{1}{N}\sum_i\left[\nabla_w F_w(x_i,y_i) - \int_y P_w(y \mid x_i)"
                                  r"\nabla_w F_w(x_i,y)\,dy\right]"), against="ebm.nll_gradient")
     assert [s.verdict for s in out.steps] == ["defined", "equivalent", "equivalent"], out.message
+
+
+def test_nabla_w_of_the_loss_names_the_reference_quantity():
+    r"""``\nabla_w \mathcal{L}`` is ``\frac{\partial \mathcal{L}}{\partial w}``: a line beginning with it is held
+    against ebm.nll_gradient, and a derivation ending on it has its final answer checked."""
+    line = GRADIENT.replace("&=", "=").replace(r"\frac{\partial \mathcal{L}}{\partial w}", r"\nabla_w \mathcal{L}")
+    for sign, verdict in (("-", "equivalent"), ("+", "not_equivalent")):
+        assert torch_truth(-1.0 if sign == "-" else 1.0) == (verdict == "equivalent")
+        out = check_derivation(line.replace("SIGN", sign), against="ebm.nll_gradient")
+        assert out.verdict == verdict, out.message
+        assert out.final is not None and out.final["verdict"] == verdict
+    chained = check_derivation(align(LOSS, line.replace("SIGN", "-").replace(" =", " &=")), against="ebm.nll_gradient")
+    assert chained.final["verdict"] == "equivalent", chained.message
