@@ -39,7 +39,7 @@ from .diagnose import diagnose
 from .final import final_answer, names_quantity, single
 from .recurrence import at_step, over_steps, unrollable, unrolled
 from .scope import PairError, Scope, SideError
-from .topics import TopicError, infer, references, resolve
+from .topics import TopicError, infer, names_in, references, resolve
 
 
 def check_derivation(text: str, model: str | None = None, against: str | None = None, *,
@@ -66,7 +66,9 @@ def check_derivation(text: str, model: str | None = None, against: str | None = 
     if lengths is not None:
         scope.lengths = tuple(range(1, lengths + 1))
     rows = display.rows
-    if display.single or (ref is not None and len(rows) == 1 and names_quantity(rows[0].math.text, ref)):
+    inline = bool(rows) and rows[0].definition is not None  # one line and its definition: read as a derivation
+    if not inline and (display.single or (ref is not None and len(rows) == 1 and
+                                          names_quantity(rows[0].math.text, ref))):
         answer = single(display, scope, timeout)
         answer.model = topic
         return answer
@@ -97,6 +99,7 @@ class _Run:
         self.chain_lhs = None  # the left side the current chain began with
         self.last_right = None  # the last right side (Text), continued by a row beginning with "="
         self.last_good = None  # the last side that was read, the claim when a side cannot be
+        self.explicit: set | None = None  # while an inline definition is read: the names its line uses
 
     def add(self, step: Step) -> Step:
         step.index = len(self.steps)
@@ -110,12 +113,18 @@ class _Run:
     def row(self, row) -> None:
         mark, good = len(self.steps), self.last_good
         if row.definition is not None:  # applied to its own line: read first, reported after the line
-            self.links(chain(row.definition), row.definition, list(chain(row.definition).sides), row.reason, True)
+            self.explicit = names_in(row.math.text) | names_in(row.definition.text)
+            try:
+                self.links(chain(row.definition), row.definition, list(chain(row.definition).sides), row.reason, True)
+            finally:
+                self.explicit = None
         pending, self.last_good = self.steps[mark:], good
         del self.steps[mark:]
         ch = chain(row.math)
         sides = list(ch.sides)
-        if not ch.relations or (ch.continues and self.last_right is None):
+        if not ch.relations and self.display.single:  # a right side alone, its definition read: the final answer
+            self.chain_lhs, self.last_right = None, sides[0]
+        elif not ch.relations or (ch.continues and self.last_right is None):
             why = ("a formula without a relation in a derivation: write it as a link (A = B), or give it alone to "
                    "check it against a reference" if not ch.relations else
                    "the line begins with a relation, but no formula comes before it")
@@ -169,10 +178,17 @@ class _Run:
         if self.scope.is_function(key):
             return _error(left, f"{name} is a function of the model; it is not redefined: choose another name")
         close = self.scope.resembles(key)
-        if close is not None:
+        if close is not None and not self.deliberate(close):
             return _error(left, f"{name} is not a name of the model, but it resembles {close}: write {close}, or "
                                 "a name that is not close to one of the model's")
         return "given" if re.fullmatch(r".+_0", key) else "definition"
+
+    def deliberate(self, close: str) -> bool:
+        r"""Whether a name close to the model's ``close`` is a deliberate definition: one written inline
+        (``, \; Z = \int_y ...``, ``\text{where } u_t = ...``) on a line that does not use ``close``
+        itself.  Such a definition is explicit, and its line cannot confuse it with the model's name
+        (``Z`` beside ``z``); a row that merely begins with a near name (``f_t' = ...``) keeps the guard."""
+        return self.explicit is not None and canon(close) not in self.explicit
 
     def definition(self, left, rel, kind, right, reason, at=None) -> Step:
         """``left`` defined (or given) as ``right``'s value, for this line and the lines after."""
@@ -200,6 +216,7 @@ class _Run:
         if has_range(left.text) or has_range(right.text) or has_family(left.text) or has_family(right.text):
             return self.check_range(left, right, at, reason)
         notes = []
+        self.scope.readings.clear()
         try:
             a, b = self.scope.pair(left.text, right.text)
         except PairError as exc:
@@ -212,10 +229,12 @@ class _Run:
                 return self.unread(left, right, again, right if again.which == "right" else failed, at, reason)
             notes.append(f"compared with the last side that could be read (line {self.where(self.last_good)[0]})")
         self.last_good = right
+        readings = list(self.scope.readings)
         outcome = self.decide(a.expr, b.expr, a.ref)
-        notes += [f"read in the symbols of {a.ref.name}"]
-        return Step(0, *at, left.text, right.text, "link", outcome.verdict, outcome.method, outcome.message, reason,
-                    notes=notes, counterexample=outcome.counterexample, diagnosis=outcome.diagnosis)
+        notes += [f"read in the symbols of {a.ref.name}", *readings]
+        return Step(0, *at, left.text, right.text, "link", outcome.verdict, outcome.method,
+                    with_readings(outcome.message, readings), reason, notes=notes,
+                    counterexample=outcome.counterexample, diagnosis=outcome.diagnosis)
 
     def check_range(self, left, right, at, reason) -> Step:
         """A link with a product or sum over a range (or ``\\tau``), or a family ``h_k``, in a model with a
@@ -248,6 +267,7 @@ class _Run:
         """The link checked at each length ``L`` in turn (``written(L)``: both sides as text and the
         references to read them in), until one is not equivalent."""
         lengths = []
+        self.scope.readings.clear()
         for length in self.scope.lengths:
             left_text, right_text, refs = written(length)
             try:
@@ -261,9 +281,10 @@ class _Run:
                 break
         self.last_good = right
         where = f"at {what} {', '.join(map(str, lengths))}"
+        readings = list(self.scope.readings)
         return Step(0, *at, left.text, right.text, "link", outcome.verdict, outcome.method,
-                    f"{where}: {outcome.message}", reason, lengths, [note], outcome.counterexample,
-                    outcome.diagnosis)
+                    with_readings(f"{where}: {outcome.message}", readings), reason, lengths, [note, *readings],
+                    outcome.counterexample, outcome.diagnosis)
 
     def decide(self, claim, hand, ref) -> Outcome:
         """The link's verdict, by the numeric witness under the link's limit; then, for a refuted link, its
@@ -286,6 +307,12 @@ class _Run:
         line, column = self.where(failed, exc.position or 0) if exc.position is not None else self.where(failed)
         return Step(0, line, column, left.text, right.text, "link", "error", None,
                     f"could not be read: {exc.message} (line {line}, column {column})", reason)
+
+
+def with_readings(message: str, readings: list) -> str:
+    """A link's message with the reader's notes (``read a(1 - a) as a \\odot (1 - a)``) after it, as a single
+    check says them: a reading the person may not have meant is never silent."""
+    return "; ".join([message, *readings])
 
 
 def _error(text, message: str, line: int = 0, column: int = 0) -> Step:

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from ..core.calculus import NotDifferentiable, jacobian, substitute_definitions
 from ..reader.source import group_end, tokens
@@ -90,8 +91,38 @@ def derive(of, by, definitions: dict, held=()) -> sp.Basic:
             raise NotDifferentiable("only a vector by a vector (a Jacobian) or a scalar by a scalar is derived here")
         return jacobian(of, by, defs)
     if isinstance(by, sp.Symbol) and not getattr(of, "is_Matrix", False):
-        return sp.diff(substitute_definitions(of, defs), by)
+        return diff_implicit(substitute_definitions(of, defs), by)
     raise NotDifferentiable("a scalar by a vector or a matrix (a gradient) is not derived inside a line yet")
+
+
+def diff_implicit(expr, by: sp.Symbol):
+    r"""``d expr / d by`` where an abstract function named for ``by`` (``F_w`` for ``w``) depends on it.
+
+    The course writes ``F_w(x_i, y)`` with ``w`` implicit, and the model and the numeric witness read
+    it as a function of ``w`` too; ``sp.diff`` alone sees no ``w`` in it and calls the derivative 0,
+    a false ``not_equivalent`` for a correct gradient.  So ``w`` is made an argument for ``sp.diff``
+    and taken out again, ``\frac{\partial F_w(a, b)}{\partial w}`` kept unevaluated as the model
+    writes it.  When ``by`` is also among a function's own arguments (SymPy would answer with
+    ``Subs``), the derivative is left unevaluated whole: the witness takes it by complex step."""
+    implicit = {e for e in expr.atoms(AppliedUndef) if depends_implicitly(e, by)}
+    if not implicit:
+        return sp.diff(expr, by)
+    if any(by in e.free_symbols for e in implicit):
+        return sp.Derivative(expr, by)
+    explicit = {e: sp.Function(f"{PLACEHOLDER}{k}")(*e.args, by) for k, e in enumerate(implicit)}
+    back = {f.func: e for e, f in explicit.items()}
+    out = sp.diff(expr.xreplace(explicit), by)
+    out = out.replace(lambda e: isinstance(e, sp.Derivative) and isinstance(e.expr, AppliedUndef)
+                      and e.expr.func in back and e.variables == (by,),
+                      lambda e: sp.Derivative(back[e.expr.func], by))
+    return out.replace(lambda e: isinstance(e, AppliedUndef) and e.func in back, lambda e: back[e.func])
+
+
+def depends_implicitly(applied, by: sp.Symbol) -> bool:
+    """Whether the abstract function of ``applied`` is named for ``by``: ``F_w`` (or ``F_{w}``) for ``w``,
+    the convention the numeric witness reads (:mod:`symdl.grade.finite`)."""
+    name = applied.func.__name__
+    return name.endswith(f"_{by.name}") or name.endswith(f"_{{{by.name}}}")
 
 
 def placeholder(k: int, width: int) -> str:

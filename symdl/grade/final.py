@@ -23,7 +23,7 @@ from .answer import DerivationVerdict, Step
 from .check import TIMEOUT, Verdict, check, find_reference
 from .compare import compare
 from .diagnose import diagnose
-from .scope import SideError
+from .scope import SideError, gradient_key
 
 
 def final_answer(scope, lhs, right, timeout, seed: int) -> dict | None:
@@ -74,12 +74,14 @@ def names_quantity(text: str, ref) -> bool:
     """Whether ``text`` is one equation ``LHS = RHS`` whose left side names ``ref``'s quantity and has no
     range: a single form, read as :func:`symdl.check` reads it."""
     ch = chain(Text.of(text))
-    return ch.relations == ("=",) and names(ch.sides[0].text, ref) and not has_range(text)
+    return ch.relations == ("=",) and names(ch.sides[0].text, ref, gradient=False) and not has_range(text)
 
 
-def names(lhs: str, ref) -> bool:
-    """Whether a left side names ``ref``'s quantity (any gap of a product of Jacobians)."""
+def names(lhs: str, ref, gradient: bool = True) -> bool:
+    """Whether a left side names ``ref``'s quantity (any gap of a product of Jacobians); with ``gradient``,
+    ``\\nabla_w X`` names ``\\frac{\\partial X}{\\partial w}``, the same derivative (REFERENCES.md, "Derivatives")."""
     got, want = lhs_key(lhs), lhs_key(ref.lhs) if ref.lhs else None
+    got = gradient_key(got) if gradient else got
     if got == want:
         return True
     gap = re.compile(r"d\(h_[^)]*\)/d\(h_t\)")

@@ -58,6 +58,7 @@ class Scope:
         self.quantities = _quantities(self.refs, self.tables)
         self.names = set().union(*(t.entries for t in self.tables.values()), self.quantities)
         self.lengths = LENGTHS  # the range lengths a link with a range or a family is checked at
+        self.readings: list[str] = []  # the reader's notes on the sides read since the caller cleared it
 
     def variable_range(self):
         """The reference whose parameter is a range length (``rnn.jacobian_product``'s gap), or ``None``."""
@@ -134,14 +135,16 @@ class Scope:
         subs = self._names_into(table, ref)
         text = self._derivatives_into(text, table, ref, subs)
         try:
-            expr = read(text, ref, table).expr
+            reading = read(text, ref, table)
         except ReadError as exc:
-            if ref.lhs and lhs_key(text) == lhs_key(ref.lhs):
-                return ref.expr
+            if ref.lhs and gradient_key(lhs_key(text)) == lhs_key(ref.lhs):
+                return ref.expr  # the reference's quantity as it prints it, or as \nabla_w X for d X / d w
             raise SideError(exc.message, exc.position) from None
+        expr = reading.expr
         self._check_ambiguous(expr, ref)
         expr = expr.xreplace(subs) if subs else expr
         self._check_symbols(expr, ref)
+        self.readings += [n for n in reading.notes if n not in self.readings]
         return expr
 
     def _check_ambiguous(self, expr, ref) -> None:
@@ -248,6 +251,16 @@ def _symbol_for(ref):
     if getattr(ref.expr, "is_Matrix", False):
         return sp.MatrixSymbol(ref.lhs, *ref.expr.shape)
     return sp.Symbol(ref.lhs, real=True)
+
+
+_NABLA = re.compile(r"\\nabla_(\\[A-Za-z]+|[A-Za-z0-9])(.+)")
+
+
+def gradient_key(key: str) -> str:
+    """The left-side key of ``\\nabla_w X`` written as that of ``\\frac{\\partial X}{\\partial w}``, the same
+    derivative (REFERENCES.md, "Derivatives"); any other key as it is."""
+    m = _NABLA.fullmatch(key)
+    return f"d({m.group(2)})/d({m.group(1)})" if m else key
 
 
 def _held_names(held: str | None) -> list[str]:

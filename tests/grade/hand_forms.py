@@ -91,8 +91,8 @@ FORMS = [
     # rnn
     Form("rnn.state", r"\sigma(W_1 h_{t-1} + W_2 x_t)", rnn_state),
     Form("rnn.state", r"h_t = \sigma(\mathbf{W}_2 \mathbf{x}_t + \mathbf{W}_1 \mathbf{h}_{t-1})", rnn_state),
-    # rnn.state (symdl/models/rnn.py) does not define a_t, the contract's name for the pre-activation
-    Form("rnn.state", r"\sigma(a_t)", lambda p: p["s"](p["a"]), refused="unknown symbol 'a_t'"),
+    # a_t, the contract's name for the pre-activation, is a definition of rnn.toml
+    Form("rnn.state", r"\sigma(a_t)", lambda p: p["s"](p["a"])),
     Form("rnn.state", r"\sigma(W_1 h_{t-1}) + \sigma(W_2 x_t)",
          lambda p: p["s"](p["W1"] @ p["h"]) + p["s"](p["W2"] @ p["x"])),
     Form("rnn.state_jacobian", rf"\operatorname{{diag}}(\sigma'({_A})) W_1", lambda p: diag(_ds(p)) @ p["W1"]),
