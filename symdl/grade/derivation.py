@@ -28,7 +28,7 @@ import time
 from dataclasses import replace
 from functools import partial
 
-from ..reader.chain import chain, is_symbol, without_let
+from ..reader.chain import CONNECTIVES, chain, is_symbol, relations, without_let
 from ..reader.display import DisplayError, read_display
 from ..reader.names import canon
 from ..reader.ranges import at_index, has_family, has_range, unroll
@@ -122,7 +122,9 @@ class _Run:
         del self.steps[mark:]
         ch = chain(row.math)
         sides = list(ch.sides)
-        if not ch.relations and self.display.single:  # a right side alone, its definition read: the final answer
+        if any(rel in CONNECTIVES for rel in ch.relations):
+            self.statement(row, ch)
+        elif not ch.relations and self.display.single:  # a right side alone, its definition read: the final answer
             self.chain_lhs, self.last_right = None, sides[0]
         elif not ch.relations or (ch.continues and self.last_right is None):
             why = ("a formula without a relation in a derivation: write it as a link (A = B), or give it alone to "
@@ -138,6 +140,20 @@ class _Run:
             self.last_right = sides[-1]
         for step in pending:
             self.add(step)
+
+    def statement(self, row, ch) -> None:
+        """A row joined by an implication or an equivalence: one claim about statements, not decided.
+
+        Its ``=`` belong to the statements (``\\gamma = 1 \\Rightarrow \\alpha = 1``), so none is a link; the
+        chain of the rows before ends here."""
+        text = row.math.text
+        k = next(i for i, rel in enumerate(ch.relations) if rel in CONNECTIVES)
+        cut = relations(text)[k]
+        self.add(Step(0, *self.where(row.math, cut.start), text[:cut.start].strip(), text[cut.end:].strip(),
+                      "relation", "unknown", None, f"{ch.relations[k]} joins statements, which symdl does not check (only = between two "
+                      "expressions is): this line is not decided; to have the consequence checked, write it as an "
+                      "equation on a line of its own", row.reason, relation=ch.relations[k]))
+        self.chain_lhs = self.last_right = None
 
     def links(self, ch, text, sides, reason, starts: bool) -> None:
         """Each link of a row's chain, the first classified when the row starts a chain."""

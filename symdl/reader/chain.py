@@ -22,9 +22,16 @@ RELATIONS = {
     r"\approx": r"\approx", r"\simeq": r"\simeq", r"\sim": r"\sim", r"\equiv": r"\equiv",
     r"\le": r"\le", r"\leq": r"\le", r"\leqslant": r"\le", r"\ge": r"\ge", r"\geq": r"\ge",
     r"\geqslant": r"\ge", "<": "<", ">": ">", r"\ne": r"\ne", r"\neq": r"\ne", r"\propto": r"\propto",
-    r"\to": r"\to", r"\rightarrow": r"\to", r"\Rightarrow": r"\Rightarrow", r"\implies": r"\Rightarrow",
-    r"\iff": r"\iff",
+    r"\to": r"\to", r"\rightarrow": r"\to", r"\longrightarrow": r"\to", r"\Rightarrow": r"\Rightarrow",
+    r"\implies": r"\Rightarrow", r"\Longrightarrow": r"\Rightarrow", r"\Leftarrow": r"\Leftarrow",
+    r"\impliedby": r"\Leftarrow", r"\Longleftarrow": r"\Leftarrow", r"\iff": r"\iff", r"\Leftrightarrow": r"\iff",
+    r"\Longleftrightarrow": r"\iff",
+    "\u2264": r"\le", "\u2265": r"\ge", "\u2260": r"\ne", "\u21d2": r"\Rightarrow", "\u21d4": r"\iff",
+    "\u2192": r"\to", "\u2248": r"\approx",
 }
+#: Relations that join statements, not expressions: ``\gamma = 1 \Rightarrow \alpha = 1`` is one claim, whose
+#: ``=`` are parts of its statements, never links of a chain.
+CONNECTIVES = (r"\Rightarrow", r"\Leftarrow", r"\iff")
 
 #: What a row continuing the previous right side begins with.
 OPERATORS = ("+", "-", r"\pm", r"\mp", r"\cdot", r"\odot", r"\times", r"\circ")
