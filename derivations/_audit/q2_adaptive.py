@@ -13,6 +13,7 @@ import numpy as np
 import sympy as sp
 
 from _audit.findings import num
+from _q2.adaptive_claims import torch_optimizer_state
 
 
 def _rms_is_not_std():
@@ -91,15 +92,7 @@ def _cost():
 
 
 def _torch_state():
-    import torch
-
-    count = {}
-    for name, make in (("RMSprop", torch.optim.RMSprop), ("Adam", torch.optim.Adam)):
-        p = torch.nn.Parameter(torch.ones(3))
-        opt = make([p], lr=0.1)
-        (p ** 2).sum().backward()
-        opt.step()
-        count[name] = sorted(k for k, v in opt.state[p].items() if torch.is_tensor(v) and v.shape == p.shape)
+    count = torch_optimizer_state()
     ok = len(count["RMSprop"]) == 1 and len(count["Adam"]) == 2
     return ok, (f"after one step PyTorch keeps, per parameter, {len(count['RMSprop'])} tensor of its size for "
                 f"RMSprop ({', '.join(count['RMSprop'])}) and {len(count['Adam'])} for Adam "
