@@ -89,6 +89,7 @@ def _hypotheses(hand, claim, h_terms, c_terms, H, C, ref, points):
     for k, term in enumerate(c_terms if len(c_terms) > 1 else ()):
         yield ("sign", f"the term {latex(term)} has the opposite sign", hand, claim - 2 * term,
                lambda k=k: _same(h_all, [c - 2 * t[k] for c, t in zip(c_all, C)]))
+    yield from _signed_as_written(hand, claim, c_all, ref, points)
     yield from _factor(hand, claim, h_all, c_all, ref, points)
     yield from _slips(hand, claim, c_all, ref, points)
     for k, term in enumerate(c_terms if len(c_terms) > 1 else ()):
@@ -102,6 +103,22 @@ def _hypotheses(hand, claim, h_terms, c_terms, H, C, ref, points):
         yield ("wrong_term", f"{latex(h_terms[j])} in place of {latex(c_terms[k])}", hand - h_terms[j],
                claim - c_terms[k],
                lambda j=j, k=k: _same([h - t[j] for h, t in zip(h_all, H)], [c - t[k] for c, t in zip(c_all, C)]))
+
+
+def _signed_as_written(hand, claim, c_all, ref, points):
+    """One term of the side as the person wrote it, before products of sums are expanded, negated:
+    ``\\operatorname{diag}(n_t - h_{t-1}) J`` for ``\\operatorname{diag}(h_{t-1} - n_t) J`` expands into two
+    terms, so no single expanded term explains it."""
+    written = _opened(hand, ref)
+    terms = list(written.args) if isinstance(written, (sp.MatAdd, sp.Add)) else []
+    try:
+        values = _values(terms, ref, points) if len(terms) > 1 else []
+    except (Unsupported, ValueError, TypeError, ZeroDivisionError, AttributeError, KeyError):
+        return
+    h_all = [sum(v) for v in values]
+    for k, term in enumerate(terms if values else ()):
+        yield ("sign", f"the term {latex(term)} has the opposite sign", hand - 2 * term, claim,
+               lambda k=k: _same([h - 2 * v[k] for h, v in zip(h_all, values)], c_all))
 
 
 def _factor(hand, claim, h_all, c_all, ref, points):

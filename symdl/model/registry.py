@@ -137,9 +137,15 @@ def _add(name: str, origin: str, build: Callable[[], Model]) -> None:
     known = _STATE.sources.get(name)
     if known is None:
         _STATE.sources[name] = Source(name, origin, build)
-    elif known.origin != origin:
+    elif not _same_origin(known.origin, origin):
         known.error = known.error or f"two models are named {name!r}: {known.origin} and {origin}"
         _STATE.errors.append((origin, known.error))
+
+
+def _same_origin(a: str, b: str) -> bool:
+    """Whether two origins are one: the same file reached by two paths (``--models models`` and the
+    ``models/`` found beside ``derivations/``) is one model, not two of one name."""
+    return a == b or (os.path.isfile(a) and os.path.isfile(b) and os.path.samefile(a, b))
 
 
 def _add_file(path: Path, shown: str = "") -> None:

@@ -113,3 +113,26 @@ def test_a_second_file_of_the_same_name_is_an_error_naming_both(tmp_path):
     assert proc.returncode == 2
     assert "two models are named 'gru'" in proc.stdout and str(MODELS / "gru.toml") in proc.stdout \
         and str(other) in proc.stdout
+
+
+def test_the_project_models_folder_named_again_is_one_model_not_two(tmp_path):
+    """``--models models`` run in the project: the folder found beside derivations/ and the one named are the same
+    files reached by two paths (relative and absolute); that is no clash."""
+    src = tmp_path / "gru.tex"
+    src.write_text(derivation("h_{t-1} - n_t"))
+    proc = cli(ROOT, "--models", "models", "--model", "gru", "--json", "--file", str(src))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads(proc.stdout)["model"] == "gru"
+
+
+def test_a_sign_slip_inside_a_product_of_a_sum_is_diagnosed(tmp_path, capsys):
+    r"""``diag(n_t - h_{t-1})`` written for ``diag(h_{t-1} - n_t)``: the term as written has the opposite sign.
+
+    The claim is torch's: negating that one term of the hand form (torch values) gives GRUCell's jacrev."""
+    assert gru_truth("n_t - h_{t-1}")[-1] == "not_equivalent" and gru_truth("h_{t-1} - n_t")[-1] == "equivalent"
+    src = tmp_path / "gru.tex"
+    src.write_text(derivation("n_t - h_{t-1}"))
+    status, answer = run_json(capsys, "--models", str(MODELS), "--model", "gru", "--file", str(src))
+    step = answer["steps"][answer["first_wrong"]]
+    assert status == 1 and step["diagnosis"]["kind"] == "sign", step
+    assert r"\operatorname{diag}\left(n_t - h_{t-1}\right)" in step["diagnosis"]["detail"]
