@@ -129,6 +129,7 @@ class Scope:
             raise SideError(f"{type(exc).__name__}: {exc}") from None
 
     def _read(self, text: str, ref):
+        _refuse_applied_alias(text, self.refs)
         if ref not in self.tables:
             self.tables[ref] = table_for(ref)
         table = replace(self.tables[ref], entries=dict(self.tables[ref].entries), shown=list(self.tables[ref].shown))
@@ -242,9 +243,26 @@ def _quantities(refs, tables) -> dict:
     """Each reference's quantity written as one name (``h_t``, ``w_{t+1}``) that its table lacks."""
     out: dict = {}
     for ref in refs:
-        if ref.lhs and is_symbol(ref.lhs) and canon(ref.lhs) not in tables[ref].entries:
-            out.setdefault(canon(ref.lhs), []).append(ref)
+        for name in (ref.lhs, *_quantity_aliases(ref)):
+            if name and is_symbol(name) and canon(name) not in tables[ref].entries:
+                out.setdefault(canon(name), []).append(ref)
     return out
+
+
+def _quantity_aliases(ref) -> list[str]:
+    """The other spellings a reference declares for its own quantity (``L_{\\mathrm{NCE}}`` for
+    ``L_{NCE}(I, I^t)``): an alias whose target is the reference's left side, never a guess."""
+    return [alias for alias, target in ref.aliases.items() if ref.lhs and target == ref.lhs]
+
+
+def _refuse_applied_alias(text: str, refs) -> None:
+    """A quantity's alias written with arguments (``L_{\\mathrm{NCE}}(v_I)``) is not read as a product."""
+    for ref in refs:
+        for alias in _quantity_aliases(ref):
+            found = re.search(re.escape(alias) + r"\s*(\\left\s*)?\(", text)
+            if found and lhs_key(text) != lhs_key(ref.lhs):  # the contract's own left side still reads
+                raise SideError(f"{alias} names {ref.name}, {ref.lhs}: write it without arguments, or as "
+                                f"{ref.lhs}", found.start())
 
 
 def _symbol_for(ref):

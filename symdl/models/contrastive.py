@@ -299,6 +299,7 @@ def _pirl_h_checks(ref: Reference) -> list[CheckSpec]:
 def _nce_loss(h_ref: Reference) -> Reference:
     return Reference("contrastive.nce_loss", "PIRL's NCE loss with projection heads $f$ and $g$",
                      r"L_{NCE}(I, I^t)", NCE_LOSS, H_INPUTS, functions={"f": f, "g": g},
+                     aliases={r"L_{\mathrm{NCE}}": r"L_{NCE}(I, I^t)"},
                      oracle="torch cosine_similarity, logsumexp, random linear heads", evaluator=_eval_nce,
                      checks=lambda ref: _nce_loss_checks(ref, h_ref))
 
