@@ -174,9 +174,7 @@ class Pool:
 
 def _start(conn, theirs: list, coordinator: int, serve: Callable[..., None], args: tuple) -> None:
     """A worker's first steps, then ``serve(conn, *args)`` until it returns or the coordinator is gone."""
-    die_with_parent(coordinator)
-    os.register_at_fork(before=_note_forker, after_in_child=_die_with_forker)  # a proof's child goes with its worker
-    try:
+    try:  # first of all, so that the coordinator's kill of the group takes this process from the start
         os.setpgrp()
     except OSError:
         pass
@@ -184,6 +182,8 @@ def _start(conn, theirs: list, coordinator: int, serve: Callable[..., None], arg
     # not the coordinator's SIGTERM handler (SystemExit), which call_limited would report as a proof's failure
     # while the worker went on
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    die_with_parent(coordinator)  # after the above: it loads libc, and checks the parent once it is set
+    os.register_at_fork(before=_note_forker, after_in_child=_die_with_forker)  # a proof's child goes with its worker
     for c in theirs:  # the coordinator's ends of every pipe, its own included
         c.close()
     _drop_sockets(keep=conn.fileno())
