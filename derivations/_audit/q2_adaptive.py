@@ -13,7 +13,7 @@ import numpy as np
 import sympy as sp
 
 from _audit.findings import num
-from _q2.adaptive_claims import torch_optimizer_state
+from _q2.adaptive_claims import adam_without_momentum, torch_optimizer_state
 
 
 def _rms_is_not_std():
@@ -146,15 +146,7 @@ def _step_size_beta():
 
 
 def _adam_without_momentum():
-    from symdl import ref
-
-    adam, rms = ref("optim.adam"), ref("optim.rmsprop")
-    a, r = adam.symbols, rms.symbols
-    adam0 = adam.expanded().subs(a[r"\beta_1"], 0)
-    same = {r["w_t"]: a["w_t"], r["v_t"]: a["v_t"], r["g_t"]: a["g_t"], r[r"\gamma"]: a[r"\gamma"],
-            r[r"\epsilon"]: a[r"\epsilon"], r[r"\alpha"]: a[r"\beta_2"]}
-    v_next = a[r"\beta_2"] * a["v_t"] + (1 - a[r"\beta_2"]) * a["g_t"] ** 2
-    corrected = rms.expanded().xreplace(same).xreplace({sp.sqrt(v_next): sp.sqrt(v_next / (1 - a[r"\beta_2"] ** (a["t"] + 1)))})
+    adam0, corrected = adam_without_momentum()
     same_update = sp.simplify(adam0 - corrected) == 0
     return same_update, (r"with $\beta_1 = 0$ Adam's update is RMSprop's with $\alpha = \beta_2$ and a bias-corrected "
                          "$v$: their difference simplifies to 0"), None

@@ -81,8 +81,9 @@ def bias_duration_step() -> Step:
                                             "rate 1) over the uncorrected step from torch's own moments", oracle)))
 
 
-def adam_without_momentum_step() -> Step:
-    """Adam with beta_1 = 0 is RMSprop (alpha = beta_2) whose v is bias-corrected."""
+def adam_without_momentum() -> tuple:
+    """``(Adam's update with beta_1 = 0, RMSprop's with alpha = beta_2 and v bias-corrected)``, in Adam's
+    symbols (the seed audit grades the seed's claim with the same pair)."""
     adam, rms = ref("optim.adam"), ref("optim.rmsprop")
     a, r = adam.symbols, rms.symbols
     adam0 = adam.expanded().subs(a[r"\beta_1"], 0)
@@ -91,6 +92,12 @@ def adam_without_momentum_step() -> Step:
     v_next = a[r"\beta_2"] * a["v_t"] + (1 - a[r"\beta_2"]) * a["g_t"] ** 2
     corrected = rms.expanded().xreplace(same).xreplace(
         {sp.sqrt(v_next): sp.sqrt(v_next / (1 - a[r"\beta_2"] ** (a["t"] + 1)))})
+    return adam0, corrected
+
+
+def adam_without_momentum_step() -> Step:
+    """Adam with beta_1 = 0 is RMSprop (alpha = beta_2) whose v is bias-corrected."""
+    adam0, corrected = adam_without_momentum()
     return Step("adam-beta1-zero",
                 tex(r"\beta_1 = 0: \quad w_{t+1} = ") + display(adam0),
                 "Adam without its first moment is RMSprop with $\\alpha = \\beta_2$ and a bias-corrected $v$; with "
